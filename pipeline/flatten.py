@@ -1,0 +1,156 @@
+"""ParsedReport -> rows of the core tables (reports, policies, failure_details).
+
+Pure functions over one report; columns follow the RFC keys in snake_case (STYLE.md). Computed
+values (failure_detail_session_sum, totals mismatch, decoded policy strings) sit beside the
+stated ones so nothing the reporter said is lost.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from functools import lru_cache
+from typing import Any
+
+from pipeline import PARSER_VERSION
+from pipeline.envelope import filename_policy_domain
+from pipeline.parse import ParsedReport
+from pipeline.policy_text import normalise_host, normalise_mx_hosts, parse_sts, parse_tlsa, unwrap_tlsa_strings
+
+
+@lru_cache(maxsize=65536)
+def ip_is_valid(text: str | None) -> bool | None:
+    if text is None:
+        return None
+    try:
+        ipaddress.ip_address(text.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def _contact_domain(contact: str | None) -> str | None:
+    if not contact or "@" not in contact:
+        return None
+    return contact.rsplit("@", 1)[1].strip().rstrip(">").lower() or None
+
+
+def _policy_domain(raw: str | None, envelope_domain: str | None, file_domain: str | None, flags: set[str]):
+    """Missing policy-domain (old sys4, fixtures): fall back to TLS-Report-Domain, then the file name."""
+    if raw:
+        return normalise_host(raw), "report"
+    if envelope_domain:
+        flags.add("policy_domain_from_header")
+        return normalise_host(envelope_domain), "mail_header"
+    if file_domain:
+        flags.add("policy_domain_from_filename")
+        return file_domain, "filename"
+    flags.add("policy_domain_unrecovered")
+    return None, None
+
+
+def rows_for(parsed: ParsedReport) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
+    """Return (report row, policy rows, failure detail rows) for one parsed report."""
+    report, flags, env = parsed.report, parsed.flags, parsed.envelope
+    start, end = report.date_range.start_datetime, report.date_range.end_datetime
+    report_date = start.date()
+    span = (end - start).total_seconds()
+    if not 86399 <= span <= 86400:
+        flags.add("date_range_not_one_day")
+    file_domain = filename_policy_domain(env.attachment_name or env.origin)
+    policies: list[dict[str, Any]] = []
+    details: list[dict[str, Any]] = []
+    for index, result in enumerate(report.policies):
+        policy = result.policy
+        domain, domain_source = _policy_domain(policy.policy_domain, env.report_domain, file_domain, flags)
+        raw_strings = list(policy.policy_string) if policy.policy_string is not None else None
+        strings = raw_strings or []
+        mode = max_age = None
+        sts_mx: list[str] = []
+        tlsa: list[dict[str, Any]] = []
+        if policy.policy_type == "tlsa":
+            strings = unwrap_tlsa_strings(strings, flags)
+            tlsa = parse_tlsa(strings, flags)
+        elif policy.policy_type == "sts":
+            mode, max_age, sts_mx = parse_sts(strings, flags)
+        detail_list = result.failure_details or []
+        detail_sum = sum(d.failed_session_count or 0 for d in detail_list)
+        stated_failed = result.summary.total_failure_session_count
+        mismatch = stated_failed is not None and detail_sum != stated_failed
+        if mismatch:
+            flags.add("failures_without_details" if not detail_list else "totals_mismatch")
+        policies.append(
+            {
+                "report_key": parsed.report_key,
+                "policy_index": index,
+                "report_date": report_date,
+                "policy_type": policy.policy_type,
+                "policy_domain": domain,
+                "policy_domain_source": domain_source,
+                "policy_string_raw": raw_strings,
+                "policy_strings": strings,
+                "mx_host": normalise_mx_hosts(policy.mx_host, flags),
+                "sts_mode": mode,
+                "sts_max_age": max_age,
+                "sts_mx": sts_mx,
+                "tlsa_records": tlsa,
+                "successful_session_count": result.summary.total_successful_session_count,
+                "failed_session_count": stated_failed,
+                "failure_detail_session_sum": detail_sum,
+                "failure_detail_count": len(detail_list),
+                "has_totals_mismatch": mismatch,
+            }
+        )
+        for detail_index, d in enumerate(detail_list):
+            details.append(
+                {
+                    "report_key": parsed.report_key,
+                    "policy_index": index,
+                    "detail_index": detail_index,
+                    "report_date": report_date,
+                    "policy_domain": domain,
+                    "result_type": d.result_type,
+                    "failed_session_count": d.failed_session_count,
+                    "sending_mta_ip": d.sending_mta_ip,
+                    "is_sending_mta_ip_valid": ip_is_valid(d.sending_mta_ip),
+                    "receiving_mx_hostname": normalise_host(d.receiving_mx_hostname) if d.receiving_mx_hostname else None,
+                    "receiving_mx_helo": d.receiving_mx_helo,
+                    "receiving_ip": d.receiving_ip,
+                    "is_receiving_ip_valid": ip_is_valid(d.receiving_ip),
+                    "additional_information": d.additional_information,
+                    "failure_reason_code": d.failure_reason_code,
+                }
+            )
+    if details and any(v is False for d in details for v in (d["is_sending_mta_ip_valid"], d["is_receiving_ip_valid"])):
+        flags.add("ip_invalid")
+    contact_domain = _contact_domain(report.contact_info)
+    domains = {p["policy_domain"] for p in policies}
+    if env.report_domain and normalise_host(env.report_domain) not in domains:
+        flags.add("header_policy_domain_mismatch")
+    if env.submitter and contact_domain and normalise_host(env.submitter) != contact_domain:
+        flags.add("submitter_contact_mismatch")
+    if file_domain and policies and file_domain not in domains:
+        flags.add("filename_policy_domain_mismatch")
+    report_row = {
+        "report_key": parsed.report_key,
+        "organization_name": report.organization_name.strip(),
+        "report_id": report.report_id.strip(),
+        "contact_info": report.contact_info,
+        "contact_domain": contact_domain,
+        "start_at": start,
+        "end_at": end,
+        "report_date": report_date,
+        "received_at": env.received_at,
+        "channel": env.channel,
+        "raw_sha256": parsed.extra.get("raw_sha256"),
+        "part_index": parsed.extra.get("part_index", 0),
+        "content_sha256": parsed.content_sha256,
+        "policy_count": len(policies),
+        "header_report_domain": env.report_domain,
+        "header_submitter": env.submitter,
+        "message_id": env.message_id,
+        "subject": env.subject,
+        "attachment_name": env.attachment_name,
+        "conformance_flags": sorted(flags),
+        "parser_version": PARSER_VERSION,
+    }
+    return report_row, policies, details

@@ -1,0 +1,137 @@
+"""The five reporter styles (DOMAIN.md section 6) and their daily cadence.
+
+Each reporter is data (names, volumes, gzip header bytes, time zone) plus a few slug-keyed
+branches in reports.py / envelope.py. Identity strings use the real providers' names because the
+warehouse must recognise them; everything about *our* side uses reserved .test/.example names.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from .world import DANE_TYPES, Day, Domain, S_DAY, STS_TYPES, active, rng_for
+
+
+@dataclass(frozen=True, slots=True)
+class Reporter:
+    slug: str  # folder name under files/ and eml/
+    org: str  # organization-name
+    contact: str | None  # contact-info (Stalwart sends null)
+    sender: str  # first field of the RFC file name
+    submitter: str  # TLS-Report-Submitter header and Subject
+    mail_from: str  # From: address (also the mbox envelope sender)
+    reach: float  # share of our domains that receive mail from this reporter
+    volume: float  # mean sessions per day, relative to the domain's scale
+    dane: bool  # applies DANE when the domain has TLSA records
+    next_midnight: bool  # end-datetime is the next day 00:00:00Z (else 23:59:59Z)
+    crlf: bool  # stored messages keep CRLF line endings
+    gz_level: int
+    gz_xfl: int  # gzip header XFL byte as the real sender writes it
+    gz_os: int  # gzip header OS byte
+    report_type_quoted: bool  # report-type="tlsrpt" vs report-type=tlsrpt
+
+
+GOOGLE = Reporter("google", "Google Inc.", "smtp-tls-reporting@google.com", "google.com",
+                  "google.com", "noreply-smtp-tls-reporting@google.com", 1.0, 6.0, False,
+                  False, False, 6, 0, 0, False)
+MICROSOFT = Reporter("microsoft", "Microsoft Corporation", "tlsrpt-noreply@microsoft.com",
+                     "microsoft.com", "microsoft.com", "tlsrpt-noreply@microsoft.com", 0.85, 3.0,
+                     True, False, True, 1, 4, 0, False)
+MAILRU = Reporter("mailru", "Mail.ru", "tls_support@corp.mail.ru", "mail.ru", "mail.ru",
+                  "tls_support@corp.mail.ru", 0.35, 0.3, False, True, False, 6, 0, 255, True)
+# Stalwart: the organisation is the host name; contact-info is null (quirk 19).
+STALWART = Reporter("stalwart", "mx.relay-3.example", None, "mx.relay-3.example",
+                    "mx.relay-3.example", "noreply-tls@relay-3.example", 0.3, 0.15, True, True,
+                    True, 6, 0, 255, True)
+# Postfix + sys4/tlsrpt-reporter: configured org name is a host; the submitter header carries it
+# instead of the contact domain (sys4/tlsrpt-reporter#56, quirk 39).
+POSTFIX = Reporter("postfix", "mail.postfix-7.example", "tlsrpt-noreply@postfix-7.example",
+                   "postfix-7.example", "mail.postfix-7.example", "tlsrpt-noreply@postfix-7.example",
+                   0.35, 0.4, True, False, False, 9, 2, 255, True)
+
+REPORTERS: tuple[Reporter, ...] = (GOOGLE, MICROSOFT, MAILRU, STALWART, POSTFIX)
+BY_SLUG = {r.slug: r for r in REPORTERS}
+SLUGS = tuple(BY_SLUG)
+REACH = {r.slug: r.reach for r in REPORTERS}
+
+
+class Slot(NamedTuple):
+    """One report to write: who, for which day, which part of the day's sessions."""
+    slug: str
+    day: int
+    part: int  # 1-based; Postfix/sys4 sends several reports (idx1, idx2...) per domain and day
+    sessions: int
+    legs: str  # policies applied: "sts", "tlsa", "sts+tlsa" (Microsoft), "none"
+    policy_domain: str  # our domain, or an MX host for Postfix host-level DANE reports
+
+
+def legs_for(rep: Reporter, dom: Domain, day: int) -> str | None:
+    """Which policy the reporter applied; None means it sends no report at all."""
+    sts = dom.sts_on(day)
+    if rep is MICROSOFT:  # reports both legs for the same sessions (DOMAIN.md 8.1)
+        return ("sts+tlsa" if sts else "tlsa") if dom.dane else ("sts" if sts else None)
+    if rep is MAILRU:  # only ever seen with sts policies
+        return "sts" if sts else None
+    if rep.dane and dom.dane:
+        return "tlsa"
+    return "sts" if sts else "none"
+
+
+def visible(result_type: str, legs: str) -> bool:
+    if result_type in DANE_TYPES:
+        return "tlsa" in legs
+    if result_type in STS_TYPES:
+        return "sts" in legs
+    return True
+
+
+def _draw(r: random.Random, mean: float) -> int:
+    # Log-normal day-to-day noise plus stochastic rounding: small senders are often silent.
+    return int(mean * r.lognormvariate(0.0, 0.35) + r.random())
+
+
+def plan_day(seed: int, dom: Domain, day: Day, day_idx: int) -> list[Slot]:
+    """The reports sent about `dom` for one day. Cheap: used to count reports before writing."""
+    r = rng_for(seed, S_DAY, dom.index, day_idx)
+    base = dom.scale * (0.55 if day.weekend else 1.0)
+    incidents = active(dom, day_idx)
+    out: list[Slot] = []
+    for rep in REPORTERS:
+        if rep.slug not in dom.senders:
+            continue
+        n = _draw(r, base * rep.volume)
+        legs = legs_for(rep, dom, day_idx)
+        if legs is None:
+            continue
+        if rep is GOOGLE:
+            n = max(1, n)  # daily heartbeat
+        elif rep is MICROSOFT and any(i.forced and i.result_type in DANE_TYPES for i in incidents):
+            n = max(2, n)  # only Microsoft can show a forced DANE failure to every corpus
+        elif day_idx == 0 and dom.sts_since > 0 and rep.slug in ("stalwart", "postfix"):
+            n = max(1, n)  # show their no-policy-found quirks on the late adopter
+        if n <= 0:
+            continue  # Microsoft and the small senders only report on days with traffic
+        if rep is POSTFIX:
+            out.extend(_postfix_parts(r, dom, day_idx, n, legs))
+        else:
+            out.append(Slot(rep.slug, day_idx, 1, n, legs, dom.name))
+    return out
+
+
+def _postfix_parts(r: random.Random, dom: Domain, day_idx: int, n: int, legs: str) -> list[Slot]:
+    if legs == "tlsa" and dom.host_tlsrpt:
+        # Host TLSRPT: the DANE policy domain is the MX host, one report per MX.
+        hosts = dom.mx
+    else:
+        parts = min(n, 1 + (r.random() < 0.4) + (r.random() < 0.15))
+        hosts = (dom.name,) * parts
+    counts = _split_even(r, n, len(hosts))
+    return [Slot("postfix", day_idx, k + 1, c, legs, h)
+            for k, (c, h) in enumerate(zip(counts, hosts)) if c > 0]
+
+
+def _split_even(r: random.Random, n: int, k: int) -> list[int]:
+    cuts = sorted(r.randint(0, n) for _ in range(k - 1))
+    return [b - a for a, b in zip([0, *cuts], [*cuts, n])]

@@ -1,0 +1,84 @@
+"""What the CLI shows around ingest, rebuild and generate: progress bars and summaries."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from pipeline.ingest import IngestSummary, ingest
+from pipeline.rejection import REASONS
+from pipeline.settings import Settings
+from pipeline.warehouse import WarehouseBusy
+
+
+def _progress(console: Console) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+        console=console, transient=True,
+    )
+
+
+def print_summary(summary: IngestSummary, settings: Settings, out: Console) -> None:
+    quarantined = sum(summary.quarantined.values())
+    rate = summary.inputs / summary.seconds if summary.seconds else 0.0
+    out.print(
+        f"{summary.inputs} inputs in {summary.seconds:.1f} s ({rate:,.0f}/s): "
+        f"[green]{summary.loaded} loaded[/green], {summary.duplicates} duplicate, "
+        f"[yellow]{quarantined} quarantined[/yellow]"
+        + (f" (replayed {summary.replayed_batches} unfinished batches)" if summary.replayed_batches else ""),
+        highlight=False,
+    )
+    if quarantined:
+        table = Table("reason", "count", "meaning", title="quarantined")
+        for code, count in summary.quarantined.most_common():
+            table.add_row(code, str(count), REASONS.get(code, ""))
+        out.print(table)
+    out.print(f"warehouse: {settings.db_path}", highlight=False)
+
+
+def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console) -> IngestSummary:
+    try:
+        with _progress(console) as bar:
+            task = bar.add_task("ingesting", total=None)
+            summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n))
+    except WarehouseBusy as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(3) from None
+    print_summary(summary, settings, out)
+    return summary
+
+
+def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
+    """Move the old tables aside, replay every journal batch, then drop the old copy."""
+    from pipeline.warehouse import writer_lock
+
+    old = settings.db_path.with_suffix(".duckdb.before-rebuild")
+    try:
+        with writer_lock(settings.data_dir):
+            if settings.db_path.exists():
+                settings.db_path.replace(old)
+            shutil.rmtree(settings.parquet_dir, ignore_errors=True)
+    except WarehouseBusy as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(3) from None
+    with _progress(console) as bar:
+        task = bar.add_task("replaying the landing zone", total=None)
+        summary = ingest([], settings, progress=lambda n: bar.advance(task, n), replay_only=True)
+    old.unlink(missing_ok=True)
+    print_summary(summary, settings, out)
+
+
+def run_generate(out_dir: Path, domains: int, days: int, seed: int, reports: int | None,
+                 formats: list[str], console: Console, out: Console) -> None:
+    from pipeline.generate import write_corpus
+
+    with _progress(console) as bar:
+        task = bar.add_task("generating", total=reports)
+        summary = write_corpus(out_dir, domains=domains, days=days, seed=seed, reports=reports,
+                               formats=formats, progress=lambda n: bar.update(task, completed=n))
+    out.print(f"wrote {summary.reports} reports to {out_dir}", highlight=False)

@@ -1,0 +1,71 @@
+"""One report payload (JSON bytes) plus its envelope -> a validated, flagged ParsedReport."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from pydantic import ValidationError
+
+from pipeline.envelope import Envelope
+from pipeline.jsonsafe import decode_report_json
+from pipeline.models import Report
+from pipeline.rejection import Rejected
+
+
+@dataclass
+class ParsedReport:
+    report: Report
+    flags: set[str]
+    report_key: str
+    content_sha256: str
+    envelope: Envelope
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def report_key(organization_name: str, report_id: str) -> str:
+    """Stable identity: organization-name + report-id (DOMAIN.md section 9), never the
+    Message-ID, subject or file name. Hashed so the key has a fixed, URL-safe shape."""
+    digest = hashlib.sha256(f"{organization_name.strip()}\x1f{report_id.strip()}".encode())
+    return digest.hexdigest()[:32]
+
+
+def _validation_rejection(exc: ValidationError) -> Rejected:
+    error = exc.errors(include_url=False)[0]
+    where = ".".join(str(part) for part in error["loc"]) or "report"
+    if error["type"] == "missing":
+        return Rejected("schema_missing_field", f"{where} is missing")
+    if error["type"] == "too_long":
+        return Rejected("too_many_items", f"{where}: {error['msg']}")
+    return Rejected("schema_invalid", f"{where}: {error['msg']}")
+
+
+def canonical_sha256(obj: Any) -> str:
+    """Hash of the decoded report, independent of whitespace, key order and compression, so the
+    same report mailed and posted compares equal."""
+    text = json.dumps(obj, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def parse_report(payload: bytes, envelope: Envelope, extra_flags: set[str] | None = None) -> ParsedReport:
+    obj, json_flags = decode_report_json(payload)
+    flags = set(json_flags) | (extra_flags or set())
+    try:
+        report = Report.model_validate(obj, context={"flags": flags})
+    except ValidationError as exc:
+        raise _validation_rejection(exc) from None
+    organization = report.organization_name.strip()
+    report_id = report.report_id.strip()
+    if not organization:
+        raise Rejected("schema_missing_field", "organization-name is empty")
+    if not report_id:
+        raise Rejected("schema_missing_field", "report-id is empty")
+    return ParsedReport(
+        report=report,
+        flags=flags,
+        report_key=report_key(organization, report_id),
+        content_sha256=canonical_sha256(obj),
+        envelope=envelope,
+    )

@@ -1,0 +1,105 @@
+-- Core tables of the warehouse (main schema, so analysts query them unqualified).
+-- Every table and column carries a COMMENT; README.md "Schema" repeats them (a test checks).
+
+create table if not exists reports (
+    report_key varchar primary key,
+    organization_name varchar not null,
+    report_id varchar not null,
+    contact_info varchar,
+    contact_domain varchar,
+    start_at timestamptz not null,
+    end_at timestamptz not null,
+    report_date date not null,
+    received_at timestamptz,
+    channel varchar not null,
+    raw_sha256 varchar not null,
+    part_index integer not null,
+    content_sha256 varchar not null,
+    policy_count integer not null,
+    header_report_domain varchar,
+    header_submitter varchar,
+    message_id varchar,
+    subject varchar,
+    attachment_name varchar,
+    conformance_flags varchar[] not null,
+    parser_version varchar not null
+);
+
+create table if not exists policies (
+    report_key varchar not null,
+    policy_index integer not null,
+    report_date date not null,
+    policy_type varchar,
+    policy_domain varchar,
+    policy_domain_source varchar,
+    policy_string_raw varchar[],
+    policy_strings varchar[] not null,
+    mx_host varchar[] not null,
+    sts_mode varchar,
+    sts_max_age bigint,
+    sts_mx varchar[] not null,
+    tlsa_records struct(usage integer, selector integer, matching_type integer, association_data varchar)[] not null,
+    successful_session_count bigint,
+    failed_session_count bigint,
+    failure_detail_session_sum bigint not null,
+    failure_detail_count integer not null,
+    has_totals_mismatch boolean not null,
+    primary key (report_key, policy_index)
+);
+
+create table if not exists failure_details (
+    report_key varchar not null,
+    policy_index integer not null,
+    detail_index integer not null,
+    report_date date not null,
+    policy_domain varchar,
+    result_type varchar,
+    failed_session_count bigint,
+    sending_mta_ip varchar,
+    is_sending_mta_ip_valid boolean,
+    receiving_mx_hostname varchar,
+    receiving_mx_helo varchar,
+    receiving_ip varchar,
+    is_receiving_ip_valid boolean,
+    additional_information varchar,
+    failure_reason_code varchar,
+    primary key (report_key, policy_index, detail_index)
+);
+
+create table if not exists deliveries (
+    delivery_id varchar primary key,
+    batch_id varchar not null,
+    ingested_at timestamptz not null,
+    ingested_date date not null,
+    received_at timestamptz,
+    channel varchar not null,
+    origin varchar not null,
+    part_index integer not null,
+    attachment_name varchar,
+    message_id varchar,
+    raw_sha256 varchar,
+    raw_size bigint,
+    raw_kind varchar,
+    raw_path varchar,
+    outcome varchar not null,
+    reason_code varchar,
+    detail varchar,
+    report_key varchar,
+    parser_version varchar not null
+);
+
+-- Bookkeeping: which journal batches are in the tables, and which Parquet partitions are stale.
+create table if not exists ingest_batches (
+    batch_id varchar primary key,
+    committed_at timestamptz not null,
+    inputs integer not null,
+    loaded integer not null,
+    duplicates integer not null,
+    quarantined integer not null
+);
+
+create table if not exists dirty_partitions (
+    table_name varchar not null,
+    partition_value varchar not null,
+    primary key (table_name, partition_value)
+);

@@ -1,0 +1,44 @@
+"""Where everything is written, and how hard to work. One object, passed everywhere.
+
+The data dir comes from `--data-dir`, else `TLSRPT_DATA_DIR`, else `./data`: everything the tool
+writes (inbox, landing zone, Parquet, DuckDB file, Dagster home) lives below it.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def default_data_dir() -> Path:
+    return Path(os.environ.get("TLSRPT_DATA_DIR") or "data")
+
+
+def default_workers() -> int:
+    return int(os.environ.get("TLSRPT_WORKERS") or os.cpu_count() or 1)
+
+
+@dataclass(frozen=True)
+class Settings:
+    data_dir: Path = field(default_factory=default_data_dir)
+    workers: int = field(default_factory=default_workers)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
+
+    @property
+    def db_path(self) -> Path:
+        return self.data_dir / "warehouse.duckdb"
+
+    @property
+    def parquet_dir(self) -> Path:
+        return self.data_dir / "parquet"
+
+    @property
+    def inbox_dir(self) -> Path:
+        return self.data_dir / "inbox"
+
+    @property
+    def dagster_home(self) -> Path:
+        return self.data_dir / "dagster"

@@ -1,0 +1,43 @@
+"""`tlsrpt status`: what is in the warehouse, read through a short read-only connection."""
+
+from __future__ import annotations
+
+import duckdb
+from rich.console import Console
+from rich.table import Table
+
+from pipeline.rejection import REASONS
+from pipeline.settings import Settings
+
+
+def print_status(settings: Settings, out: Console) -> None:
+    if not settings.db_path.exists():
+        out.print(f"no warehouse yet at {settings.db_path}: run `tlsrpt ingest PATH` or `tlsrpt run`", highlight=False)
+        return
+    try:
+        con = duckdb.connect(str(settings.db_path), read_only=True)
+    except duckdb.IOException:
+        out.print("the warehouse is being written by a running pipeline; try again when it ends")
+        return
+    try:
+        counts = Table("table", "rows", title=f"warehouse {settings.db_path}")
+        for table in ("reports", "policies", "failure_details", "deliveries"):
+            counts.add_row(table, f"{con.execute(f'select count(*) from {table}').fetchone()[0]:,}")
+        out.print(counts)
+        last = con.execute(
+            "select max(committed_at), count(*) from ingest_batches"
+        ).fetchone()
+        span = con.execute("select min(report_date), max(report_date), count(distinct organization_name) from reports").fetchone()
+        out.print(f"last batch committed: {last[0]} ({last[1]} batches); reports cover {span[0]} .. {span[1]} from {span[2]} reporters", highlight=False)
+        outcomes = con.execute("select outcome, count(*) from deliveries group by 1 order by 1").fetchall()
+        out.print("deliveries: " + ", ".join(f"{o} {n:,}" for o, n in outcomes), highlight=False)
+        rows = con.execute(
+            "select reason_code, count(*), any_value(origin) from deliveries where outcome = 'quarantined' group by 1 order by 2 desc"
+        ).fetchall()
+        if rows:
+            table = Table("reason", "inputs", "meaning", "example", title="quarantine")
+            for code, count, example in rows:
+                table.add_row(code, str(count), REASONS.get(code, ""), repr(example)[:60])
+            out.print(table)
+    finally:
+        con.close()

@@ -1,0 +1,98 @@
+"""The DuckDB file: schema, the single-writer lock, and batch writes of the core tables.
+
+DuckDB allows one read-write process per file and a writer also blocks readers (STACK.md 5), so
+every writer takes `<data>/.writer.lock` first and fails fast with a clear message instead of
+DuckDB's ~100 s retry loop. A batch is one transaction: its rows, its deliveries, its journal
+id and its stale Parquet partitions commit together or not at all.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Iterator
+
+import duckdb
+import polars as pl
+
+from pipeline.schema_comments import COLUMNS, TABLES
+
+CORE_TABLES = ("reports", "policies", "failure_details", "deliveries")
+
+
+class WarehouseBusy(RuntimeError):
+    """Another process is writing to the warehouse."""
+
+
+@contextmanager
+def writer_lock(data_dir: Path) -> Iterator[None]:
+    data_dir.mkdir(parents=True, exist_ok=True)
+    lock_path = data_dir / ".writer.lock"
+    handle = open(lock_path, "a+")
+    try:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            raise WarehouseBusy(f"another tlsrpt run is writing to {data_dir} (pid {holder}); try again when it ends") from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        yield
+    finally:
+        handle.close()
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    con.execute(resources.files("pipeline").joinpath("schema.sql").read_text())
+    # COMMENT ON takes no bound parameters; the texts are our own constants, quoted here.
+    for table, text in TABLES.items():
+        con.execute(f"comment on table {table} is {_quote(text)}")
+        for column, note in COLUMNS[table].items():
+            con.execute(f"comment on column {table}.{column} is {_quote(note)}")
+
+
+def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+    db_path.parent.mkdir(parents=True, exist_ok=True)
+    con = duckdb.connect(str(db_path))
+    ensure_schema(con)
+    return con
+
+
+def committed_batches(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute("select batch_id from ingest_batches").fetchall()}
+
+
+def known_reports(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, str]:
+    """report_key -> content_sha256 for the keys already loaded (one join per batch)."""
+    if not keys:
+        return {}
+    wanted = pl.DataFrame({"report_key": keys}, schema={"report_key": pl.String})  # noqa: F841 (read by SQL)
+    rows = con.execute(
+        "select r.report_key, r.content_sha256 from reports r join wanted w using (report_key)"
+    ).fetchall()
+    return dict(rows)
+
+
+def insert_frames(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
+    for table, data in frames.items():
+        if data.height:
+            con.register("batch_rows", data)
+            con.execute(f"insert into {table} by name select * from batch_rows")
+            con.unregister("batch_rows")
+
+
+def mark_dirty(con: duckdb.DuckDBPyConnection, table: str, values: set[str]) -> None:
+    if values:
+        con.executemany(
+            "insert or ignore into dirty_partitions values (?, ?)", [(table, value) for value in sorted(values)]
+        )

@@ -28,7 +28,6 @@ from pipeline.warehouse import committed_batches, connect, writer_lock
 from pipeline.worker import InputResult, PartResult, process_chunk
 
 CHUNK_INPUTS = 200  # inputs per worker task: big enough to amortise pickling, small for progress
-BATCH_PARTS = 5_000  # report payloads per transaction and journal file
 
 
 @dataclass
@@ -87,13 +86,13 @@ def _bounded_imap(pool, work, chunks, window: int):
         yield pending.popleft().get()
 
 
-def _batches(results: Iterator[InputResult]) -> Iterator[list[InputResult]]:
+def _batches(results: Iterator[InputResult], batch_parts: int) -> Iterator[list[InputResult]]:
     batch: list[InputResult] = []
     parts = 0
     for result in results:
         batch.append(result)
         parts += max(1, len(result.parts))
-        if parts >= BATCH_PARTS:
+        if parts >= batch_parts:
             yield batch
             batch, parts = [], 0
     if batch:
@@ -134,7 +133,7 @@ def ingest(
             try:
                 summary.replayed_batches = replay_pending(con, settings, pool, summary, progress)
                 if not replay_only:
-                    for batch in _batches(_process_all(walk(paths), settings.data_dir, pool)):
+                    for batch in _batches(_process_all(walk(paths), settings.data_dir, pool), settings.batch_parts):
                         now = datetime.now(timezone.utc)
                         summary.add(commit_batch(con, settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:

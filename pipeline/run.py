@@ -35,6 +35,8 @@ def materialize_all(settings: Settings, console: Console) -> bool:
             instance=dagster_instance(settings),
             resources={"warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers)},
             raise_on_error=False,
+            # The CLI prints its own summary; Dagster's step-by-step DEBUG lines stay in the UI.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
         )
     for evaluation in result.get_asset_check_evaluations():
         mark = "[green]passed[/green]" if evaluation.passed else "[red]FAILED[/red]"

@@ -19,10 +19,16 @@ def default_workers() -> int:
     return int(os.environ.get("TLSRPT_WORKERS") or os.cpu_count() or 1)
 
 
+def default_batch_parts() -> int:
+    # Report payloads per transaction and journal file; small values only make sense in tests.
+    return int(os.environ.get("TLSRPT_BATCH_PARTS") or 5_000)
+
+
 @dataclass(frozen=True)
 class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     workers: int = field(default_factory=default_workers)
+    batch_parts: int = field(default_factory=default_batch_parts)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())

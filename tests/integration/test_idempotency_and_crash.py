@@ -1,0 +1,123 @@
+"""Re-running is idempotent, and a run killed at any point loses and tears nothing."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from pipeline.generate import write_corpus
+from tests.conftest import ingest_into, query
+
+CORE_SNAPSHOT = {
+    "reports": "select * exclude (received_at) from reports order by report_key",
+    "policies": "select * from policies order by report_key, policy_index",
+    "failure_details": "select * from failure_details order by report_key, policy_index, detail_index",
+}
+
+
+def snapshot(data_dir: Path) -> dict[str, list[tuple]]:
+    return {name: query(data_dir, sql) for name, sql in CORE_SNAPSHOT.items()}
+
+
+@pytest.fixture(scope="module")
+def corpus(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("corpus")
+    write_corpus(out, domains=12, days=60, seed=7, formats=("files", "eml"))
+    return out
+
+
+@pytest.fixture(scope="module")
+def clean_run(corpus: Path, tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("clean")
+    ingest_into(data_dir, [corpus], workers=2)
+    return data_dir
+
+
+def test_second_ingest_changes_no_table_and_marks_every_arrival_duplicate(corpus: Path, clean_run: Path, tmp_path: Path):
+    data_dir = tmp_path / "data"
+    first = ingest_into(data_dir, [corpus], workers=2)
+    before = snapshot(data_dir)
+    second = ingest_into(data_dir, [corpus], workers=2)
+    assert snapshot(data_dir) == before
+    assert second.loaded == 0
+    assert second.quarantined == first.quarantined == {"not_a_tls_report": 1}  # ground_truth.json
+    assert second.duplicates == first.loaded + first.duplicates
+    by_batch = query(
+        data_dir,
+        "select outcome, reason_code, count(*) from deliveries where batch_id in"
+        " (select batch_id from ingest_batches order by committed_at desc limit (select count(*) from ingest_batches) // 2)"
+        " group by all",
+    )
+    assert {(o, r) for o, r, _ in by_batch} <= {
+        ("duplicate", "same_bytes"), ("duplicate", "same_report"), ("quarantined", "not_a_tls_report"),
+    }
+    assert snapshot(clean_run) == before  # the same as another clean run, too
+
+
+def test_eml_and_json_gz_copies_of_one_report_are_stored_once(clean_run: Path):
+    reasons = dict(query(clean_run, "select reason_code, count(*) from deliveries where outcome = 'duplicate' group by 1"))
+    assert reasons.get("same_report", 0) > 0  # the generator mails ~20 % of reports as well
+    assert query(clean_run, "select count(*) - count(distinct report_key) from reports") == [(0,)]
+
+
+def test_rebuild_from_the_landing_zone_alone_gives_the_same_tables(corpus: Path, tmp_path: Path):
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, [corpus], workers=2)
+    before = snapshot(data_dir)
+    deliveries_before = query(data_dir, "select * exclude (ingested_at, ingested_date) from deliveries order by delivery_id")
+    (data_dir / "warehouse.duckdb").unlink()
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "rebuild", "--data-dir", str(data_dir)], capture_output=True, text=True
+    )
+    assert result.returncode == 0, result.stderr
+    assert snapshot(data_dir) == before
+    assert query(data_dir, "select * exclude (ingested_at, ingested_date) from deliveries order by delivery_id") == deliveries_before
+
+
+def _objects_are_whole(data_dir: Path) -> None:
+    objects = list((data_dir / "landing" / "objects").rglob("*"))
+    files = [p for p in objects if p.is_file()]
+    assert files
+    for path in files:
+        assert not path.name.startswith(".tmp-"), f"stray temp file {path}"
+        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name.split(".")[0], f"torn object {path}"
+
+
+@pytest.mark.timeout(240)
+def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Path, tmp_path: Path):
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "TLSRPT_BATCH_PARTS": "150", "TLSRPT_WORKERS": "2"}
+    command = [sys.executable, "-m", "pipeline", "ingest", "--data-dir", str(data_dir), str(corpus)]
+    rng = random.Random(11)
+    kills = 0
+    for _ in range(6):
+        process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        time.sleep(rng.uniform(0.3, 2.5))
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGKILL)  # the whole group: parent and its workers
+            kills += 1
+        process.wait()
+    assert kills >= 3, "the runs finished before they could be killed: make the corpus bigger"
+    final = subprocess.run(command, env=env, capture_output=True, text=True)
+    assert final.returncode == 0, final.stderr
+    assert snapshot(data_dir) == snapshot(clean_run)
+    _objects_are_whole(data_dir)
+    # Every input of the corpus has at least one delivery row: nothing was lost on the way.
+    inputs = {str(p) for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix != ".json"}
+    seen = {row[0] for row in query(data_dir, "select distinct origin from deliveries")}
+    assert inputs <= seen
+    # The Parquet copy is readable and matches the tables.
+    con = duckdb.connect()
+    parquet_reports = con.execute(
+        f"select count(*) from read_parquet('{data_dir}/parquet/reports/*/*.parquet', hive_partitioning = true)"
+    ).fetchone()[0]
+    assert parquet_reports == query(data_dir, "select count(*) from reports")[0][0]

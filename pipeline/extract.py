@@ -20,6 +20,8 @@ from pipeline.sniff import looks_like_dmarc, sniff
 _GZIP_TYPES = {"application/tlsrpt+gzip", "application/gzip", "application/x-gzip"}
 _BASE64 = re.compile(rb"[A-Za-z0-9+/]+={0,2}")
 _REPORT_KEYS = (b'"organization-name"', b'"policies"', b'"report-id"', b'"date-range"')
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+_UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 
 
 @dataclass
@@ -32,9 +34,22 @@ class PartOutcome:
     attachment_name: str | None = None
 
 
+def _wide_text_report(data: bytes) -> bool:
+    """A report saved as UTF-16/32 with a BOM (a Windows editor, a PowerShell redirect)."""
+    encoding = "utf-32" if data[:4] in _UTF32_BOMS else "utf-16" if data[:2] in _UTF16_BOMS else None
+    if encoding is None:
+        return False
+    text = data[:4096].decode(encoding, errors="ignore")
+    return any(key.decode() in text for key in _REPORT_KEYS)
+
+
 def _not_report(data: bytes, kind: str) -> Rejected:
     if kind == "xml" and looks_like_dmarc(data):
         return Rejected("not_a_tls_report", "a DMARC aggregate report (XML)")
+    if kind == "unknown" and _wide_text_report(data):
+        # Sniffing sees no "{" behind the BOM, but this is a report in the wrong encoding, not
+        # junk: name the real problem (TESTBED.md 19) instead of filing it with ordinary mail.
+        return Rejected("invalid_utf8", "UTF-16/32 text with a byte order mark; RFC 8460 JSON is UTF-8")
     return Rejected("not_a_tls_report", f"content sniffed as {kind}")
 
 

@@ -25,7 +25,7 @@ from pipeline.batch import BatchOutcome, commit_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
 from pipeline.warehouse import committed_batches, connect, writer_lock
-from pipeline.worker import InputResult, PartResult, process_chunk
+from pipeline.worker import ChunkResult, InputResult, PartResult, process_chunk
 
 CHUNK_INPUTS = 200  # inputs per worker task: big enough to amortise pickling, small for progress
 
@@ -56,23 +56,21 @@ def _chunks(refs: Iterable[InputRef]) -> Iterator[list[InputRef]]:
         yield chunk
 
 
-def _process_all(refs: Iterable[InputRef], data_dir: Path, pool) -> Iterator[InputResult]:
-    """Results in input order; mbox files found on the way are split and processed after."""
+def _process_all(refs: Iterable[InputRef], data_dir: Path, pool) -> Iterator[ChunkResult]:
+    """Chunk results in input order; mbox files found on the way are split and processed after."""
     sources: deque[Iterable[InputRef]] = deque([refs])
     work = partial(process_chunk, data_dir=data_dir)
     while sources:
         mboxes: list[str] = []
         chunks = _chunks(sources.popleft())
         if pool is None:
-            results_iter: Iterable[list[InputResult]] = map(work, chunks)
+            results_iter: Iterable[ChunkResult] = map(work, chunks)
         else:
             results_iter = _bounded_imap(pool, work, chunks, window=4 * (pool._processes or 1))
-        for chunk_results in results_iter:
-            for result in chunk_results:
-                if result.is_mbox:
-                    mboxes.append(result.ref.path)
-                else:
-                    yield result
+        for chunk in results_iter:
+            mboxes.extend(result.ref.path for result in chunk.results if result.is_mbox)
+            chunk.results = [result for result in chunk.results if not result.is_mbox]
+            yield chunk
         sources.extend(mbox_messages(path) for path in mboxes)
 
 
@@ -86,12 +84,12 @@ def _bounded_imap(pool, work, chunks, window: int):
         yield pending.popleft().get()
 
 
-def _batches(results: Iterator[InputResult], batch_parts: int) -> Iterator[list[InputResult]]:
-    batch: list[InputResult] = []
+def _batches(chunks: Iterator[ChunkResult], batch_parts: int) -> Iterator[list[ChunkResult]]:
+    batch: list[ChunkResult] = []
     parts = 0
-    for result in results:
-        batch.append(result)
-        parts += max(1, len(result.parts))
+    for chunk in chunks:
+        batch.append(chunk)
+        parts += sum(max(1, len(result.parts)) for result in chunk.results)
         if parts >= batch_parts:
             yield batch
             batch, parts = [], 0
@@ -137,9 +135,9 @@ def ingest(
                         now = datetime.now(timezone.utc)
                         summary.add(commit_batch(con, settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:
-                            committed_paths.update(result.ref.path for result in batch)
+                            committed_paths.update(r.ref.path for chunk in batch for r in chunk.results)
                         if progress:
-                            progress(len(batch))
+                            progress(sum(len(chunk.results) for chunk in batch))
                 parquet_export.export_dirty(con, settings.parquet_dir)
                 con.execute("checkpoint")
             finally:
@@ -161,18 +159,22 @@ def replay_pending(con, settings: Settings, pool, summary: IngestSummary, progre
             continue
         arrivals = landing.read_journal(path)
         kept = [a for a in arrivals if a.object_path]
-        parsed = iter(_process_all(_replay_refs(settings, kept), settings.data_dir, pool))
-        results = []
-        for arrival in arrivals:
+        chunks = list(_process_all(_replay_refs(settings, kept), settings.data_dir, pool))
+        parsed = iter(result for chunk in chunks for result in chunk.results)
+        refused = []
+        for seq, arrival in enumerate(arrivals):
             ref = InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at)
             if arrival.object_path:
                 result = next(parsed)
-                result.ref = ref
+                result.ref, result.seq = ref, seq
             else:  # the bytes were never kept (unreadable, too large): replay the verdict
-                result = InputResult(ref, size=arrival.size, parts=[PartResult(0, reason_code=arrival.reason_code, detail=arrival.detail)])
-            results.append(result)
+                part = PartResult(0, reason_code=arrival.reason_code, detail=arrival.detail)
+                refused.append(InputResult(ref, seq=seq, size=arrival.size, parts=[part]))
+        if refused:
+            chunks.append(ChunkResult(refused, {}))
+        results = [result for chunk in chunks for result in chunk.results]
         ingested_at = datetime.fromisoformat(arrivals[0].ingested_at) if arrivals else datetime.now(timezone.utc)
-        summary.add(commit_batch(con, settings.data_dir, batch_id, results, ingested_at, write_journal_file=False))
+        summary.add(commit_batch(con, settings.data_dir, batch_id, chunks, ingested_at, write_journal_file=False))
         replayed += 1
         if progress:
             progress(len(results))

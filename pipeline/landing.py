@@ -16,7 +16,7 @@ from __future__ import annotations
 import ctypes
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -45,14 +45,20 @@ def object_relpath(sha256: str, kind: str) -> str:
     return f"landing/objects/{sha256[:2]}/{sha256}.{KIND_SUFFIX.get(kind, 'bin')}"
 
 
+_made_dirs: set[str] = set()  # per process: skip a mkdir syscall per object
+
+
 def store_object(data_dir: Path, sha256: str, kind: str, data: bytes) -> str:
     """Write the bytes once under their hash; a second copy is a no-op."""
     rel = object_relpath(sha256, kind)
-    final = data_dir / rel
-    if final.exists():
+    final = os.path.join(data_dir, rel)
+    if os.path.exists(final):
         return rel
-    final.parent.mkdir(parents=True, exist_ok=True)
-    tmp = final.parent / f".tmp-{sha256}-{os.getpid()}"
+    folder = os.path.dirname(final)
+    if folder not in _made_dirs:
+        os.makedirs(folder, exist_ok=True)
+        _made_dirs.add(folder)
+    tmp = os.path.join(folder, f".tmp-{sha256}-{os.getpid()}")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
@@ -81,7 +87,7 @@ def write_journal(data_dir: Path, batch_id: str, arrivals: list[Arrival]) -> Pat
     tmp = journal_dir / f".tmp-{batch_id}"
     with open(tmp, "w", encoding="utf-8") as handle:
         for arrival in arrivals:
-            handle.write(json.dumps(asdict(arrival), ensure_ascii=False) + "\n")
+            handle.write(json.dumps(vars(arrival), ensure_ascii=False) + "\n")
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, final)

@@ -1,8 +1,10 @@
 -- Core tables of the warehouse (main schema, so analysts query them unqualified).
 -- Every table and column carries a COMMENT; README.md "Schema" repeats them (a test checks).
+-- No primary keys on the big tables: ART indexes tripled insert cost, and uniqueness is
+-- guaranteed by deduplication before insert and proven by the asset checks after it.
 
 create table if not exists reports (
-    report_key varchar primary key,
+    report_key varchar not null,
     organization_name varchar not null,
     report_id varchar not null,
     contact_info varchar,
@@ -43,8 +45,7 @@ create table if not exists policies (
     failed_session_count bigint,
     failure_detail_session_sum bigint not null,
     failure_detail_count integer not null,
-    has_totals_mismatch boolean not null,
-    primary key (report_key, policy_index)
+    has_totals_mismatch boolean not null
 );
 
 create table if not exists failure_details (
@@ -62,12 +63,11 @@ create table if not exists failure_details (
     receiving_ip varchar,
     is_receiving_ip_valid boolean,
     additional_information varchar,
-    failure_reason_code varchar,
-    primary key (report_key, policy_index, detail_index)
+    failure_reason_code varchar
 );
 
 create table if not exists deliveries (
-    delivery_id varchar primary key,
+    delivery_id varchar not null,
     batch_id varchar not null,
     ingested_at timestamptz not null,
     ingested_date date not null,

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Iterator
 
 import duckdb
-import polars as pl
+import pyarrow as pa
 
 from pipeline.schema_comments import COLUMNS, TABLES
 
@@ -76,16 +76,15 @@ def known_reports(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, 
     """report_key -> content_sha256 for the keys already loaded (one join per batch)."""
     if not keys:
         return {}
-    wanted = pl.DataFrame({"report_key": keys}, schema={"report_key": pl.String})  # noqa: F841 (read by SQL)
     rows = con.execute(
-        "select r.report_key, r.content_sha256 from reports r join wanted w using (report_key)"
+        "select report_key, content_sha256 from reports where report_key in (select unnest(?::varchar[]))", [keys]
     ).fetchall()
     return dict(rows)
 
 
-def insert_frames(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame]) -> None:
-    for table, data in frames.items():
-        if data.height:
+def insert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:
+    for table, data in tables.items():
+        if data.num_rows:
             con.register("batch_rows", data)
             con.execute(f"insert into {table} by name select * from batch_rows")
             con.unregister("batch_rows")
@@ -93,6 +92,6 @@ def insert_frames(con: duckdb.DuckDBPyConnection, frames: dict[str, pl.DataFrame
 
 def mark_dirty(con: duckdb.DuckDBPyConnection, table: str, values: set[str]) -> None:
     if values:
-        con.executemany(
-            "insert or ignore into dirty_partitions values (?, ?)", [(table, value) for value in sorted(values)]
+        con.execute(
+            "insert or ignore into dirty_partitions select ?, unnest(?::varchar[])", [table, sorted(values)]
         )

@@ -12,6 +12,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
+
+from pipeline import frames
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.flatten import rows_for
@@ -29,6 +32,9 @@ class PartResult:
     report_key: str | None = None
     content_sha256: str | None = None
     rows: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    loadable: bool = False  # parsed and flattened: rows exist in the chunk tables
+    report_date: str | None = None
+    part_id: int = -1  # index of this part within its chunk: the _part column of the chunk tables
     reason_code: str | None = None
     detail: str | None = None
 
@@ -36,6 +42,7 @@ class PartResult:
 @dataclass
 class InputResult:
     ref: InputRef
+    seq: int | None = None  # position in its journal batch, when replayed from the journal
     is_mbox: bool = False
     sha256: str | None = None
     size: int | None = None
@@ -85,6 +92,7 @@ def process_input(ref: InputRef, data_dir: Path) -> InputResult:
             parsed.extra.update(raw_sha256=sha256, part_index=outcome.part_index)
             try:
                 part.rows = rows_for(parsed)
+                part.loadable = True
                 part.report_key = parsed.report_key
                 part.content_sha256 = parsed.content_sha256
             except Rejected as exc:
@@ -98,5 +106,29 @@ def process_input(ref: InputRef, data_dir: Path) -> InputResult:
     return result
 
 
-def process_chunk(refs: list[InputRef], data_dir: Path) -> list[InputResult]:
-    return [process_input(ref, data_dir) for ref in refs]
+@dataclass
+class ChunkResult:
+    """A worker's answer for a chunk: the per-input results, and the rows of every parsed report
+    as Arrow tables (built here, in parallel, rather than in the single committing process)."""
+
+    results: list[InputResult]
+    tables: dict[str, pa.Table]
+
+
+def process_chunk(refs: list[InputRef], data_dir: Path) -> ChunkResult:
+    results = [process_input(ref, data_dir) for ref in refs]
+    rows: dict[str, list[dict[str, Any]]] = {"reports": [], "policies": [], "failure_details": []}
+    parts: dict[str, list[int]] = {name: [] for name in rows}
+    part_id = 0
+    for result in results:
+        for part in result.parts:
+            part.part_id = part_id
+            if part.rows is not None:
+                report_row, policy_rows, detail_rows = part.rows
+                part.report_date = report_row["report_date"].isoformat()
+                for name, new in (("reports", [report_row]), ("policies", policy_rows), ("failure_details", detail_rows)):
+                    rows[name].extend(new)
+                    parts[name].extend([part_id] * len(new))
+                part.rows = None  # travels as Arrow below, not as pickled dicts
+            part_id += 1
+    return ChunkResult(results, {name: frames.table(name, rows[name], parts[name]) for name in rows})

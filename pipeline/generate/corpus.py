@@ -17,8 +17,8 @@ from datetime import date, timedelta
 from pathlib import Path
 
 from .envelope import eml, gzip_bytes
-from .reporters import BY_SLUG, POSTFIX, REACH, REPORTERS, SLUGS, plan_day
-from .reports import build
+from .reporters import BY_SLUG, POSTFIX, REACH, REPORTERS, SLUGS, plan_day, plan_rng
+from .reports import build, streams
 from .world import Day, RESULT_TYPES, build_domain, coverage, make_days
 from .writer import MboxWriter, Tally, write_atomic
 
@@ -59,7 +59,8 @@ class CorpusSummary:
 
 def _count_domain(seed: int, idx: int, day_list: list[Day], cov: dict) -> int:
     dom = build_domain(seed, idx, len(day_list), cov.get(idx), SLUGS, REACH)
-    return sum(len(plan_day(seed, dom, d, i)) for i, d in enumerate(day_list))
+    r = plan_rng(seed, dom)
+    return sum(len(plan_day(r, dom, d, i)) for i, d in enumerate(day_list))
 
 
 def _size_for(seed: int, domains: int, day_list: list[Day], target: int) -> tuple[int, int]:
@@ -123,12 +124,13 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
     try:
         for idx in range(n_domains):
             dom = build_domain(seed, idx, days, cov.get(idx), SLUGS, REACH)
+            plan_r, (report_r, env_r) = plan_rng(seed, dom), streams(seed, dom)
             for di, day in enumerate(day_list):
-                for slot in plan_day(seed, dom, day, di):
+                for slot in plan_day(plan_r, dom, day, di):
                     i, slot_no = slot_no, slot_no + 1
                     if natural is not None and (i + 1) * reports // natural == i * reports // natural:
                         continue  # even stride: keeps exactly `reports` of `natural` slots
-                    b = build(seed, dom, slot, day)
+                    b = build(report_r, env_r, dom, slot, day)
                     rep = BY_SLUG[b.slug]
                     # Only sys4 (Python gzip) stamps a time; derived from the report, not the clock.
                     gz = gzip_bytes(rep, b.payload, b.generated if rep is POSTFIX else 0)

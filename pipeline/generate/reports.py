@@ -12,8 +12,8 @@ import random
 from typing import NamedTuple
 
 from .failures import details
-from .reporters import BY_SLUG, SLUGS, Slot, visible
-from .world import Day, Domain, S_REPORT, active, rng_for
+from .reporters import BY_SLUG, Slot, visible
+from .world import S_ENVELOPE, S_REPORT, Day, Domain, active, rng_for
 
 FILETIME_EPOCH = 11644473600  # seconds from 1601-01-01 to 1970-01-01
 _HOUR = 3600
@@ -28,7 +28,7 @@ class Built(NamedTuple):
     header_domain: str  # TLS-Report-Domain
     generated: int  # unix time the reporter produced the report (gzip mtime for Postfix)
     sent: int  # unix time of the mail Date: header
-    rng: random.Random  # continues the report's private stream for the envelope
+    rng: random.Random  # the domain's envelope stream (kept apart so formats never change files)
 
 
 def _times(r: random.Random, slug: str, day_end: int, part: int) -> tuple[int, int]:
@@ -110,9 +110,9 @@ def _failures(r: random.Random, slot: Slot, dom: Domain, when: str) -> tuple[int
     return slot.sessions - left, out
 
 
-def build(seed: int, dom: Domain, slot: Slot, day: Day) -> Built:
+def build(r: random.Random, env: random.Random, dom: Domain, slot: Slot, day: Day) -> Built:
+    """`r` is the domain's report stream (consumed in slot order), `env` its envelope stream."""
     rep = BY_SLUG[slot.slug]
-    r = rng_for(seed, S_REPORT, dom.index, (slot.day << 16) | (SLUGS.index(slot.slug) << 12) | slot.part)
     start, pd, slug = day.unix, slot.policy_domain, slot.slug
     generated, sent = _times(r, slug, start + 86400, slot.part)
     t0, t1 = f"{day.iso}T00:00:00Z", f"{day.iso}T23:59:59Z"
@@ -148,11 +148,18 @@ def build(seed: int, dom: Domain, slot: Slot, day: Day) -> Built:
         policies.append(entry)
     report = {"organization-name": rep.org, "date-range": {"start-datetime": t0, "end-datetime": t1},
               "contact-info": rep.contact, "report-id": rid, "policies": policies}
-    if slug == "mailru":  # Go marshals map keys sorted
-        payload = json.dumps(report, sort_keys=True, separators=(",", ":"))
-    elif slug == "postfix":  # Python's default separators
-        payload = json.dumps(report)
-    else:
-        payload = json.dumps(report, separators=(",", ":"))
+    payload = _ENCODERS.get(slug, _compact)(report)
     name = f"{rep.sender}!{pd}!{start}!{end}" + (f"!{uid}" if uid else "") + ".json.gz"
-    return Built(slug, report, payload.encode(), name, rid, pd, generated, sent, r)
+    return Built(slug, report, payload.encode(), name, rid, pd, generated, sent, env)
+
+
+_compact = json.JSONEncoder(separators=(",", ":")).encode
+_ENCODERS = {
+    "mailru": json.JSONEncoder(separators=(",", ":"), sort_keys=True).encode,  # Go sorts map keys
+    "postfix": json.JSONEncoder().encode,  # Python's default ", " and ": " separators
+}
+
+
+def streams(seed: int, dom: Domain) -> tuple[random.Random, random.Random]:
+    """(report stream, envelope stream) for one domain."""
+    return rng_for(seed, S_REPORT, dom.index), rng_for(seed, S_ENVELOPE, dom.index)

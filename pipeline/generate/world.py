@@ -1,8 +1,9 @@
 """The simulated world: our policy domains, their MX hosts and policies, incidents, daily traffic.
 
-Everything comes from private RNG streams keyed by (seed, domain index, day index). So a domain looks
-the same in a corpus of 3 domains and in one of 30 000, and reports can be counted (for `reports=N`)
-without being built. Domains are built one at a time, which keeps memory flat at any corpus size.
+Everything comes from private RNG streams keyed by (seed, stream, domain index): a domain looks
+the same in a corpus of 3 domains and in one of 30 000, and its day plan (who reports, how many
+sessions) can be replayed to count reports for `reports=N` without building them. Domains are
+built one at a time, which keeps memory flat at any corpus size.
 """
 
 from __future__ import annotations
@@ -27,8 +28,8 @@ _WEIGHTS = {"sts-policy-fetch-error": 20, "certificate-expired": 12, "validation
             "tlsa-invalid": 8, "dnssec-invalid": 4, "dane-required": 3}
 _INCIDENT_RATE = 1 / 20  # incidents per domain-day: most days are clean heartbeats
 
-# RNG stream ids, so that e.g. adding a draw to the day plan never shifts report contents.
-S_DOMAIN, S_DAY, S_REPORT, S_COVERAGE = 1, 2, 3, 4
+# RNG stream ids: separate streams so that e.g. writing .eml files never shifts report contents.
+S_DOMAIN, S_DAY, S_REPORT, S_COVERAGE, S_ENVELOPE = 1, 2, 3, 4, 5
 
 
 def rng_for(seed: int, stream: int, a: int = 0, b: int = 0) -> random.Random:

@@ -17,7 +17,7 @@ from .reporters import Reporter
 
 def write_atomic(folder: str, name: str, data: bytes) -> None:
     tmp = f"{folder}/.{name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # TRUNC: stale temp from a crash
     try:
         view = memoryview(data)
         while view:
@@ -74,24 +74,32 @@ class Tally:
         self.by_reporter[slug] += 1
         if header_domain != our_domain:
             self.host_policy_domains.add(header_domain)
-        groups: dict[str, list] = {}
+        policies = report["policies"]
         mismatch = False
-        for p in report["policies"]:
+        groups: dict[str, tuple[int, int, dict[str, int]]] = {}
+        for p in policies:
             s = p["summary"]
             ok, bad = s["total-successful-session-count"], s["total-failure-session-count"]
             self.successful += ok
             self.failed += bad
             self.by_policy_type[p["policy"]["policy-type"]] += 1
-            types: Counter[str] = Counter()
+            types: dict[str, int] = {}
             for fd in p.get("failure-details") or ():
-                types[fd["result-type"]] += fd["failed-session-count"]
-            self.by_type.update(types)
+                rt = fd["result-type"]
+                types[rt] = types.get(rt, 0) + fd["failed-session-count"]
+            for rt, n in types.items():
+                self.by_type[rt] += n
             mismatch |= sum(types.values()) != bad
-            g = groups.setdefault(p["policy"].get("policy-domain") or header_domain, [0, 0, Counter()])
-            g[0], g[1] = max(g[0], ok), max(g[1], bad)
-            g[2] |= types  # Counter union = per-type max
+            key = p["policy"].get("policy-domain") or header_domain
+            if key in groups:  # same sessions under another policy type: keep the max
+                g_ok, g_bad, g_types = groups[key]
+                merged = {t: max(n, g_types.get(t, 0)) for t, n in types.items()}
+                types = {**g_types, **merged}
+                ok, bad = max(ok, g_ok), max(bad, g_bad)
+            groups[key] = (ok, bad, types)
         for ok, bad, types in groups.values():
             self.successful_dedup += ok
             self.failed_dedup += bad
-            self.by_type_dedup.update(types)
+            for rt, n in types.items():
+                self.by_type_dedup[rt] += n
         self.mismatched_reports += mismatch

@@ -1,0 +1,68 @@
+"""The `tlsrpt` command as a user meets it: one-line errors, summaries, status."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from pipeline.warehouse import writer_lock
+
+FIXTURES = Path(__file__).parents[1] / "fixtures"
+
+
+def tlsrpt(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "pipeline", *args], capture_output=True, text=True,
+        env={**os.environ, "COLUMNS": "200", **(env or {})},
+    )
+
+
+def test_missing_path_is_one_line_error(tmp_path: Path):
+    result = tlsrpt("ingest", "--data-dir", str(tmp_path / "d"), str(tmp_path / "nope"))
+    assert result.returncode == 2
+    assert "no such file or folder" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_data_dir_that_cannot_be_created_is_one_line_error(tmp_path: Path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    result = tlsrpt("ingest", "--data-dir", str(blocker / "data"), str(FIXTURES))
+    assert result.returncode == 2
+    assert "cannot write to data dir" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_env_var_moves_everything_written(tmp_path: Path):
+    data_dir = tmp_path / "elsewhere"
+    result = tlsrpt("ingest", str(FIXTURES / "google_report.json"), env={"TLSRPT_DATA_DIR": str(data_dir)})
+    assert result.returncode == 0, result.stderr
+    assert "1 loaded" in result.stdout
+    assert (data_dir / "warehouse.duckdb").exists()
+    assert list((data_dir / "landing" / "objects").rglob("*.json"))
+
+
+def test_ingest_summary_and_status_name_the_quarantine(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    result = tlsrpt("ingest", "--data-dir", str(data_dir), str(FIXTURES))
+    assert result.returncode == 0, result.stderr
+    status = tlsrpt("status", "--data-dir", str(data_dir))
+    assert status.returncode == 0, status.stderr
+    assert "reports" in status.stdout and "deliveries" in status.stdout
+
+
+def test_second_writer_is_refused_clearly(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    with writer_lock(data_dir):
+        result = tlsrpt("ingest", "--data-dir", str(data_dir), str(FIXTURES / "google_report.json"))
+    assert result.returncode == 3
+    assert "another tlsrpt run is writing" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_status_before_any_ingest_says_what_to_do(tmp_path: Path):
+    result = tlsrpt("status", "--data-dir", str(tmp_path))
+    assert result.returncode == 0
+    assert "tlsrpt ingest" in result.stdout

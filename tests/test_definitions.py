@@ -13,7 +13,7 @@ from pipeline.automation import inbox_sensor
 from pipeline.resources import WarehouseResource
 from tests.conftest import query
 
-FIXTURES = Path(__file__).parent / "fixtures"
+FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 
 
 def test_definitions_load_with_lineage_inbox_landing_core():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pipeline.warehouse import writer_lock
 
-FIXTURES = Path(__file__).parents[1] / "fixtures"
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 
 
 def tlsrpt(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -1,0 +1,29 @@
+"""Print the README's schema, reason-code and conformance-flag sections from the code's own
+dictionaries, so the docs cannot drift (tests/unit/test_docs.py compares them)."""
+
+from __future__ import annotations
+
+from pipeline.conformance import FLAGS
+from pipeline.rejection import REASONS
+from pipeline.schema_comments import COLUMNS, TABLES
+
+BEGIN, END = "<!-- schema:begin (scripts/schema_doc.py) -->", "<!-- schema:end -->"
+
+
+def render() -> str:
+    lines = [BEGIN, ""]
+    for table in ("reports", "policies", "failure_details", "deliveries", "ingest_batches"):
+        lines += [f"#### `{table}`", "", TABLES[table], "", "| column | meaning |", "|---|---|"]
+        lines += [f"| `{column}` | {text} |" for column, text in COLUMNS[table].items()]
+        lines.append("")
+    lines += ["#### Quarantine reason codes (`deliveries.reason_code`)", "", "| code | meaning |", "|---|---|"]
+    lines += [f"| `{code}` | {text} |" for code, text in REASONS.items()]
+    lines += ["", "Duplicates carry `same_bytes`, `same_report` or `same_key_different_content`.", ""]
+    lines += ["#### Conformance flags (`reports.conformance_flags`)", "", "| flag | meaning |", "|---|---|"]
+    lines += [f"| `{flag}` | {text} |" for flag, text in sorted(FLAGS.items())]
+    lines += ["", END]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(render())

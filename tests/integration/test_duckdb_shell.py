@@ -1,0 +1,32 @@
+"""Analysts open the warehouse with the real DuckDB shell (PyPI duckdb-cli, same 1.5 line)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ingest_into
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
+SHELL = Path(sys.executable).parent / "duckdb"
+
+
+@pytest.mark.skipif(not SHELL.exists(), reason="duckdb-cli is not installed in this environment")
+def test_shell_queries_core_tables_unqualified(tmp_path: Path):
+    ingest_into(tmp_path, [FIXTURES])
+    result = subprocess.run(
+        [str(SHELL), "-csv", "-noheader", str(tmp_path / "warehouse.duckdb"), "-c",
+         "select result_type, sum(failed_session_count) from failure_details group by all"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "certificate-expired,4"
+    described = subprocess.run(
+        [str(SHELL), "-csv", "-noheader", str(tmp_path / "warehouse.duckdb"), "-c",
+         "select comment from duckdb_columns() where table_name = 'reports' and column_name = 'report_key'"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert "sha256" in described.stdout

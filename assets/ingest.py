@@ -29,7 +29,7 @@ CORE_TABLE_DOCS = {
     specs=[
         dg.AssetSpec(
             "landing", deps=[INBOX], group_name="raw", kinds={"python"},
-            description="Content-addressed raw bytes of every input plus the arrival journal (<data>/landing).",
+            description="Raw bytes of every input, stored once by sha256, and every arrival, in per-batch packs (<data>/landing/packs).",
         ),
         *[
             dg.AssetSpec(name, deps=["landing"], group_name="core", kinds={"duckdb", "parquet"}, description=doc)

@@ -174,13 +174,44 @@ class Sample:
     max_rss_kb: int  # largest single process of the tree (wait4 ru_maxrss, via /usr/bin/time -v)
     tree_pss_kb: int  # peak of the sampled sum over the tree
     stdout: str
+    cpu: float = 0.0  # user + system seconds of the measured tree
+    foreign_cores: float = 0.0  # mean CPU (in cores) used meanwhile by processes outside the tree
+
+
+def busy_seconds() -> float:
+    """CPU seconds spent busy by the whole machine since boot (all cores, /proc/stat)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(x) for x in fh.readline().split()[1:9]]
+    except (OSError, ValueError):
+        return 0.0
+    user, nice, system, idle, iowait, irq, softirq, steal = fields
+    return (user + nice + system + irq + softirq + steal) / os.sysconf("SC_CLK_TCK")
+
+
+def wait_quiet(max_wait: float, threshold: float = 0.15) -> float:
+    """Wait (up to max_wait s) for a second in which the machine's other work uses < threshold cores.
+
+    Returns the load seen last. Other sessions share this machine: timing while they run is noise."""
+    deadline = time.monotonic() + max_wait
+    warned = False
+    while True:
+        b0, s0 = busy_seconds(), time.process_time()
+        time.sleep(1.0)
+        others = busy_seconds() - b0 - (time.process_time() - s0)
+        if others < threshold or time.monotonic() >= deadline:
+            return others
+        if not warned:
+            print(f"  waiting for a quiet machine (other processes use {others:.2f} cores)...", flush=True)
+            warned = True
 
 
 RUSAGE_WRAPPER = (
     "import resource, subprocess, sys\n"
     "rc = subprocess.call(sys.argv[1:])\n"
-    "sys.stderr.write('Maximum resident set size (kbytes): %d\\n'"
-    " % resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)\n"
+    "ru = resource.getrusage(resource.RUSAGE_CHILDREN)\n"
+    "sys.stderr.write('Maximum resident set size (kbytes): %d\\n' % ru.ru_maxrss)\n"
+    "sys.stderr.write('User time (seconds): %.2f\\nSystem time (seconds): %.2f\\n' % (ru.ru_utime, ru.ru_stime))\n"
     "sys.exit(rc)\n"
 )
 
@@ -193,6 +224,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
     else:  # fresh wrapper process: its RUSAGE_CHILDREN is this command's tree only
         wrapped = [sys.executable, "-c", RUSAGE_WRAPPER, *cmd]
     stderr_file = tempfile.TemporaryFile("w+")
+    busy0, self0 = busy_seconds(), time.process_time()
     started = time.perf_counter()
     proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=stderr_file, env=env, text=True)
     sampler = TreeSampler(proc.pid)
@@ -201,6 +233,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
     wall = time.perf_counter() - started
     sampler.stop.set()
     sampler.join()
+    busy, own = busy_seconds() - busy0, time.process_time() - self0
     stderr_file.seek(0)
     stderr = stderr_file.read()
     stderr_file.close()
@@ -209,7 +242,9 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
     if proc.returncode != 0:
         raise SystemExit(f"command failed ({proc.returncode}): {' '.join(cmd)}\n{stdout}\n{stderr[-4000:]}")
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_text)
-    return Sample(wall, int(m.group(1)) if m else 0, sampler.peak_kb, stdout)
+    cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", time_text))
+    foreign = max(0.0, busy - cpu - own) / wall if wall else 0.0
+    return Sample(wall, int(m.group(1)) if m else 0, sampler.peak_kb, stdout, cpu, foreign)
 
 
 # --------------------------------------------------------------------------------------------
@@ -356,9 +391,9 @@ def render(rows: list[Row], meta: dict, machine: list[str], commands: list[str],
     pd_row = next((r for r in rows if r.key == "parsedmarc"), None)
     floor_row = next((r for r in rows if r.key == "floor1"), None)
     n, mb = meta["files"], meta["gz_bytes"] / 1e6
-    head = ("| row | wall s, median (min-max) | reports/s | MB/s (gz in) | peak RSS, largest process "
-            "| peak PSS, whole tree | reports OK | time / parsedmarc | time / floor |")
-    lines = [head, "|" + "---|" * 9]
+    head = ("| row | wall s, median (min-max) | CPU s (user+sys) | reports/s | MB/s (gz in) "
+            "| peak RSS, largest process | peak PSS, whole tree | reports OK | time / parsedmarc | time / floor |")
+    lines = [head, "|" + "---|" * 10]
     for r in rows:
         walls = [s.wall for s in r.samples]
         med = r.median()
@@ -366,7 +401,8 @@ def render(rows: list[Row], meta: dict, machine: list[str], commands: list[str],
         ratio_fl = f"{med / floor_row.median():.2f}x" if floor_row else "-"
         ok = "?" if r.ok is None else f"{r.ok:,}" + (f" ({r.failed:,} rejected)" if r.failed else "")
         lines.append(
-            f"| {r.label} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) | {n / med:,.0f} | {mb / med:,.1f} "
+            f"| {r.label} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) "
+            f"| {statistics.median(s.cpu for s in r.samples):.1f} | {n / med:,.0f} | {mb / med:,.1f} "
             f"| {fmt_kb(max(s.max_rss_kb for s in r.samples))} | {fmt_kb(max(s.tree_pss_kb for s in r.samples))} "
             f"| {ok} | {ratio_pd} | {ratio_fl} |")
     out = [
@@ -400,6 +436,9 @@ def main(argv: list[str] | None = None) -> None:
     ap.add_argument("--also-workers-1", action="store_true",
                     help="add a row for `tlsrpt ingest --workers 1` (single process, like parsedmarc's default)")
     ap.add_argument("--no-floor-mp", action="store_true", help="skip the 2-process floor row")
+    ap.add_argument("--max-wait-quiet", type=float, default=120.0,
+                    help="before each run, wait up to this many seconds for other processes to use "
+                         "< 0.15 cores (default 120; 0 = do not wait)")
     args = ap.parse_args(argv)
 
     out = args.out.absolute()
@@ -464,6 +503,8 @@ def main(argv: list[str] | None = None) -> None:
                 cmd = [str(pd_py), script, "_parsedmarc", str(list_file)]
             else:
                 cmd = [str(ours_py), script, "_floor", str(list_file), "2" if row.key == "floor2" else "1"]
+            if args.max_wait_quiet > 0:
+                wait_quiet(args.max_wait_quiet)
             sample = measure(cmd, env=env)
             row.samples.append(sample)
             if row.key in ("ours", "ours1"):
@@ -484,7 +525,8 @@ def main(argv: list[str] | None = None) -> None:
                 row.failures = res.get("failures") or []
             print(f"run {i + 1}/{args.repeat} {row.key:<10} {sample.wall:7.2f} s  "
                   f"max RSS {fmt_kb(sample.max_rss_kb):>9}  tree PSS {fmt_kb(sample.tree_pss_kb):>9}  "
-                  f"ok {row.ok:,}", flush=True)
+                  f"cpu {sample.cpu:6.1f} s  ok {row.ok:,}  others {sample.foreign_cores:.2f} cores",
+                  flush=True)
 
     ours_py_ver = subprocess.run([str(ours_py), "-c", "import platform, duckdb; "
                                   "print(platform.python_version(), duckdb.__version__)"],
@@ -497,12 +539,16 @@ def main(argv: list[str] | None = None) -> None:
         f"Python {ours_py_ver[0]} (project venv), duckdb {ours_py_ver[1]}; parsedmarc {PARSEDMARC_VERSION} "
         f"on Python {pd_py_ver} in its own venv ({rel(str(pd_py.parent.parent))})",
         f"date: {datetime.now(timezone.utc).strftime('%Y-%m-%d %H:%M UTC')}; repo at {git_state()}",
+        "CPU used by other processes while a row ran, mean cores over the run, worst run: "
+        + "; ".join(f"{r.key} {max(x.foreign_cores for x in r.samples):.2f}" for r in rows)
+        + f" (0 = a quiet machine; each run waited up to {args.max_wait_quiet:.0f} s for one)",
     ]
     notes = [
         "Wall time is the whole process from outside (interpreter start-up and imports included). "
         "Inner seconds, as each process reports its own main loop, median: "
         + "; ".join(f"{r.key} {statistics.median(r.inner):.2f} s" for r in rows if r.inner) + ".",
-        "reports/s and MB/s divide the corpus (reports, compressed bytes) by the median wall time.",
+        "reports/s and MB/s divide the corpus (reports, compressed bytes) by the median wall time. "
+        "CPU s: user + system seconds of the whole process tree (median), from the same wrapper.",
         "Peak RSS, largest process: `ru_maxrss` of the biggest single process in the tree "
         "(`/usr/bin/time -v`). Peak PSS, whole tree: the sum of PSS over the process and its "
         "descendants, sampled every 0.05 s (PSS counts copy-on-write pages shared by forked workers once).",

@@ -1,4 +1,4 @@
-"""Commit one batch of processed inputs: landing durable -> journal -> one DB transaction.
+"""Commit one batch of processed inputs: pack durable -> one DB transaction.
 
 Deduplication happens here, in arrival order: a report whose key (organization + report-id) is
 already loaded, or appeared earlier in the batch, becomes a `duplicate` delivery; the reason
@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import PARSER_VERSION, frames
-from pipeline.landing import Arrival, sync_filesystem, write_journal
-from pipeline.warehouse import insert_tables, known_reports, mark_dirty
+from pipeline.landing import Arrival, pack_relpath, write_pack
+from pipeline.warehouse import insert_tables, known_objects, known_reports, mark_dirty
 from pipeline.worker import ChunkResult, InputResult, PartResult
 
 
@@ -32,18 +32,32 @@ class BatchOutcome:
 
 def arrival_of(result: InputResult, ingested_at: datetime) -> Arrival:
     received = result.received_at.isoformat() if result.received_at else result.ref.received_at
+    unread = result.sha256 is None  # refused before reading: the pack keeps the verdict instead
     return Arrival(
-        sha256=result.sha256 or "",
+        sha256=result.sha256,
         size=result.size or 0,
         kind=result.kind or "",
         channel=result.ref.channel,
         origin=result.ref.origin,
         received_at=received,
         ingested_at=ingested_at.isoformat(),
-        object_path=result.object_path,
-        reason_code=None if result.object_path else result.parts[0].reason_code,
-        detail=None if result.object_path else result.parts[0].detail,
+        reason_code=result.parts[0].reason_code if unread else None,
+        detail=result.parts[0].detail if unread else None,
     )
+
+
+def _land(con, data_dir: Path, batch_id: str, results: list[InputResult], ingested_at: datetime) -> dict[str, int]:
+    """Write the batch's pack: every arrival, plus the bytes of inputs no earlier pack holds."""
+    shas = sorted({r.sha256 for r in results if r.sha256})
+    stored = known_objects(con, shas)
+    entries = []
+    for result in results:
+        data = None
+        if result.sha256 and result.sha256 not in stored and result.data is not None:
+            data = result.data
+            stored.add(result.sha256)
+        entries.append((arrival_of(result, ingested_at), data))
+    return write_pack(data_dir, batch_id, entries)
 
 
 def _duplicate_reason(part: PartResult, result: InputResult, content: str, raw: str | None) -> tuple[str, str]:
@@ -65,7 +79,7 @@ def _delivery(batch_id: str, seq: int, result: InputResult, part: PartResult, in
         "received_at": part.received_at or result.received_at, "channel": result.ref.channel,
         "origin": result.ref.origin, "part_index": part.part_index, "attachment_name": part.attachment_name,
         "message_id": part.message_id, "raw_sha256": result.sha256, "raw_size": result.size,
-        "raw_kind": result.kind, "raw_path": result.object_path, "outcome": outcome, "reason_code": reason,
+        "raw_kind": result.kind, "outcome": outcome, "reason_code": reason,
         "detail": detail, "report_key": part.report_key, "parser_version": PARSER_VERSION,
     }
 
@@ -76,13 +90,18 @@ def commit_batch(
     batch_id: str,
     chunks: list[ChunkResult],
     ingested_at: datetime,
-    write_journal_file: bool = True,
+    packed_offsets: dict[str, int] | None = None,
 ) -> BatchOutcome:
+    """Land (unless replaying a pack: then `packed_offsets` says where its objects are) and
+    commit one batch. The pack is durable before the rows that depend on it are committed."""
     results = [result for chunk in chunks for result in chunk.results]
-    if write_journal_file:
-        # Objects must be on disk before the journal names them, and the journal before the rows.
-        sync_filesystem(data_dir)
-        write_journal(data_dir, batch_id, [arrival_of(r, ingested_at) for r in results])
+    offsets = packed_offsets if packed_offsets is not None else _land(con, data_dir, batch_id, results, ingested_at)
+    sizes_kinds = {r.sha256: (r.size, r.kind) for r in results if r.sha256}
+    objects = [
+        {"raw_sha256": sha, "pack_path": pack_relpath(batch_id), "byte_offset": offset,
+         "byte_size": sizes_kinds[sha][0], "raw_kind": sizes_kinds[sha][1], "batch_id": batch_id}
+        for sha, offset in offsets.items() if sha in sizes_kinds
+    ]
     keys = sorted({p.report_key for r in results for p in r.parts if p.loadable and p.report_key})
     loaded_content = known_reports(con, keys)
     loaded_raw: dict[str, str | None] = {}  # report_key -> raw sha of the copy loaded in this batch
@@ -122,6 +141,7 @@ def commit_batch(
                 new_tables[name].append(keep.drop_columns([frames.PART_COLUMN]))
     tables = {name: pa.concat_tables(parts) for name, parts in new_tables.items() if parts}
     tables["deliveries"] = frames.table("deliveries", deliveries)
+    tables["raw_objects"] = frames.table("raw_objects", objects)
     con.execute("begin transaction")
     try:
         insert_tables(con, tables)

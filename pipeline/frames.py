@@ -45,8 +45,12 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("delivery_id", pa.string()), ("batch_id", pa.string()), ("ingested_at", UTC_TIME), ("ingested_date", pa.date32()),
         ("received_at", UTC_TIME), ("channel", pa.string()), ("origin", pa.string()), ("part_index", pa.int32()),
         ("attachment_name", pa.string()), ("message_id", pa.string()), ("raw_sha256", pa.string()), ("raw_size", pa.int64()),
-        ("raw_kind", pa.string()), ("raw_path", pa.string()), ("outcome", pa.string()), ("reason_code", pa.string()),
+        ("raw_kind", pa.string()), ("outcome", pa.string()), ("reason_code", pa.string()),
         ("detail", pa.string()), ("report_key", pa.string()), ("parser_version", pa.string()),
+    ]),
+    "raw_objects": pa.schema([
+        ("raw_sha256", pa.string()), ("pack_path", pa.string()), ("byte_offset", pa.int64()), ("byte_size", pa.int64()),
+        ("raw_kind", pa.string()), ("batch_id", pa.string()),
     ]),
 }
 

@@ -2,7 +2,7 @@
 
 Workers (one per core) read, land and parse inputs; this process batches their results and
 commits each batch (batch.py). At most a few chunks are in flight, so memory stays bounded
-however many inputs there are. Before new work, journal batches that a killed run landed but
+however many inputs there are. Before new work, packs that a killed run landed but
 never committed are replayed, so a crash at any point loses nothing.
 """
 
@@ -24,9 +24,10 @@ from pipeline import landing, parquet_export
 from pipeline.batch import BatchOutcome, commit_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
-from pipeline.warehouse import committed_batches, connect, writer_lock
+from pipeline.warehouse import committed_batches, connect, object_location, writer_lock
 from pipeline.worker import ChunkResult, InputResult, PartResult, process_chunk
 
+BATCH_BYTES = 64 * 1024 * 1024
 CHUNK_INPUTS = 200  # inputs per worker task: big enough to amortise pickling, small for progress
 
 
@@ -56,10 +57,10 @@ def _chunks(refs: Iterable[InputRef]) -> Iterator[list[InputRef]]:
         yield chunk
 
 
-def _process_all(refs: Iterable[InputRef], data_dir: Path, pool) -> Iterator[ChunkResult]:
+def _process_all(refs: Iterable[InputRef], pool, keep_bytes: bool = True) -> Iterator[ChunkResult]:
     """Chunk results in input order; mbox files found on the way are split and processed after."""
     sources: deque[Iterable[InputRef]] = deque([refs])
-    work = partial(process_chunk, data_dir=data_dir)
+    work = partial(process_chunk, keep_bytes=keep_bytes)
     while sources:
         mboxes: list[str] = []
         chunks = _chunks(sources.popleft())
@@ -85,22 +86,19 @@ def _bounded_imap(pool, work, chunks, window: int):
 
 
 def _batches(chunks: Iterator[ChunkResult], batch_parts: int) -> Iterator[list[ChunkResult]]:
+    """Group chunks into batches of about `batch_parts` payloads, and at most BATCH_BYTES of raw
+    input (a batch's bytes are held until its pack is written)."""
     batch: list[ChunkResult] = []
-    parts = 0
+    parts = size = 0
     for chunk in chunks:
         batch.append(chunk)
         parts += sum(max(1, len(result.parts)) for result in chunk.results)
-        if parts >= batch_parts:
+        size += sum(result.size or 0 for result in chunk.results)
+        if parts >= batch_parts or size >= BATCH_BYTES:
             yield batch
-            batch, parts = [], 0
+            batch, parts, size = [], 0, 0
     if batch:
         yield batch
-
-
-def _replay_refs(settings: Settings, arrivals: list[landing.Arrival]) -> Iterator[InputRef]:
-    for arrival in arrivals:
-        path = str(settings.data_dir / arrival.object_path) if arrival.object_path else ""
-        yield InputRef(path or arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at)
 
 
 def _pool(workers: int):
@@ -131,7 +129,7 @@ def ingest(
             try:
                 summary.replayed_batches = replay_pending(con, settings, pool, summary, progress)
                 if not replay_only:
-                    for batch in _batches(_process_all(walk(paths), settings.data_dir, pool), settings.batch_parts):
+                    for batch in _batches(_process_all(walk(paths), pool), settings.batch_parts):
                         now = datetime.now(timezone.utc)
                         summary.add(commit_batch(con, settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:
@@ -151,31 +149,39 @@ def ingest(
 
 
 def replay_pending(con, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
-    """Commit journal batches that are on disk but not in the tables (a crash, or a rebuild)."""
+    """Commit packs that are on disk but not in the tables (a crash, or a rebuild): the pack
+    lists every arrival of its batch and holds or names the bytes of each."""
     done = committed_batches(con)
     replayed = 0
-    for batch_id, path in landing.journal_batches(settings.data_dir):
+    for batch_id, path in landing.pack_batches(settings.data_dir):
         if batch_id in done:
             continue
-        arrivals = landing.read_journal(path)
-        kept = [a for a in arrivals if a.object_path]
-        chunks = list(_process_all(_replay_refs(settings, kept), settings.data_dir, pool))
-        parsed = iter(result for chunk in chunks for result in chunk.results)
-        refused = []
-        for seq, arrival in enumerate(arrivals):
-            ref = InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at)
-            if arrival.object_path:
-                result = next(parsed)
-                result.ref, result.seq = ref, seq
-            else:  # the bytes were never kept (unreadable, too large): replay the verdict
-                part = PartResult(0, reason_code=arrival.reason_code, detail=arrival.detail)
-                refused.append(InputResult(ref, seq=seq, size=arrival.size, parts=[part]))
+        entries = list(landing.read_pack(path))
+        refs, refused, offsets = [], [], {}
+        for seq, entry in enumerate(entries):
+            arrival = entry.arrival
+            where = (str(path), entry.offset, entry.stored) if entry.offset is not None else None
+            if where is None and arrival.sha256:
+                found = object_location(con, arrival.sha256)
+                where = (str(settings.data_dir / found[0]), found[1], found[2]) if found else None
+            if entry.offset is not None and arrival.sha256:
+                offsets[arrival.sha256] = entry.offset
+            ref = InputRef(where[0] if where else arrival.origin, arrival.channel, arrival.origin,
+                           where[1] if where else 0, where[2] if where else -1, arrival.received_at)
+            if where is not None:
+                refs.append((seq, ref))
+                continue
+            reason = arrival.reason_code or "unreadable"
+            detail = arrival.detail or "the bytes are missing from the landing zone"
+            refused.append(InputResult(ref, seq=seq, size=arrival.size, parts=[PartResult(0, reason_code=reason, detail=detail)]))
+        chunks = list(_process_all([ref for _, ref in refs], pool, keep_bytes=False))
+        for (seq, _), result in zip(refs, (r for chunk in chunks for r in chunk.results)):
+            result.seq = seq
         if refused:
             chunks.append(ChunkResult(refused, {}))
-        results = [result for chunk in chunks for result in chunk.results]
-        ingested_at = datetime.fromisoformat(arrivals[0].ingested_at) if arrivals else datetime.now(timezone.utc)
-        summary.add(commit_batch(con, settings.data_dir, batch_id, chunks, ingested_at, write_journal_file=False))
+        ingested_at = datetime.fromisoformat(entries[0].arrival.ingested_at) if entries else datetime.now(timezone.utc)
+        summary.add(commit_batch(con, settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
         replayed += 1
         if progress:
-            progress(len(results))
+            progress(len(entries))
     return replayed

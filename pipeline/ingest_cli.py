@@ -54,7 +54,7 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
 
 
 def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
-    """Move the old tables aside, replay every journal batch, then drop the old copy."""
+    """Move the old tables aside, replay every pack, then drop the old copy."""
     from pipeline.warehouse import writer_lock
 
     old = settings.db_path.with_suffix(".duckdb.before-rebuild")

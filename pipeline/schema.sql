@@ -80,12 +80,20 @@ create table if not exists deliveries (
     raw_sha256 varchar,
     raw_size bigint,
     raw_kind varchar,
-    raw_path varchar,
     outcome varchar not null,
     reason_code varchar,
     detail varchar,
     report_key varchar,
     parser_version varchar not null
+);
+
+create table if not exists raw_objects (
+    raw_sha256 varchar not null,
+    pack_path varchar not null,
+    byte_offset bigint not null,
+    byte_size bigint not null,
+    raw_kind varchar,
+    batch_id varchar not null
 );
 
 -- Bookkeeping: which journal batches are in the tables, and which Parquet partitions are stale.

@@ -20,7 +20,7 @@ def default_workers() -> int:
 
 
 def default_batch_parts() -> int:
-    # Report payloads per transaction and journal file; small values only make sense in tests.
+    # Report payloads per transaction and pack file; small values only make sense in tests.
     return int(os.environ.get("TLSRPT_BATCH_PARTS") or 5_000)
 
 

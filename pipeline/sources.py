@@ -30,7 +30,7 @@ class InputRef:
     origin: str  # what deliveries shows: the path, or path#message-number
     offset: int = 0
     length: int = -1  # -1: the whole file
-    received_at: str | None = None  # known arrival time (replays from the journal), else mtime
+    received_at: str | None = None  # known arrival time (replays from a pack), else mtime
 
 
 def _skip(name: str) -> bool:

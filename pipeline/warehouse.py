@@ -2,7 +2,7 @@
 
 DuckDB allows one read-write process per file and a writer also blocks readers (STACK.md 5), so
 every writer takes `<data>/.writer.lock` first and fails fast with a clear message instead of
-DuckDB's ~100 s retry loop. A batch is one transaction: its rows, its deliveries, its journal
+DuckDB's ~100 s retry loop. A batch is one transaction: its rows, its deliveries, its pack's
 id and its stale Parquet partitions commit together or not at all.
 """
 
@@ -80,6 +80,23 @@ def known_reports(con: duckdb.DuckDBPyConnection, keys: list[str]) -> dict[str, 
         "select report_key, content_sha256 from reports where report_key in (select unnest(?::varchar[]))", [keys]
     ).fetchall()
     return dict(rows)
+
+
+def known_objects(con: duckdb.DuckDBPyConnection, shas: list[str]) -> set[str]:
+    """The sha256s whose bytes some pack already holds."""
+    if not shas:
+        return set()
+    rows = con.execute(
+        "select raw_sha256 from raw_objects where raw_sha256 in (select unnest(?::varchar[]))", [shas]
+    ).fetchall()
+    return {row[0] for row in rows}
+
+
+def object_location(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, int, int] | None:
+    row = con.execute(
+        "select pack_path, byte_offset, byte_size from raw_objects where raw_sha256 = ? limit 1", [sha256]
+    ).fetchone()
+    return (row[0], row[1], row[2]) if row else None
 
 
 def insert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:

@@ -9,7 +9,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
@@ -18,7 +17,6 @@ from pipeline import frames
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.flatten import rows_for
-from pipeline.landing import store_object
 from pipeline.rejection import Rejected
 from pipeline.sources import InputRef, IsMbox, is_multi_message_mbox, read_input
 
@@ -42,12 +40,12 @@ class PartResult:
 @dataclass
 class InputResult:
     ref: InputRef
-    seq: int | None = None  # position in its journal batch, when replayed from the journal
+    seq: int | None = None  # position in its batch's pack, when replayed from the pack
     is_mbox: bool = False
     sha256: str | None = None
     size: int | None = None
     kind: str | None = None
-    object_path: str | None = None
+    data: bytes | None = None  # the raw bytes, for the committing process to pack
     received_at: datetime | None = None
     parts: list[PartResult] = field(default_factory=list)
 
@@ -57,7 +55,7 @@ def _refused(ref: InputRef, exc: Rejected, received_at: datetime | None = None) 
     return InputResult(ref, received_at=received_at, parts=[part])
 
 
-def process_input(ref: InputRef, data_dir: Path) -> InputResult:
+def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
     try:
         data, mtime = read_input(ref)
     except IsMbox:
@@ -71,16 +69,12 @@ def process_input(ref: InputRef, data_dir: Path) -> InputResult:
     else:
         received = datetime.fromtimestamp(mtime, tz=timezone.utc)
     sha256 = hashlib.sha256(data).hexdigest()
-    result = InputResult(ref, sha256=sha256, size=len(data), received_at=received)
+    result = InputResult(ref, sha256=sha256, size=len(data), received_at=received, data=data if keep_bytes else None)
     try:
         kind, outcomes = extract(data, Envelope(channel=ref.channel, origin=ref.origin, received_at=received))
         result.kind = kind
-        if data:
-            result.object_path = store_object(data_dir, sha256, kind, data)
     except Exception as exc:  # a parser bug must cost one input, never the batch
         result.parts = [PartResult(0, received_at=received, reason_code="internal_error", detail=repr(exc)[:500])]
-        if data and result.object_path is None:
-            result.object_path = store_object(data_dir, sha256, "unknown", data)
         return result
     for outcome in outcomes:
         part = PartResult(outcome.part_index, attachment_name=outcome.attachment_name, received_at=received)
@@ -115,8 +109,8 @@ class ChunkResult:
     tables: dict[str, pa.Table]
 
 
-def process_chunk(refs: list[InputRef], data_dir: Path) -> ChunkResult:
-    results = [process_input(ref, data_dir) for ref in refs]
+def process_chunk(refs: list[InputRef], keep_bytes: bool = True) -> ChunkResult:
+    results = [process_input(ref, keep_bytes) for ref in refs]
     rows: dict[str, list[dict[str, Any]]] = {"reports": [], "policies": [], "failure_details": []}
     parts: dict[str, list[int]] = {name: [] for name in rows}
     part_id = 0

@@ -1,5 +1,6 @@
-"""Print the README's schema, reason-code and conformance-flag sections from the code's own
-dictionaries, so the docs cannot drift (tests/unit/test_docs.py compares them)."""
+"""Print (or with --write, replace in README.md) the README's schema, reason-code and
+conformance-flag sections, from the code's own dictionaries, so the docs cannot drift
+(tests/unit/test_docs.py compares them). Run from the repo root."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ BEGIN, END = "<!-- schema:begin (scripts/schema_doc.py) -->", "<!-- schema:end -
 
 def render() -> str:
     lines = [BEGIN, ""]
-    for table in ("reports", "policies", "failure_details", "deliveries", "ingest_batches"):
+    for table in ("reports", "policies", "failure_details", "deliveries", "raw_objects", "ingest_batches"):
         lines += [f"#### `{table}`", "", TABLES[table], "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{column}` | {text} |" for column, text in COLUMNS[table].items()]
         lines.append("")
@@ -25,5 +26,17 @@ def render() -> str:
     return "\n".join(lines)
 
 
+def write_readme(path: str = "README.md") -> None:
+    text = open(path, encoding="utf-8").read()
+    start, end = text.index(BEGIN), text.index(END) + len(END)
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text[:start] + render() + text[end:])
+
+
 if __name__ == "__main__":
-    print(render())
+    import sys
+
+    if "--write" in sys.argv:
+        write_readme()
+    else:
+        print(render())

@@ -95,7 +95,7 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
         raise ValueError("domains and days must be >= 1, reports >= 0, 0 <= overlap <= 1")
     start = start or DEFAULT_START
     day_list = make_days(start, days)
-    n_domains, natural = domains, None
+    n_domains, natural, n = domains, None, reports or 0
     if reports is not None:
         n_domains, natural = _size_for(seed, domains, day_list, reports)
     cov = coverage(seed, n_domains, days)
@@ -124,13 +124,13 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
     try:
         for idx in range(n_domains):
             dom = build_domain(seed, idx, days, cov.get(idx), SLUGS, REACH)
-            plan_r, (report_r, env_r) = plan_rng(seed, dom), streams(seed, dom)
+            plan_r, (report_r, env_r), cache = plan_rng(seed, dom), streams(seed, dom), {}
             for di, day in enumerate(day_list):
                 for slot in plan_day(plan_r, dom, day, di):
                     i, slot_no = slot_no, slot_no + 1
-                    if natural is not None and (i + 1) * reports // natural == i * reports // natural:
+                    if natural is not None and (i + 1) * n // natural == i * n // natural:
                         continue  # even stride: keeps exactly `reports` of `natural` slots
-                    b = build(report_r, env_r, dom, slot, day)
+                    b = build(report_r, env_r, dom, slot, day, cache)
                     rep = BY_SLUG[b.slug]
                     # Only sys4 (Python gzip) stamps a time; derived from the report, not the clock.
                     gz = gzip_bytes(rep, b.payload, b.generated if rep is POSTFIX else 0)

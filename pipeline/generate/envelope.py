@@ -66,7 +66,8 @@ def _headers(rep: Reporter, b: Built, to_domain: str, boundary: str) -> list[str
         sid = f"<{sid}+{d}@google.com>"  # differs from the JSON report-id (DOMAIN.md 5)
         return ["MIME-Version: 1.0", f"Date: {date}", f"TLS-Report-Domain: {d}",
                 f"TLS-Report-Submitter: {s}",
-                f"Message-ID: <{b.sent:08x}.{r.getrandbits(32):08x}.{r.getrandbits(20):05x}.{r.getrandbits(16):04x}tls@google.com>",
+                f"Message-ID: <{b.sent:08x}.{r.getrandbits(32):08x}.{r.getrandbits(20):05x}."
+                f"{r.getrandbits(16):04x}tls@google.com>",
                 f"Subject: Report Domain: {d} Submitter: {s} Report-ID: {sid}",
                 f"From: {rep.mail_from}", f"To: tlsrpt@{to_domain}",
                 f'Content-Type: multipart/report; boundary="{boundary}"; {rt}']
@@ -113,8 +114,10 @@ def _boundary(rep: Reporter, r) -> str:
     return f"==============={r.getrandbits(62):019d}=="  # Python's email package
 
 
-_HTML = ('<html>\n<head>\n<meta http-equiv=3D"Content-Type" content=3D"text/html; charset=3Dus-ascii"=\n>\n'
-         '</head>\n<body>\n<div>This is an aggregate TLS report from microsoft.com</div>\n</body>\n</html>\n')
+_HTML = ('<html>\n<head>\n'
+         '<meta http-equiv=3D"Content-Type" content=3D"text/html; charset=3Dus-ascii"=\n>\n'
+         '</head>\n<body>\n<div>This is an aggregate TLS report from microsoft.com</div>\n'
+         '</body>\n</html>\n')  # already quoted-printable: "=3D" is "=", "=\n" a soft break
 
 
 def _text_part(rep: Reporter, b: Built) -> list[str]:

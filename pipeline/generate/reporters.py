@@ -1,6 +1,6 @@
 """The five reporter styles (DOMAIN.md section 6) and their daily cadence.
 
-Each reporter is data (names, volumes, gzip header bytes, time zone) plus a few slug-keyed
+Each reporter is data (names, volumes, gzip header bytes, line endings) plus a few slug-keyed
 branches in reports.py / envelope.py. Identity strings use the real providers' names because the
 warehouse must recognise them; everything about *our* side uses reserved .test/.example names.
 """
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import math
 import random
-from statistics import NormalDist
 from dataclasses import dataclass
+from statistics import NormalDist
 from typing import NamedTuple
 
 from .world import DANE_TYPES, S_DAY, STS_TYPES, Day, Domain, active, rng_for
@@ -35,23 +35,36 @@ class Reporter:
     report_type_quoted: bool  # report-type="tlsrpt" vs report-type=tlsrpt
 
 
-GOOGLE = Reporter("google", "Google Inc.", "smtp-tls-reporting@google.com", "google.com",
-                  "google.com", "noreply-smtp-tls-reporting@google.com", 1.0, 6.0, False,
-                  False, False, 6, 0, 0, False)
-MICROSOFT = Reporter("microsoft", "Microsoft Corporation", "tlsrpt-noreply@microsoft.com",
-                     "microsoft.com", "microsoft.com", "tlsrpt-noreply@microsoft.com", 0.85, 3.0,
-                     True, False, True, 1, 4, 0, False)
-MAILRU = Reporter("mailru", "Mail.ru", "tls_support@corp.mail.ru", "mail.ru", "mail.ru",
-                  "tls_support@corp.mail.ru", 0.35, 0.3, False, True, False, 6, 0, 255, True)
+GOOGLE = Reporter(
+    slug="google", org="Google Inc.", contact="smtp-tls-reporting@google.com",
+    sender="google.com", submitter="google.com", mail_from="noreply-smtp-tls-reporting@google.com",
+    reach=1.0, volume=6.0, dane=False, next_midnight=False, crlf=False,
+    gz_level=6, gz_xfl=0, gz_os=0, report_type_quoted=False)
+MICROSOFT = Reporter(
+    slug="microsoft", org="Microsoft Corporation", contact="tlsrpt-noreply@microsoft.com",
+    sender="microsoft.com", submitter="microsoft.com", mail_from="tlsrpt-noreply@microsoft.com",
+    reach=0.85, volume=3.0, dane=True, next_midnight=False, crlf=True,
+    gz_level=1, gz_xfl=4, gz_os=0, report_type_quoted=False)
+MAILRU = Reporter(
+    slug="mailru", org="Mail.ru", contact="tls_support@corp.mail.ru",
+    sender="mail.ru", submitter="mail.ru", mail_from="tls_support@corp.mail.ru",
+    reach=0.35, volume=0.3, dane=False, next_midnight=True, crlf=False,
+    gz_level=6, gz_xfl=0, gz_os=255, report_type_quoted=True)  # Go compress/gzip header
 # Stalwart: the organisation is the host name; contact-info is null (quirk 19).
-STALWART = Reporter("stalwart", "mx.relay-3.example", None, "mx.relay-3.example",
-                    "mx.relay-3.example", "noreply-tls@relay-3.example", 0.3, 0.15, True, True,
-                    True, 6, 0, 255, True)
+STALWART = Reporter(
+    slug="stalwart", org="mx.relay-3.example", contact=None,
+    sender="mx.relay-3.example", submitter="mx.relay-3.example",
+    mail_from="noreply-tls@relay-3.example",
+    reach=0.3, volume=0.15, dane=True, next_midnight=True, crlf=True,
+    gz_level=6, gz_xfl=0, gz_os=255, report_type_quoted=True)
 # Postfix + sys4/tlsrpt-reporter: configured org name is a host; the submitter header carries it
-# instead of the contact domain (sys4/tlsrpt-reporter#56, quirk 39).
-POSTFIX = Reporter("postfix", "mail.postfix-7.example", "tlsrpt-noreply@postfix-7.example",
-                   "postfix-7.example", "mail.postfix-7.example", "tlsrpt-noreply@postfix-7.example",
-                   0.35, 0.4, True, False, False, 9, 2, 255, True)
+# instead of the contact domain (sys4/tlsrpt-reporter#56, quirk 39). Python's gzip: XFL 2, OS 255.
+POSTFIX = Reporter(
+    slug="postfix", org="mail.postfix-7.example", contact="tlsrpt-noreply@postfix-7.example",
+    sender="postfix-7.example", submitter="mail.postfix-7.example",
+    mail_from="tlsrpt-noreply@postfix-7.example",
+    reach=0.35, volume=0.4, dane=True, next_midnight=False, crlf=False,
+    gz_level=9, gz_xfl=2, gz_os=255, report_type_quoted=True)
 
 REPORTERS: tuple[Reporter, ...] = (GOOGLE, MICROSOFT, MAILRU, STALWART, POSTFIX)
 BY_SLUG = {r.slug: r for r in REPORTERS}
@@ -112,6 +125,7 @@ def plan_day(r: random.Random, dom: Domain, day: Day, day_idx: int) -> list[Slot
     Call it for every day in order with the domain's plan_rng()."""
     base = dom.scale * (0.55 if day.weekend else 1.0)
     incidents = active(dom, day_idx)
+    forced = sum(i.forced for i in incidents)  # coverage incidents need a session each
     out: list[Slot] = []
     for rep in REPORTERS:
         if rep.slug not in dom.senders:
@@ -121,9 +135,11 @@ def plan_day(r: random.Random, dom: Domain, day: Day, day_idx: int) -> list[Slot
             continue
         n = _draw(r, base * rep.volume)
         if rep is GOOGLE:
-            n = max(1, n)  # daily heartbeat
+            n = max(1 + forced, n)  # daily heartbeat
         elif rep is MICROSOFT and any(i.forced and i.result_type in DANE_TYPES for i in incidents):
-            n = max(2, n)  # only Microsoft can show a forced DANE failure to every corpus
+            n = max(1 + forced, n)  # only Microsoft can show a forced DANE failure to every corpus
+        elif rep is MAILRU and forced:
+            n = max(1 + 2 * forced, n)  # room for its two-detail fetch-error shape (quirk 24)
         elif day_idx == 0 and dom.sts_since > 0 and rep.slug in ("stalwart", "postfix"):
             n = max(1, n)  # show their no-policy-found quirks on the late adopter
         if n <= 0:

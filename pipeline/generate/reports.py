@@ -88,14 +88,20 @@ def _failures(r: random.Random, slot: Slot, dom: Domain, when: str) -> tuple[int
     """Failed sessions of this report (from the domain's incidents plus rare stray noise)."""
     host = dom.mx.index(slot.policy_domain) if slot.policy_domain != dom.name else None
     left, out = slot.sessions, []
-    for inc in sorted(active(dom, slot.day), key=lambda i: not i.forced):
-        if not visible(inc.result_type, slot.legs) or (host is not None and inc.mx not in (None, host)):
-            continue
+    incidents = [i for i in active(dom, slot.day) if visible(i.result_type, slot.legs)
+                 and (host is None or i.mx in (None, host))]
+    pending = sum(i.forced for i in incidents)
+    for inc in sorted(incidents, key=lambda i: not i.forced):
         f = int(slot.sessions * inc.share + r.random())
-        f = min(left, max(f, 1) if inc.forced else f)
+        if inc.forced:  # keep room for each forced incident still to come
+            pending -= 1
+            least = 2 if slot.slug == "mailru" else 1
+            f = max(0, min(max(f, least), left - least * pending))
+        f = min(left, f)
         if f:
             left -= f
-            out += details(r, slot.slug, inc.result_type, f, dom, host if host is not None else inc.mx, when)
+            mx = host if host is not None else inc.mx
+            out += details(r, slot.slug, inc.result_type, f, dom, mx, when)
             if inc.result_type in ("certificate-expired", "certificate-host-mismatch") \
                     and slot.slug in ("google", "stalwart", "postfix") and r.random() < 0.15:
                 # Result types are non-exclusive: the same sessions listed under a second type.
@@ -110,8 +116,10 @@ def _failures(r: random.Random, slot: Slot, dom: Domain, when: str) -> tuple[int
     return slot.sessions - left, out
 
 
-def build(r: random.Random, env: random.Random, dom: Domain, slot: Slot, day: Day) -> Built:
-    """`r` is the domain's report stream (consumed in slot order), `env` its envelope stream."""
+def build(r: random.Random, env: random.Random, dom: Domain, slot: Slot, day: Day,
+          cache: dict) -> Built:
+    """`r` is the domain's report stream (consumed in slot order), `env` its envelope stream,
+    `cache` a per-domain dict for policy blocks (shared between reports: nothing mutates them)."""
     rep = BY_SLUG[slot.slug]
     start, pd, slug = day.unix, slot.policy_domain, slot.slug
     generated, sent = _times(r, slug, start + 86400, slot.part)
@@ -119,7 +127,7 @@ def build(r: random.Random, env: random.Random, dom: Domain, slot: Slot, day: Da
     end = start + 86399
     if rep.next_midnight:
         end = start + 86400
-        t1 = f"{(day.date.fromordinal(day.date.toordinal() + 1)).isoformat()}T00:00:00Z"
+        t1 = f"{day.next_iso}T00:00:00Z"
     if slug == "google":
         rid, uid = f"{t0}_{pd}", "001"
     elif slug == "microsoft":
@@ -136,17 +144,22 @@ def build(r: random.Random, env: random.Random, dom: Domain, slot: Slot, day: Da
         rid, uid = f"{day.iso}_idx{slot.part}_{pd}", f"idx{slot.part}"
     failed, fds = _failures(r, slot, dom, f"{day.iso}T08:14:52Z")
     stated = failed
-    if slug == "mailru" and failed >= 2 and r.random() < 0.35:
+    if slug == "mailru" and failed >= 2 and (r.random() < 0.35 or any(
+            i.forced for i in active(dom, slot.day))):
         stated = failed // 2  # Mail.ru totals disagree with the details (quirk 24)
     summary = {"total-successful-session-count": slot.sessions - failed,
                "total-failure-session-count": stated}
     policies = []
     for leg in slot.legs.split("+"):  # Microsoft: same sessions under sts and tlsa
-        entry = {"policy": _policy(slug, leg, dom, pd), "summary": summary}
+        key = (slug, leg, pd)
+        if key not in cache:  # a domain's policy blocks repeat in each of its reports
+            cache[key] = _policy(slug, leg, dom, pd)
+        entry = {"policy": cache[key], "summary": summary}
         if fds or slug == "stalwart":
             entry["failure-details"] = fds  # Stalwart always sends the key, often as []
         policies.append(entry)
-    report = {"organization-name": rep.org, "date-range": {"start-datetime": t0, "end-datetime": t1},
+    report = {"organization-name": rep.org,
+              "date-range": {"start-datetime": t0, "end-datetime": t1},
               "contact-info": rep.contact, "report-id": rid, "policies": policies}
     payload = _ENCODERS.get(slug, _compact)(report)
     name = f"{rep.sender}!{pd}!{start}!{end}" + (f"!{uid}" if uid else "") + ".json.gz"

@@ -74,6 +74,7 @@ class Day(NamedTuple):
     date: date
     unix: int  # 00:00:00Z
     iso: str  # YYYY-MM-DD
+    next_iso: str  # the following day, for reporters whose range ends at next midnight
     weekend: bool
 
 
@@ -82,18 +83,22 @@ def make_days(start: date, days: int) -> list[Day]:
     for i in range(days):
         d = start + timedelta(days=i)
         unix = int(datetime(d.year, d.month, d.day, tzinfo=timezone.utc).timestamp())
-        out.append(Day(d, unix, d.isoformat(), d.weekday() >= 5))
+        nxt = (d + timedelta(days=1)).isoformat()
+        out.append(Day(d, unix, d.isoformat(), nxt, d.weekday() >= 5))
     return out
 
 
 def coverage(seed: int, n_domains: int, days: int) -> dict[int, list[Incident]]:
     """One forced incident per RFC result type, so even a 3-domain month shows all 11 types.
 
-    DANE types go to domain 0 (always DANE), the others rotate over the first three domains."""
+    DANE types go to domain 0 (always DANE), and so does the policy fetch error, because domain 0
+    hears from every reporter and Mail.ru shows its summary/details quirk on it. The others
+    rotate over the first three domains."""
     r = rng_for(seed, S_COVERAGE)
     out: dict[int, list[Incident]] = {}
     for k, rt in enumerate(RESULT_TYPES):
-        idx = 0 if rt in DANE_TYPES else k % min(n_domains, 3)
+        showcase = rt in DANE_TYPES or rt == "sts-policy-fetch-error"
+        idx = 0 if showcase else k % min(n_domains, 3)
         day = r.randrange(days)
         out.setdefault(idx, []).append(Incident(day, day, rt, r.uniform(0.05, 0.4), None, True))
     return out
@@ -106,7 +111,7 @@ def build_domain(seed: int, index: int, days: int, forced: list[Incident] | None
     mx = tuple(f"mx{k + 1}.{name}" for k in range(2 if r.random() < 0.6 else 1))
     mx_v4 = tuple(f"198.51.100.{(index * 2 + k) % 254 + 1}" for k in range(len(mx)))
     mx_v6 = tuple(f"2001:db8:{index % 65536:x}::{k + 25}" for k in range(len(mx)))
-    dane = index == 0 or r.random() < 0.3
+    dane = index == 0 or (index != 1 and r.random() < 0.3)  # 1 shows no-policy-found quirks
     # Domain 1 is the showcase late adopter: its first days show no-policy-found quirks.
     sts_since = 0
     if days > 1 and index > 0 and (index == 1 or r.random() < 0.1):

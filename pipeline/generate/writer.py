@@ -17,7 +17,8 @@ from .reporters import Reporter
 
 def write_atomic(folder: str, name: str, data: bytes) -> None:
     tmp = f"{folder}/.{name}.tmp"
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)  # TRUNC: stale temp from a crash
+    # O_TRUNC: a temporary left by a crashed run is simply overwritten.
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
     try:
         view = memoryview(data)
         while view:
@@ -42,7 +43,8 @@ class MboxWriter:
     def add(self, rep: Reporter, sent: int, message: bytes) -> None:
         # mbox files are LF-only; escape body lines starting with "From " (and ">From ").
         body = _FROM.sub(rb">\1", message.replace(b"\r\n", b"\n"))
-        self.fh.write(mbox_from_line(rep, sent).encode("ascii") + b"\n" + body.rstrip(b"\n") + b"\n\n")
+        head = mbox_from_line(rep, sent).encode("ascii")
+        self.fh.write(head + b"\n" + body.rstrip(b"\n") + b"\n\n")
         self.count += 1
 
     def close(self) -> None:

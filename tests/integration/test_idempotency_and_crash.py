@@ -15,6 +15,7 @@ import duckdb
 import pytest
 
 from pipeline.generate import write_corpus
+from pipeline.landing import read_object, read_pack
 from tests.conftest import ingest_into, query
 
 CORE_SNAPSHOT = {
@@ -83,13 +84,18 @@ def test_rebuild_from_the_landing_zone_alone_gives_the_same_tables(corpus: Path,
     assert query(data_dir, "select * exclude (ingested_at, ingested_date) from deliveries order by delivery_id") == deliveries_before
 
 
-def _objects_are_whole(data_dir: Path) -> None:
-    objects = list((data_dir / "landing" / "objects").rglob("*"))
-    files = [p for p in objects if p.is_file()]
-    assert files
-    for path in files:
-        assert not path.name.startswith(".tmp-"), f"stray temp file {path}"
-        assert hashlib.sha256(path.read_bytes()).hexdigest() == path.name.split(".")[0], f"torn object {path}"
+def _packs_are_whole(data_dir: Path) -> None:
+    folder = data_dir / "landing" / "packs"
+    assert not list(folder.glob(".tmp-*")), "stray temp pack"
+    packs = sorted(folder.glob("*.pack"))
+    assert packs
+    for pack in packs:
+        for entry in read_pack(pack):  # raises on a torn pack
+            if entry.offset is not None:
+                data = read_object(data_dir, str(pack.relative_to(data_dir)), entry.offset, entry.stored)
+                assert hashlib.sha256(data).hexdigest() == entry.arrival.sha256, f"torn object in {pack}"
+    stored = query(data_dir, "select count(*), count(distinct raw_sha256) from raw_objects")[0]
+    assert stored[0] == stored[1], "an input's bytes are stored twice"
 
 
 @pytest.mark.timeout(240)
@@ -110,7 +116,7 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
     final = subprocess.run(command, env=env, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     assert snapshot(data_dir) == snapshot(clean_run)
-    _objects_are_whole(data_dir)
+    _packs_are_whole(data_dir)
     # Every input of the corpus has at least one delivery row: nothing was lost on the way.
     inputs = {str(p) for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix != ".json"}
     seen = {row[0] for row in query(data_dir, "select distinct origin from deliveries")}

@@ -41,7 +41,7 @@ def test_env_var_moves_everything_written(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert "1 loaded" in result.stdout
     assert (data_dir / "warehouse.duckdb").exists()
-    assert list((data_dir / "landing" / "objects").rglob("*.json"))
+    assert list((data_dir / "landing" / "packs").glob("*.pack"))
 
 
 def test_ingest_summary_and_status_name_the_quarantine(tmp_path: Path):

@@ -27,7 +27,7 @@ def _process(case: Case, tmp_path: Path) -> tuple[Path, InputResult]:
     inbox.mkdir(exist_ok=True)
     path = inbox / case.name
     write_case(case, path)
-    return path, process_input(InputRef(str(path), "file", str(path)), tmp_path / "data")
+    return path, process_input(InputRef(str(path), "file", str(path)))
 
 
 def _outcomes(result: InputResult) -> tuple[str | None, ...]:
@@ -82,7 +82,7 @@ def test_leap_second_is_clamped_and_lowercase_is_read(tmp_path: Path):
 
 def test_trailing_data_keeps_the_raw_bytes(tmp_path: Path):
     path, result = _process(next(c for c in CASES if c.name == "trailing_data"), tmp_path)
-    assert (tmp_path / "data" / result.object_path).read_bytes() == path.read_bytes()
+    assert result.data == path.read_bytes()  # landed verbatim in the batch's pack
 
 
 def test_sibling_attachment_loads_beside_a_corrupt_one(tmp_path: Path):
@@ -104,7 +104,7 @@ def test_attachment_name_is_never_a_path(case: Case, tmp_path: Path, monkeypatch
     created = _files_under(tmp_path) - before
     data_dir = tmp_path / "data"
     assert all(path.is_relative_to(data_dir) or path == tmp_path / "inbox" / case.name for path in created)
-    assert result.object_path.startswith("landing/objects/") and result.sha256 in result.object_path
+    assert result.data == (tmp_path / "inbox" / case.name).read_bytes()  # landed by sha256, not by name
     assert not any(ESCAPE_NAME in path.name for path in _files_under(tmp_path))
     assert not Path(ABSOLUTE_NAME).exists()
     name = result.parts[0].attachment_name

@@ -254,7 +254,10 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
 
 def run(cmd: list[str], **kw) -> subprocess.CompletedProcess:
     print("$ " + " ".join(str(c) for c in cmd), flush=True)
-    return subprocess.run(cmd, check=True, **kw)
+    try:
+        return subprocess.run(cmd, check=True, **kw)
+    except subprocess.CalledProcessError as exc:
+        raise SystemExit(f"command failed ({exc.returncode}): {' '.join(str(c) for c in cmd)}") from None
 
 
 def generator_digest() -> str:

@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
@@ -77,7 +77,7 @@ def write_pack(data_dir: Path, batch_id: str, entries: list[tuple[Arrival, bytes
         position = len(MAGIC)
         for arrival, data in entries:
             stored = len(data) if data is not None else 0
-            header = json.dumps({"arrival": asdict(arrival), "stored": stored}, ensure_ascii=False).encode() + b"\n"
+            header = json.dumps({"arrival": vars(arrival), "stored": stored}, ensure_ascii=False).encode() + b"\n"
             handle.write(header)
             position += len(header)
             if data is not None:

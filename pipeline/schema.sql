@@ -111,3 +111,7 @@ create table if not exists dirty_partitions (
     partition_value varchar not null,
     primary key (table_name, partition_value)
 );
+
+create table if not exists schema_info (
+    version integer not null
+);

@@ -9,6 +9,7 @@ TABLES = {
     "raw_objects": "One row per distinct raw input stored in the landing zone: where its bytes are.",
     "ingest_batches": "One row per committed ingest batch (landing/packs/<batch_id>.pack lists its arrivals).",
     "dirty_partitions": "Parquet partitions whose rows changed since the last export (internal).",
+    "schema_info": "Version of the warehouse schema (internal).",
 }
 
 COLUMNS = {
@@ -108,6 +109,7 @@ COLUMNS = {
         "duplicates": "Report payloads that were duplicates.",
         "quarantined": "Payloads or inputs quarantined.",
     },
+    "schema_info": {"version": "Schema version this file was created with."},
     "dirty_partitions": {
         "table_name": "Core table whose Parquet copy is stale.",
         "partition_value": "The partition (a date) to export again.",

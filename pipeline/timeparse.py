@@ -24,6 +24,11 @@ def parse_datetime(value: object, field: str, flags: set[str]) -> datetime:
     match = _RFC3339.fullmatch(value.strip())
     if match is None:
         raise Rejected("bad_datetime", f"{field} {value[:60]!r} is not RFC 3339")
+    if len(value) == 20 and value[19] == "Z" and value[10] == "T" and value[17:19] != "60":
+        try:  # the shape every big reporter sends: the C parser, once the regex has vouched for it
+            return datetime.fromisoformat(value)
+        except ValueError as exc:
+            raise Rejected("bad_datetime", f"{field} {value!r}: {exc}") from None
     year, month, day, hour, minute, second = (int(g) for g in match.groups()[:6])
     fraction, zone = match.group(7), match.group(8)
     if second == 60:

@@ -52,18 +52,33 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
+SCHEMA_VERSION = 1  # bump with a migration when schema.sql changes for existing warehouses
+
+
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables and their comments once; later connections only check the version
+    (the ~100 COMMENT statements cost half a second on every start otherwise)."""
+    found = con.execute(
+        "select count(*) from duckdb_tables() where table_name = 'schema_info' and schema_name = 'main'"
+    ).fetchone()[0]
+    if found and con.execute("select max(version) from schema_info").fetchone()[0] == SCHEMA_VERSION:
+        return
+    con.execute("begin transaction")
     con.execute(resources.files("pipeline").joinpath("schema.sql").read_text())
     # COMMENT ON takes no bound parameters; the texts are our own constants, quoted here.
     for table, text in TABLES.items():
         con.execute(f"comment on table {table} is {_quote(text)}")
         for column, note in COLUMNS[table].items():
             con.execute(f"comment on column {table}.{column} is {_quote(note)}")
+    con.execute("insert into schema_info values (?)", [SCHEMA_VERSION])
+    con.execute("commit")
 
 
 def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(db_path))
+    # One DuckDB thread: the parser processes already keep both cores busy, and DuckDB's own
+    # thread pool then only adds contention for the small per-batch statements.
+    con = duckdb.connect(str(db_path), config={"threads": 1})
     ensure_schema(con)
     return con
 

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import zlib
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
@@ -87,7 +86,15 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
                  start: date | None = None, formats: Sequence[str] = ("files", "eml"),
                  reports: int | None = None, progress: Callable[[int], None] | None = None,
                  overlap: float = 0.2) -> CorpusSummary:
-    """Write a deterministic synthetic TLS-RPT corpus; see the package docstring for the layout."""
+    """Write a deterministic synthetic TLS-RPT corpus under `out_dir` and return its ground truth.
+
+    domains, days, start: the simulated world (start defaults to DEFAULT_START, 2026-01-01).
+    formats: any of "files" (.json.gz), "eml", "mbox". With "files", every report is a file and
+        the mail forms get only a deterministic `overlap` share (default 20 %) of the reports, so
+        those arrive twice; without "files", the mail forms get every report.
+    reports: write exactly this many reports (domains are added when needed).
+    progress: called with the running count every 1000 reports and once at the end.
+    The layout and the world are described in the package docstring (pipeline.generate)."""
     formats = tuple(dict.fromkeys(formats))
     if not formats or set(formats) - set(FORMATS):
         raise ValueError(f"formats must be a non-empty subset of {FORMATS}, got {formats!r}")

@@ -1,8 +1,10 @@
-"""Commit one batch of processed inputs: pack durable -> one DB transaction.
+"""Commit one batch of processed inputs: its pack durable -> one DB transaction.
 
 Deduplication happens here, in arrival order: a report whose key (organization + report-id) is
 already loaded, or appeared earlier in the batch, becomes a `duplicate` delivery; the reason
 says whether the bytes, the decoded report or only the key matched (DOMAIN.md section 9).
+Workers hand over Arrow tables (worker.ChunkResult); this process only walks the few columns
+that decisions need and assembles the rest column-wise.
 """
 
 from __future__ import annotations
@@ -17,9 +19,14 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pipeline import PARSER_VERSION, frames
-from pipeline.landing import Arrival, pack_relpath, write_pack
-from pipeline.warehouse import insert_tables, known_objects, known_reports, mark_dirty
-from pipeline.worker import ChunkResult, InputResult, PartResult
+from pipeline.landing import pack_relpath, write_pack
+from pipeline.warehouse import KnownState, insert_tables, mark_dirty
+from pipeline.worker import ROW_TABLES, ChunkResult
+
+SAME_KEY_DIFFERENT = (
+    "organization and report-id match a loaded report whose content differs; "
+    "the first copy is kept, both raw inputs are stored"
+)
 
 
 @dataclass
@@ -30,62 +37,99 @@ class BatchOutcome:
     quarantined: Counter[str] = field(default_factory=Counter)
 
 
-def arrival_of(result: InputResult, ingested_at: datetime) -> Arrival:
-    received = result.received_at.isoformat() if result.received_at else result.ref.received_at
-    unread = result.sha256 is None  # refused before reading: the pack keeps the verdict instead
-    return Arrival(
-        sha256=result.sha256,
-        size=result.size or 0,
-        kind=result.kind or "",
-        channel=result.ref.channel,
-        origin=result.ref.origin,
-        received_at=received,
-        ingested_at=ingested_at.isoformat(),
-        reason_code=result.parts[0].reason_code if unread else None,
-        detail=result.parts[0].detail if unread else None,
-    )
+@dataclass
+class _Decisions:
+    """Per part of the batch: outcome, reason, detail; and which part ids of each chunk load."""
+
+    outcome: list[str] = field(default_factory=list)
+    reason: list[str | None] = field(default_factory=list)
+    detail: list[str | None] = field(default_factory=list)
+    loaded_parts: list[list[int]] = field(default_factory=list)
+    all_loadable_loaded: list[bool] = field(default_factory=list)
+    dirty_dates: set[str] = field(default_factory=set)
 
 
-def _land(con, data_dir: Path, batch_id: str, results: list[InputResult], ingested_at: datetime) -> dict[str, int]:
+def _decide(known: KnownState, chunks_parts: list[pa.Table], chunk_inputs: list[pa.Table], result: BatchOutcome) -> _Decisions:
+    loaded_content = known.reports  # updated in place: committed below, or the run fails
+    loaded_raw: dict[str, str | None] = {}  # report_key -> raw sha of the copy loaded in this batch
+    decisions = _Decisions()
+    for parts, inputs in zip(chunks_parts, chunk_inputs):
+        shas = inputs["sha256"].to_pylist()
+        loaded_here: list[int] = []
+        columns = [parts[name].to_pylist() for name in (
+            "input_no", "part_id", "report_key", "content_sha256", "loadable", "reason_code", "detail", "report_date")]
+        for number, part_id, key, content, loadable, reason, detail, report_date in zip(*columns):
+            if loadable and key:
+                if key in loaded_content:
+                    result.duplicates += 1
+                    decisions.outcome.append("duplicate")
+                    if loaded_raw.get(key) is not None and loaded_raw[key] == shas[number]:
+                        reason, detail = "same_bytes", "the same input bytes were already loaded"
+                    elif loaded_content[key] == content:
+                        reason, detail = "same_report", "the same report was already loaded"
+                    else:
+                        reason, detail = "same_key_different_content", SAME_KEY_DIFFERENT
+                else:
+                    result.loaded += 1
+                    decisions.outcome.append("loaded")
+                    reason = detail = None
+                    loaded_content[key], loaded_raw[key] = content or "", shas[number]
+                    loaded_here.append(part_id)
+                    decisions.dirty_dates.add(report_date)
+            else:
+                reason = reason or "internal_error"
+                result.quarantined[reason] += 1
+                decisions.outcome.append("quarantined")
+            decisions.reason.append(reason)
+            decisions.detail.append(detail)
+        decisions.loaded_parts.append(loaded_here)
+        decisions.all_loadable_loaded.append(len(loaded_here) == sum(1 for x in parts["loadable"].to_pylist() if x))
+    return decisions
+
+
+_ARRIVAL_COLUMNS = ["sha256", "size", "kind", "channel", "origin", "received_at_text"]
+
+
+def _arrivals(inputs: pa.Table, parts: pa.Table, ingested_at: datetime) -> list[dict]:
+    """One Arrival (as a dict, for the pack header) per input, converted from Arrow in C++."""
+    rows = inputs.select(_ARRIVAL_COLUMNS).to_pylist()
+    unread = {seq for seq, sha in zip(inputs["seq"].to_pylist(), inputs["sha256"].to_pylist()) if sha is None}
+    first_part: dict[int, tuple[str | None, str | None]] = {}
+    if unread:
+        for seq, reason, detail in zip(*(parts[c].to_pylist() for c in ("seq", "reason_code", "detail"))):
+            if seq in unread:
+                first_part.setdefault(seq, (reason, detail))
+    stamp = ingested_at.isoformat()
+    for seq, row in enumerate(rows):
+        row["received_at"] = row.pop("received_at_text")
+        row["size"] = row["size"] or 0
+        row["kind"] = row["kind"] or ""
+        row["ingested_at"] = stamp
+        row["reason_code"], row["detail"] = first_part.get(seq, (None, None))
+    return rows
+
+
+def _land(known: KnownState, data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[bytes | None]) -> dict[str, int]:
     """Write the batch's pack: every arrival, plus the bytes of inputs no earlier pack holds."""
-    shas = sorted({r.sha256 for r in results if r.sha256})
-    stored = known_objects(con, shas)
-    entries = []
-    for result in results:
-        data = None
-        if result.sha256 and result.sha256 not in stored and result.data is not None:
-            data = result.data
-            stored.add(result.sha256)
-        entries.append((arrival_of(result, ingested_at), data))
-    return write_pack(data_dir, batch_id, entries)
+    stored = known.objects  # updated in place, like KnownState.reports
+    kept: list[bytes | None] = []
+    for arrival, blob in zip(arrivals, blobs):
+        sha = arrival["sha256"]
+        if sha and blob is not None and sha not in stored:
+            stored.add(sha)
+            kept.append(blob)
+        else:
+            kept.append(None)
+    return write_pack(data_dir, batch_id, arrivals, kept)
 
 
-def _duplicate_reason(part: PartResult, result: InputResult, content: str, raw: str | None) -> tuple[str, str]:
-    if raw is not None and raw == result.sha256:
-        return "same_bytes", "the same input bytes were already loaded"
-    if content == part.content_sha256:
-        return "same_report", "the same report was already loaded"
-    return (
-        "same_key_different_content",
-        "organization and report-id match a loaded report whose content differs; the first copy is kept, both raw inputs are stored",
-    )
-
-
-def _delivery(batch_id: str, seq: int, result: InputResult, part: PartResult, ingested_at: datetime,
-              outcome: str, reason: str | None, detail: str | None) -> dict:
-    return {
-        "delivery_id": f"{batch_id}:{seq}:{part.part_index}", "batch_id": batch_id,
-        "ingested_at": ingested_at, "ingested_date": ingested_at.date(),
-        "received_at": part.received_at or result.received_at, "channel": result.ref.channel,
-        "origin": result.ref.origin, "part_index": part.part_index, "attachment_name": part.attachment_name,
-        "message_id": part.message_id, "raw_sha256": result.sha256, "raw_size": result.size,
-        "raw_kind": result.kind, "outcome": outcome, "reason_code": reason,
-        "detail": detail, "report_key": part.report_key, "parser_version": PARSER_VERSION,
-    }
+def _with_seq(table: pa.Table, offset: int) -> pa.Table:
+    return table.append_column("seq", pc.add(table["input_no"], pa.scalar(offset, pa.int32())))
 
 
 def commit_batch(
     con: duckdb.DuckDBPyConnection,
+    known: KnownState,
     data_dir: Path,
     batch_id: str,
     chunks: list[ChunkResult],
@@ -94,66 +138,83 @@ def commit_batch(
 ) -> BatchOutcome:
     """Land (unless replaying a pack: then `packed_offsets` says where its objects are) and
     commit one batch. The pack is durable before the rows that depend on it are committed."""
-    results = [result for chunk in chunks for result in chunk.results]
-    offsets = packed_offsets if packed_offsets is not None else _land(con, data_dir, batch_id, results, ingested_at)
-    sizes_kinds = {r.sha256: (r.size, r.kind) for r in results if r.sha256}
-    objects = [
-        {"raw_sha256": sha, "pack_path": pack_relpath(batch_id), "byte_offset": offset,
-         "byte_size": sizes_kinds[sha][0], "raw_kind": sizes_kinds[sha][1], "batch_id": batch_id}
-        for sha, offset in offsets.items() if sha in sizes_kinds
-    ]
-    keys = sorted({p.report_key for r in results for p in r.parts if p.loadable and p.report_key})
-    loaded_content = known_reports(con, keys)
-    loaded_raw: dict[str, str | None] = {}  # report_key -> raw sha of the copy loaded in this batch
-    outcome = BatchOutcome(inputs=len(results))
-    deliveries: list[dict] = []
-    dirty_dates: set[str] = set()
-    new_tables: dict[str, list[pa.Table]] = {"reports": [], "policies": [], "failure_details": []}
-    seq = 0
+    chunk_inputs, chunk_parts, offset = [], [], 0
     for chunk in chunks:
-        loaded_parts: list[int] = []
-        for result in chunk.results:
-            number = result.seq if result.seq is not None else seq
-            seq += 1
-            for part in result.parts:
-                reason, detail = part.reason_code, part.detail
-                if part.loadable and part.report_key:
-                    key = part.report_key
-                    if key in loaded_content:
-                        status = "duplicate"
-                        reason, detail = _duplicate_reason(part, result, loaded_content[key], loaded_raw.get(key))
-                        outcome.duplicates += 1
-                    else:
-                        status, reason, detail = "loaded", None, None
-                        loaded_content[key], loaded_raw[key] = part.content_sha256 or "", result.sha256
-                        loaded_parts.append(part.part_id)
-                        dirty_dates.add(part.report_date or "")
-                        outcome.loaded += 1
-                else:
-                    status = "quarantined"
-                    reason = reason or "internal_error"
-                    outcome.quarantined[reason] += 1
-                deliveries.append(_delivery(batch_id, number, result, part, ingested_at, status, reason, detail))
-        if loaded_parts:
-            wanted = pa.array(loaded_parts, type=pa.int32())
-            for name, rows in chunk.tables.items():
-                keep = rows.filter(pc.is_in(rows[frames.PART_COLUMN], value_set=wanted))
-                new_tables[name].append(keep.drop_columns([frames.PART_COLUMN]))
-    tables = {name: pa.concat_tables(parts) for name, parts in new_tables.items() if parts}
-    tables["deliveries"] = frames.table("deliveries", deliveries)
-    tables["raw_objects"] = frames.table("raw_objects", objects)
+        chunk_inputs.append(_with_seq(chunk.table("inputs"), offset))
+        chunk_parts.append(_with_seq(chunk.table("parts"), offset))
+        offset += chunk_inputs[-1].num_rows
+    inputs, parts = pa.concat_tables(chunk_inputs), pa.concat_tables(chunk_parts)
+    result = BatchOutcome(inputs=inputs.num_rows)
+    decisions = _decide(known, chunk_parts, chunk_inputs, result)
+    if packed_offsets is None:
+        packed_offsets = _land(known, data_dir, batch_id, _arrivals(inputs, parts, ingested_at), inputs["data"].to_pylist())
+    else:
+        known.objects.update(packed_offsets)
+
+    tables: dict[str, list[pa.Table]] = {name: [] for name in ROW_TABLES}
+    for chunk, wanted, everything in zip(chunks, decisions.loaded_parts, decisions.all_loadable_loaded):
+        if wanted:
+            ids = pa.array(wanted, type=pa.int32())
+            for name in ROW_TABLES:
+                rows = chunk.table(name)
+                if not everything:  # usual case: every parsed report of the chunk is new
+                    rows = rows.filter(pc.is_in(rows[frames.PART_COLUMN], value_set=ids))
+                tables[name].append(rows.drop_columns([frames.PART_COLUMN]))
+    batch_tables = {name: pa.concat_tables(found) for name, found in tables.items() if found}
+    batch_tables["deliveries"] = _deliveries(batch_id, inputs, parts, decisions, ingested_at)
+    batch_tables["raw_objects"] = _raw_objects(batch_id, inputs, packed_offsets)
+
     con.execute("begin transaction")
     try:
-        insert_tables(con, tables)
+        insert_tables(con, batch_tables)
         con.execute(
             "insert into ingest_batches values (?, now(), ?, ?, ?, ?)",
-            [batch_id, outcome.inputs, outcome.loaded, outcome.duplicates, sum(outcome.quarantined.values())],
+            [batch_id, result.inputs, result.loaded, result.duplicates, sum(result.quarantined.values())],
         )
-        for name in ("reports", "policies", "failure_details"):
-            mark_dirty(con, name, dirty_dates)
+        for name in ROW_TABLES:
+            mark_dirty(con, name, decisions.dirty_dates)
         mark_dirty(con, "deliveries", {ingested_at.date().isoformat()})
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
-    return outcome
+    return result
+
+
+def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _Decisions, ingested_at: datetime) -> pa.Table:
+    seqs = parts["seq"]
+    of_input = inputs.take(seqs)  # seq is the row number in `inputs`
+    n = parts.num_rows
+    ids = [f"{batch_id}:{s}:{p}" for s, p in zip(seqs.to_pylist(), parts["part_index"].to_pylist())]
+    columns = {
+        "delivery_id": pa.array(ids, pa.string()),
+        "batch_id": pa.array([batch_id] * n, pa.string()),
+        "ingested_at": pa.array([ingested_at] * n, frames.UTC_TIME),
+        "ingested_date": pa.array([ingested_at.date()] * n, pa.date32()),
+        "received_at": parts["received_at"],
+        "channel": of_input["channel"],
+        "origin": of_input["origin"],
+        "part_index": parts["part_index"],
+        "attachment_name": parts["attachment_name"],
+        "message_id": parts["message_id"],
+        "raw_sha256": of_input["sha256"],
+        "raw_size": of_input["size"],
+        "raw_kind": of_input["kind"],
+        "outcome": pa.array(decisions.outcome, pa.string()),
+        "reason_code": pa.array(decisions.reason, pa.string()),
+        "detail": pa.array(decisions.detail, pa.string()),
+        "report_key": parts["report_key"],
+        "parser_version": pa.array([PARSER_VERSION] * n, pa.string()),
+    }
+    schema = frames.SCHEMAS["deliveries"]
+    return pa.Table.from_arrays([columns[f.name] for f in schema], schema=schema)
+
+
+def _raw_objects(batch_id: str, inputs: pa.Table, offsets: dict[str, int]) -> pa.Table:
+    described = {sha: (size, kind) for sha, size, kind in zip(*(inputs[c].to_pylist() for c in ("sha256", "size", "kind"))) if sha}
+    rows = [
+        {"raw_sha256": sha, "pack_path": pack_relpath(batch_id), "byte_offset": offset,
+         "byte_size": described[sha][0], "raw_kind": described[sha][1], "batch_id": batch_id}
+        for sha, offset in offsets.items() if sha in described
+    ]
+    return frames.table("raw_objects", rows)

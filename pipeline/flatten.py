@@ -8,12 +8,14 @@ stated ones so nothing the reporter said is lost.
 from __future__ import annotations
 
 import ipaddress
+from datetime import datetime
 from functools import lru_cache
 from typing import Any
 
 from pipeline import PARSER_VERSION
 from pipeline.envelope import filename_policy_domain
 from pipeline.parse import ParsedReport
+from pipeline.rejection import Rejected
 from pipeline.policy_text import normalise_host, normalise_mx_hosts, parse_sts, parse_tlsa, unwrap_tlsa_strings
 
 
@@ -48,10 +50,25 @@ def _policy_domain(raw: str | None, envelope_domain: str | None, file_domain: st
     return None, None
 
 
+def _utc(value: datetime | str) -> datetime:
+    # The strict model hands over the 'YYYY-MM-DDTHH:MM:SS[.f]Z' text it has matched by shape;
+    # the calendar (month 13, day 32) is checked here.
+    if not isinstance(value, str):
+        return value
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise Rejected("bad_datetime", f"{value!r}: {exc}") from None
+
+
 def rows_for(parsed: ParsedReport) -> tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]]:
     """Return (report row, policy rows, failure detail rows) for one parsed report."""
     report, flags, env = parsed.report, parsed.flags, parsed.envelope
-    start, end = report.date_range.start_datetime, report.date_range.end_datetime
+    start, end = _utc(report.date_range.start_datetime), _utc(report.date_range.end_datetime)
+    if end <= start:  # the strict path checks shapes only; order is checked here for both paths
+        raise Rejected("bad_date_range", f"start {start} is not before end {end}")
+    if (end - start).days > 31:
+        raise Rejected("bad_date_range", f"range of {(end - start).days} days")
     report_date = start.date()
     span = (end - start).total_seconds()
     if not 86399 <= span <= 86400:

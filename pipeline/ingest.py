@@ -24,8 +24,8 @@ from pipeline import landing, parquet_export
 from pipeline.batch import BatchOutcome, commit_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
-from pipeline.warehouse import committed_batches, connect, object_location, writer_lock
-from pipeline.worker import ChunkResult, InputResult, PartResult, process_chunk
+from pipeline.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
+from pipeline.worker import ChunkResult, process_chunk
 
 BATCH_BYTES = 64 * 1024 * 1024
 CHUNK_INPUTS = 200  # inputs per worker task: big enough to amortise pickling, small for progress
@@ -57,7 +57,7 @@ def _chunks(refs: Iterable[InputRef]) -> Iterator[list[InputRef]]:
         yield chunk
 
 
-def _process_all(refs: Iterable[InputRef], pool, keep_bytes: bool = True) -> Iterator[ChunkResult]:
+def _process_all(refs: Iterable[InputRef], pool, keep_bytes: bool = True, batch_parts: int = 5_000) -> Iterator[ChunkResult]:
     """Chunk results in input order; mbox files found on the way are split and processed after."""
     sources: deque[Iterable[InputRef]] = deque([refs])
     work = partial(process_chunk, keep_bytes=keep_bytes)
@@ -67,10 +67,11 @@ def _process_all(refs: Iterable[InputRef], pool, keep_bytes: bool = True) -> Ite
         if pool is None:
             results_iter: Iterable[ChunkResult] = map(work, chunks)
         else:
-            results_iter = _bounded_imap(pool, work, chunks, window=4 * (pool._processes or 1))
+            # Enough chunks in flight to cover a whole batch: the workers keep parsing while this
+            # process writes the pack and commits (a window of 8 left them idle during commits).
+            results_iter = _bounded_imap(pool, work, chunks, window=max(8, 2 * batch_parts // CHUNK_INPUTS))
         for chunk in results_iter:
-            mboxes.extend(result.ref.path for result in chunk.results if result.is_mbox)
-            chunk.results = [result for result in chunk.results if not result.is_mbox]
+            mboxes.extend(chunk.mboxes)
             yield chunk
         sources.extend(mbox_messages(path) for path in mboxes)
 
@@ -92,8 +93,8 @@ def _batches(chunks: Iterator[ChunkResult], batch_parts: int) -> Iterator[list[C
     parts = size = 0
     for chunk in chunks:
         batch.append(chunk)
-        parts += sum(max(1, len(result.parts)) for result in chunk.results)
-        size += sum(result.size or 0 for result in chunk.results)
+        parts += chunk.table("parts").num_rows
+        size += len(chunk.ipc["inputs"])
         if parts >= batch_parts or size >= BATCH_BYTES:
             yield batch
             batch, parts, size = [], 0, 0
@@ -127,15 +128,17 @@ def ingest(
         try:
             con = connect(settings.db_path)
             try:
-                summary.replayed_batches = replay_pending(con, settings, pool, summary, progress)
+                known = KnownState(con)
+                summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
                 if not replay_only:
-                    for batch in _batches(_process_all(walk(paths), pool), settings.batch_parts):
+                    for batch in _batches(_process_all(walk(paths), pool, batch_parts=settings.batch_parts), settings.batch_parts):
                         now = datetime.now(timezone.utc)
-                        summary.add(commit_batch(con, settings.data_dir, new_batch_id(now), batch, now))
+                        summary.add(commit_batch(con, known, settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:
-                            committed_paths.update(r.ref.path for chunk in batch for r in chunk.results)
+                            for chunk in batch:
+                                committed_paths.update(chunk.table("inputs")["path"].to_pylist())
                         if progress:
-                            progress(sum(len(chunk.results) for chunk in batch))
+                            progress(sum(chunk.table("inputs").num_rows for chunk in batch))
                 parquet_export.export_dirty(con, settings.parquet_dir)
                 con.execute("checkpoint")
             finally:
@@ -148,7 +151,7 @@ def ingest(
     return summary
 
 
-def replay_pending(con, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
+def replay_pending(con, known: KnownState, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
     """Commit packs that are on disk but not in the tables (a crash, or a rebuild): the pack
     lists every arrival of its batch and holds or names the bytes of each."""
     done = committed_batches(con)
@@ -157,8 +160,8 @@ def replay_pending(con, settings: Settings, pool, summary: IngestSummary, progre
         if batch_id in done:
             continue
         entries = list(landing.read_pack(path))
-        refs, refused, offsets = [], [], {}
-        for seq, entry in enumerate(entries):
+        refs, offsets = [], {}
+        for entry in entries:
             arrival = entry.arrival
             where = (str(path), entry.offset, entry.stored) if entry.offset is not None else None
             if where is None and arrival.sha256:
@@ -166,21 +169,14 @@ def replay_pending(con, settings: Settings, pool, summary: IngestSummary, progre
                 where = (str(settings.data_dir / found[0]), found[1], found[2]) if found else None
             if entry.offset is not None and arrival.sha256:
                 offsets[arrival.sha256] = entry.offset
-            ref = InputRef(where[0] if where else arrival.origin, arrival.channel, arrival.origin,
-                           where[1] if where else 0, where[2] if where else -1, arrival.received_at)
             if where is not None:
-                refs.append((seq, ref))
-                continue
-            reason = arrival.reason_code or "unreadable"
-            detail = arrival.detail or "the bytes are missing from the landing zone"
-            refused.append(InputResult(ref, seq=seq, size=arrival.size, parts=[PartResult(0, reason_code=reason, detail=detail)]))
-        chunks = list(_process_all([ref for _, ref in refs], pool, keep_bytes=False))
-        for (seq, _), result in zip(refs, (r for chunk in chunks for r in chunk.results)):
-            result.seq = seq
-        if refused:
-            chunks.append(ChunkResult(refused, {}))
+                refs.append(InputRef(where[0], arrival.channel, arrival.origin, where[1], where[2], arrival.received_at))
+            else:  # bytes never kept (unreadable, too large), or lost: replay the verdict in order
+                verdict = (arrival.reason_code or "unreadable", arrival.detail or "the bytes are missing from the landing zone")
+                refs.append(InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at, verdict=verdict))
+        chunks = list(_process_all(refs, pool, keep_bytes=False))
         ingested_at = datetime.fromisoformat(entries[0].arrival.ingested_at) if entries else datetime.now(timezone.utc)
-        summary.add(commit_batch(con, settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
+        summary.add(commit_batch(con, known, settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
         replayed += 1
         if progress:
             progress(len(entries))

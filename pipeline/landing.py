@@ -2,30 +2,32 @@
 
 Layout under `<data>/landing/packs/`: one pack file per committed batch, `<batch-id>.pack`:
 
-    TLSRPT-PACK 1\\n
-    {"arrival": {...}, "stored": N}\\n      one header line per input seen in the batch
-    <N raw bytes>\\n                         present when this pack stores the input's bytes
+    TLSRPT-PACK 2\n
+    {"arrivals": [{...arrival..., "stored": N}, ...]}\n    every input seen in the batch, in order
+    <bytes of each arrival with stored > 0, back to back, in the same order>
 
-Every arrival of the batch is listed (the journal), and the bytes of each input not stored in
-any earlier pack follow its line; a repeated input only names its sha256. The `raw_objects`
-table indexes sha256 -> (pack, offset, size); `tlsrpt rebuild` needs nothing but the packs.
+Every arrival of the batch is listed (the journal), and the bytes of each input that no earlier
+pack holds follow the header; a repeated input only names its sha256. The `raw_objects` table
+indexes sha256 -> (pack, offset, size); `tlsrpt rebuild` needs nothing but the packs.
 
 Why packs and not one file per object: creating a file costs a metadata journal entry, and with
 the pipeline's own writes in flight that measured 145-290 us per object here, several times the
 whole parse of a report. A pack is one sequential write and one fsync per batch. It is written
 to a temp name, fsynced and renamed, so a killed run leaves either a whole pack or a `.tmp-*`
-stray (swept at start-up), never a torn one; packs are never modified afterwards.
+stray (swept at start-up), never a torn one; packs are never modified afterwards. A reader
+checks the file's length against the header, so damage is detected, not misread.
 """
 
 from __future__ import annotations
 
-import json
 import os
+
+import orjson
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
-MAGIC = b"TLSRPT-PACK 1\n"
+MAGIC = b"TLSRPT-PACK 2\n"
 PACK_DIR = "landing/packs"
 
 
@@ -65,29 +67,27 @@ def _fsync_dir(path: Path) -> None:
         os.close(fd)
 
 
-def write_pack(data_dir: Path, batch_id: str, entries: list[tuple[Arrival, bytes | None]]) -> dict[str, int]:
-    """Write the batch's pack durably; return sha256 -> offset of every object stored in it."""
+def write_pack(data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[bytes | None]) -> dict[str, int]:
+    """Write the batch's pack durably: `arrivals` are Arrival fields as dicts, `blobs` the bytes
+    to store for each (None: not stored here). Return sha256 -> offset of each stored object."""
     folder = data_dir / PACK_DIR
     folder.mkdir(parents=True, exist_ok=True)
-    final = folder / f"{batch_id}.pack"
-    tmp = folder / f".tmp-{batch_id}"
+    for arrival, blob in zip(arrivals, blobs):
+        arrival["stored"] = len(blob) if blob is not None else 0
+    header = MAGIC + orjson.dumps({"arrivals": arrivals}) + b"\n"
     offsets: dict[str, int] = {}
+    position = len(header)
+    for arrival, blob in zip(arrivals, blobs):
+        if blob is not None:
+            offsets[arrival["sha256"]] = position
+            position += len(blob)
+    tmp = folder / f".tmp-{batch_id}"
     with open(tmp, "wb") as handle:
-        handle.write(MAGIC)
-        position = len(MAGIC)
-        for arrival, data in entries:
-            stored = len(data) if data is not None else 0
-            header = json.dumps({"arrival": vars(arrival), "stored": stored}, ensure_ascii=False).encode() + b"\n"
-            handle.write(header)
-            position += len(header)
-            if data is not None:
-                offsets[arrival.sha256 or ""] = position
-                handle.write(data)
-                handle.write(b"\n")
-                position += stored + 1
+        handle.write(header)
+        handle.writelines(blob for blob in blobs if blob is not None)
         handle.flush()
         os.fsync(handle.fileno())
-    os.replace(tmp, final)
+    os.replace(tmp, folder / f"{batch_id}.pack")
     _fsync_dir(folder)
     return offsets
 
@@ -95,17 +95,17 @@ def write_pack(data_dir: Path, batch_id: str, entries: list[tuple[Arrival, bytes
 def read_pack(path: Path) -> Iterator[PackedInput]:
     """Every arrival of a pack in order; raises ValueError on a damaged pack."""
     with open(path, "rb") as handle:
-        if handle.read(len(MAGIC)) != MAGIC:
+        if handle.readline() != MAGIC:
             raise ValueError(f"{path} is not a pack")
-        while header := handle.readline():
-            record = json.loads(header)
-            stored = int(record["stored"])
-            offset = handle.tell() if stored else None
-            if stored:
-                handle.seek(stored, os.SEEK_CUR)
-                if handle.read(1) != b"\n":
-                    raise ValueError(f"{path} is truncated at {offset}")
-            yield PackedInput(Arrival(**record["arrival"]), offset, stored)
+        arrivals = orjson.loads(handle.readline())["arrivals"]
+        position = handle.tell()
+        size = os.fstat(handle.fileno()).st_size
+    if position + sum(int(a["stored"]) for a in arrivals) != size:
+        raise ValueError(f"{path} is damaged: its length does not match its header")
+    for record in arrivals:
+        stored = int(record.pop("stored"))
+        yield PackedInput(Arrival(**record), position if stored else None, stored)
+        position += stored
 
 
 def read_object(data_dir: Path, pack: str, offset: int, size: int) -> bytes:

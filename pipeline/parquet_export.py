@@ -34,6 +34,8 @@ def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> int:
     for stale in parquet_dir.glob("*/.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed export
     written = 0
+    # Ingest keeps DuckDB on one thread (the parsers own the cores); the export runs after them.
+    con.execute(f"set threads = {os.cpu_count() or 1}")
     for table, column in PARTITION_COLUMN.items():
         values = [r[0] for r in con.execute(
             "select partition_value from dirty_partitions where table_name = ? order by 1", [table]
@@ -45,7 +47,7 @@ def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> int:
         target = str(staging).replace("'", "''")  # COPY TO takes no bound parameter for the path
         con.execute(
             f"copy (select * from {table} where {column}::varchar in (select unnest(?::varchar[])) "
-            f"order by {SORT_KEY[table]}) to '{target}' (format parquet, partition_by ({column}), compression zstd)",
+            f"order by {SORT_KEY[table]}) to '{target}' (format parquet, partition_by ({column}), compression snappy)",
             [values],
         )
         for value in values:

@@ -12,12 +12,13 @@ from pydantic import ValidationError
 from pipeline.envelope import Envelope
 from pipeline.jsonsafe import decode_report_json
 from pipeline.models import Report
+from pipeline.models_strict import StrictReport
 from pipeline.rejection import Rejected
 
 
 @dataclass
 class ParsedReport:
-    report: Report
+    report: Report | StrictReport
     flags: set[str]
     report_key: str
     content_sha256: str
@@ -52,13 +53,23 @@ def canonical_sha256(obj: Any) -> str:
     return hashlib.sha256(orjson.dumps(obj, option=orjson.OPT_SORT_KEYS)).hexdigest()
 
 
+def _validate(obj: Any, flags: set[str]) -> Report | StrictReport:
+    """Strict model first (pure pydantic-core, a few us); anything it refuses goes through the
+    lenient model, which accepts the quirk and flags it, or refuses the report with a reason."""
+    try:
+        return StrictReport.model_validate(obj)
+    except ValidationError:
+        pass
+    try:
+        return Report.model_validate(obj, context={"flags": flags})
+    except ValidationError as exc:
+        raise _validation_rejection(exc) from None
+
+
 def parse_report(payload: bytes, envelope: Envelope, extra_flags: set[str] | None = None) -> ParsedReport:
     obj, json_flags = decode_report_json(payload)
     flags = set(json_flags) | (extra_flags or set())
-    try:
-        report = Report.model_validate(obj, context={"flags": flags})
-    except ValidationError as exc:
-        raise _validation_rejection(exc) from None
+    report = _validate(obj, flags)
     organization = report.organization_name.strip()
     report_id = report.report_id.strip()
     if not organization:

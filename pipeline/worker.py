@@ -1,7 +1,8 @@
-"""The per-input work, run in worker processes: read, hash, land, extract, flatten.
+"""The per-input work, run in worker processes: read, hash, extract, flatten.
 
 Everything here is pure per input, so it parallelises across cores (parsing is embarrassingly
-parallel). Only plain data goes back to the parent, which alone touches the database.
+parallel). What goes back to the committing process is Arrow IPC buffers (see ChunkResult),
+never pickled Python objects: unpickling those cost that single process more than parsing.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pipeline.flatten import rows_for
 from pipeline.rejection import Rejected
 from pipeline.sources import InputRef, IsMbox, is_multi_message_mbox, read_input
 
+ROW_TABLES = ("reports", "policies", "failure_details")
+
 
 @dataclass
 class PartResult:
@@ -30,9 +33,6 @@ class PartResult:
     report_key: str | None = None
     content_sha256: str | None = None
     rows: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None = None
-    loadable: bool = False  # parsed and flattened: rows exist in the chunk tables
-    report_date: str | None = None
-    part_id: int = -1  # index of this part within its chunk: the _part column of the chunk tables
     reason_code: str | None = None
     detail: str | None = None
 
@@ -40,22 +40,38 @@ class PartResult:
 @dataclass
 class InputResult:
     ref: InputRef
-    seq: int | None = None  # position in its batch's pack, when replayed from the pack
     is_mbox: bool = False
     sha256: str | None = None
     size: int | None = None
     kind: str | None = None
-    data: bytes | None = None  # the raw bytes, for the committing process to pack
+    data: bytes | None = None
     received_at: datetime | None = None
     parts: list[PartResult] = field(default_factory=list)
 
 
-def _refused(ref: InputRef, exc: Rejected, received_at: datetime | None = None) -> InputResult:
-    part = PartResult(0, received_at=received_at, reason_code=exc.code, detail=exc.detail)
-    return InputResult(ref, received_at=received_at, parts=[part])
+@dataclass
+class ChunkResult:
+    """A worker's answer for a chunk of inputs, as Arrow tables in IPC form: `inputs` (one row per
+    input, with its raw bytes), `parts` (one row per report payload or refusal) and the rows of
+    every parsed report (`reports`, `policies`, `failure_details`, tagged with their part id)."""
+
+    ipc: dict[str, bytes]
+    mboxes: list[str]
+    _tables: dict[str, pa.Table] = field(default_factory=dict, repr=False)
+
+    def table(self, name: str) -> pa.Table:
+        if name not in self._tables:
+            self._tables[name] = frames.from_ipc(self.ipc[name])
+        return self._tables[name]
+
+
+def _refused(ref: InputRef, exc: Rejected) -> InputResult:
+    return InputResult(ref, parts=[PartResult(0, reason_code=exc.code, detail=exc.detail)])
 
 
 def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
+    if ref.verdict is not None:  # replaying an input whose bytes were never kept
+        return _refused(ref, Rejected(ref.verdict[0], ref.verdict[1] or ""))
     try:
         data, mtime = read_input(ref)
     except IsMbox:
@@ -86,7 +102,6 @@ def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
             parsed.extra.update(raw_sha256=sha256, part_index=outcome.part_index)
             try:
                 part.rows = rows_for(parsed)
-                part.loadable = True
                 part.report_key = parsed.report_key
                 part.content_sha256 = parsed.content_sha256
             except Rejected as exc:
@@ -100,29 +115,39 @@ def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
     return result
 
 
-@dataclass
-class ChunkResult:
-    """A worker's answer for a chunk: the per-input results, and the rows of every parsed report
-    as Arrow tables (built here, in parallel, rather than in the single committing process)."""
-
-    results: list[InputResult]
-    tables: dict[str, pa.Table]
-
-
 def process_chunk(refs: list[InputRef], keep_bytes: bool = True) -> ChunkResult:
     results = [process_input(ref, keep_bytes) for ref in refs]
-    rows: dict[str, list[dict[str, Any]]] = {"reports": [], "policies": [], "failure_details": []}
-    parts: dict[str, list[int]] = {name: [] for name in rows}
-    part_id = 0
-    for result in results:
+    inputs: list[dict[str, Any]] = []
+    parts: list[dict[str, Any]] = []
+    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ROW_TABLES}
+    tags: dict[str, list[int]] = {name: [] for name in ROW_TABLES}
+    mboxes = [r.ref.path for r in results if r.is_mbox]
+    for result in (r for r in results if not r.is_mbox):
+        number = len(inputs)
+        ref = result.ref
+        inputs.append({
+            "input_no": number, "path": ref.path, "channel": ref.channel, "origin": ref.origin,
+            "sha256": result.sha256, "size": result.size, "kind": result.kind,
+            "received_at": result.received_at, "data": result.data,
+            "received_at_text": result.received_at.isoformat() if result.received_at else ref.received_at,
+        })
         for part in result.parts:
-            part.part_id = part_id
+            part_id = len(parts)
+            report_date = None
             if part.rows is not None:
                 report_row, policy_rows, detail_rows = part.rows
-                part.report_date = report_row["report_date"].isoformat()
-                for name, new in (("reports", [report_row]), ("policies", policy_rows), ("failure_details", detail_rows)):
+                report_date = report_row["report_date"].isoformat()
+                for name, new in zip(ROW_TABLES, ([report_row], policy_rows, detail_rows)):
                     rows[name].extend(new)
-                    parts[name].extend([part_id] * len(new))
-                part.rows = None  # travels as Arrow below, not as pickled dicts
-            part_id += 1
-    return ChunkResult(results, {name: frames.table(name, rows[name], parts[name]) for name in rows})
+                    tags[name].extend([part_id] * len(new))
+            parts.append({
+                "input_no": number, "part_id": part_id, "part_index": part.part_index,
+                "attachment_name": part.attachment_name, "message_id": part.message_id,
+                "received_at": part.received_at or result.received_at, "report_key": part.report_key,
+                "content_sha256": part.content_sha256, "report_date": report_date,
+                "loadable": part.rows is not None, "reason_code": part.reason_code, "detail": part.detail,
+            })
+    ipc = {name: frames.to_ipc(frames.table(name, rows[name], tags[name])) for name in ROW_TABLES}
+    ipc["inputs"] = frames.to_ipc(frames.table("inputs", inputs))
+    ipc["parts"] = frames.to_ipc(frames.table("parts", parts))
+    return ChunkResult(ipc, mboxes)

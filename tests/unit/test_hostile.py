@@ -115,7 +115,7 @@ def test_attachment_name_is_never_a_path(case: Case, tmp_path: Path, monkeypatch
 def test_fifo_does_not_block(tmp_path: Path):
     fifo = tmp_path / "pipe"
     os.mkfifo(fifo)  # no writer: a plain open() would block forever
-    result = process_input(InputRef(str(fifo), "file", str(fifo)), tmp_path / "data")
+    result = process_input(InputRef(str(fifo), "file", str(fifo)))
     assert _outcomes(result) == ("not_a_regular_file",)
 
 

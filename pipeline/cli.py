@@ -71,6 +71,26 @@ def status(data_dir: DataDir = None) -> None:
 
 
 @app.command()
+def raw(
+    key: Annotated[str, typer.Argument(help="A report_key (reports) or a raw_sha256 (deliveries).")],
+    data_dir: DataDir = None,
+    out_file: Annotated[Optional[Path], typer.Option("--out", help="Write here instead of standard output.")] = None,
+) -> None:
+    """Write the raw input bytes (the mail, .json.gz, ...) that carried a report, from the landing zone."""
+    from pipeline.raw_lookup import find_raw
+
+    settings = settings_for(data_dir)
+    found = find_raw(settings, key.strip().lower())
+    if found is None:
+        fail(f"no report or raw input {key!r} in {settings.db_path}")
+    if out_file:
+        out_file.write_bytes(found)
+        console.print(f"wrote {len(found)} bytes to {out_file}", highlight=False)
+    else:
+        sys.stdout.buffer.write(found)
+
+
+@app.command()
 def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph (inbox -> landing -> core tables -> Parquet) once."""
     from pipeline.run import materialize_all

@@ -66,3 +66,16 @@ def test_status_before_any_ingest_says_what_to_do(tmp_path: Path):
     result = tlsrpt("status", "--data-dir", str(tmp_path))
     assert result.returncode == 0
     assert "tlsrpt ingest" in result.stdout
+
+
+def test_raw_returns_the_bytes_that_carried_a_report(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    assert tlsrpt("ingest", "--data-dir", str(data_dir), str(FIXTURES)).returncode == 0
+    from tests.conftest import query
+
+    (key,) = query(data_dir, "select report_key from reports where organization_name = 'Microsoft Corporation'")[0]
+    result = subprocess.run([sys.executable, "-m", "pipeline", "raw", "--data-dir", str(data_dir), key], capture_output=True)
+    assert result.returncode == 0
+    assert result.stdout == (FIXTURES / "mailed_report.eml").read_bytes()
+    missing = tlsrpt("raw", "--data-dir", str(data_dir), "0" * 32)
+    assert missing.returncode == 2 and "no report or raw input" in missing.stderr

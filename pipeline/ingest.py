@@ -9,11 +9,10 @@ never committed are replayed, so a crash at any point loses nothing.
 from __future__ import annotations
 
 import multiprocessing
-import os
 import secrets
 import time
-from collections import Counter, deque
-from dataclasses import dataclass, field
+from collections import deque
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from itertools import islice
@@ -32,11 +31,9 @@ CHUNK_INPUTS = 200  # inputs per worker task: big enough to amortise pickling, s
 
 
 @dataclass
-class IngestSummary:
-    inputs: int = 0
-    loaded: int = 0
-    duplicates: int = 0
-    quarantined: Counter[str] = field(default_factory=Counter)
+class IngestSummary(BatchOutcome):
+    """The outcome of a whole run: the sum of its batches, plus what only a run knows."""
+
     replayed_batches: int = 0
     seconds: float = 0.0
 

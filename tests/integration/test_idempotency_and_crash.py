@@ -36,13 +36,10 @@ def corpus(tmp_path_factory) -> Path:
     return out
 
 
-CLEAN_SECONDS: list[float] = []
-
-
 @pytest.fixture(scope="module")
 def clean_run(corpus: Path, tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("clean")
-    CLEAN_SECONDS.append(ingest_into(data_dir, [corpus], workers=2).seconds)
+    ingest_into(data_dir, [corpus], workers=2)
     return data_dir
 
 
@@ -107,12 +104,19 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
     env = {**os.environ, "TLSRPT_BATCH_PARTS": "150", "TLSRPT_WORKERS": "2"}
     command = [sys.executable, "-m", "pipeline", "ingest", "--data-dir", str(data_dir), str(corpus)]
     rng = random.Random(11)
+    packs = data_dir / "landing" / "packs"
     kills = 0
-    startup = 0.5  # interpreter and imports before the first input is read
-    for _ in range(6):
+    for attempt in range(6):
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        # Somewhere in the run: small batches make it longer than the clean one, so most land mid-way.
-        time.sleep(startup + rng.uniform(0.0, 1.5 * CLEAN_SECONDS[0]))
+        # Kill at a random point relative to batch boundaries: after 0-3 more packs have landed
+        # (0: during start-up or the first batch), plus up to 50 ms, so every stage gets hit.
+        target = (len(list(packs.glob("*.pack"))) if packs.is_dir() else 0) + rng.randint(0, 3)
+        deadline = time.monotonic() + 60
+        while process.poll() is None and time.monotonic() < deadline:
+            if (len(list(packs.glob("*.pack"))) if packs.is_dir() else 0) >= target:
+                break
+            time.sleep(0.005)
+        time.sleep(rng.uniform(0.0, 0.05))
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)  # the whole group: parent and its workers
             kills += 1

@@ -81,7 +81,7 @@ def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
     # A large checkpoint threshold: otherwise DuckDB checkpoints inside batch commits once the
     # WAL passes 16 MB (145 ms a commit measured); ingest checkpoints once at the end instead,
     # and a killed run's WAL is replayed on the next open.
-    con = duckdb.connect(str(db_path), config={"threads": 1, "checkpoint_threshold": "256MB", "memory_limit": "1GB"})
+    con = duckdb.connect(str(db_path), config={"threads": 1, "checkpoint_threshold": "256MB", "memory_limit": "512MB"})
     ensure_schema(con)
     return con
 

@@ -1,4 +1,5 @@
-"""Asset checks on the core tables: keys unique and not null, every row accounted for."""
+"""Asset checks: core tables and marts keyed (unique, not null), and the marts reconciled with
+the core tables (every failed session and every report counted, exactly once)."""
 
 
 import dagster as dg
@@ -17,17 +18,80 @@ CHECKS = [
 ]
 
 
-def _make_check(asset: str, name: str, sql: str, doc: str) -> dg.AssetChecksDefinition:
-    @dg.asset_check(asset=asset, name=name, description=doc)
+# Each mart's key: unique and not null (STYLE.md "Checks").
+MART_KEYS = {
+    "marts/daily_outcomes": ["report_date", "policy_domain", "policy_type", "sts_mode"],
+    "marts/daily_domain_sessions": ["report_date", "policy_domain"],
+    "marts/failures_by_result": ["report_date", "policy_domain", "result_type"],
+}
+
+# Reconciliation: the marts count exactly what the core tables hold. Each query returns the
+# offending rows (named), so a failing check says which day, domain and type disagree.
+RECONCILIATIONS = [
+    ("marts/failures_by_result", "failed_sessions_match_failure_details",
+     "select d.report_date, d.policy_domain, d.result_type, d.n as in_failure_details, m.n as in_mart"
+     " from (select report_date, coalesce(policy_domain, '(unknown)') policy_domain, coalesce(result_type, '(missing)') result_type,"
+     " sum(coalesce(failed_session_count, 0)) n from failure_details group by all) d"
+     " full join (select report_date, policy_domain, result_type, failed_session_count n from marts.failures_by_result) m"
+     " using (report_date, policy_domain, result_type) where d.n is distinct from m.n",
+     "failed sessions per day, domain and result type equal those in failure_details"),
+    ("marts/daily_outcomes", "every_report_is_counted",
+     "select r.report_key, r.organization_name, r.report_id from reports r"
+     " where r.policy_count > 0 and r.report_key not in (select report_key from staging.policies)",
+     "every report with policies contributes to the daily outcomes"),
+    ("marts/daily_outcomes", "stated_sessions_match_policies",
+     "select p.report_date, p.policy_domain, p.n as in_policies, m.n as in_mart from"
+     " (select report_date, coalesce(policy_domain, '(unknown)') policy_domain, sum(coalesce(successful_session_count, 0)"
+     " + coalesce(failed_session_count, 0)) n from policies group by all) p full join"
+     " (select report_date, policy_domain, sum(total_session_count) n from marts.daily_outcomes group by all) m"
+     " using (report_date, policy_domain) where p.n is distinct from m.n",
+     "stated sessions per day and domain equal those in policies"),
+]
+
+
+def _query(warehouse: WarehouseResource, sql: str) -> list[tuple]:
+    con = duckdb.connect(str(warehouse.settings().db_path), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def _count_check(asset: str, name: str, sql: str, doc: str) -> dg.AssetChecksDefinition:
+    """`sql` returns one number: how many rows break the rule."""
+
+    @dg.asset_check(asset=dg.AssetKey(asset.split("/")), name=name, description=doc)
     def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
-        con = duckdb.connect(str(warehouse.settings().db_path), read_only=True)
-        try:
-            offending = con.execute(sql).fetchone()[0]
-        finally:
-            con.close()
+        offending = _query(warehouse, sql)[0][0]
         return dg.AssetCheckResult(passed=offending == 0, metadata={"offending_rows": offending})
 
     return _check
 
 
-core_checks = [_make_check(*spec) for spec in CHECKS]
+def _rows_check(asset: str, name: str, sql: str, doc: str) -> dg.AssetChecksDefinition:
+    """`sql` returns the offending rows themselves, so a failure names them."""
+
+    @dg.asset_check(asset=dg.AssetKey(asset.split("/")), name=name, description=doc)
+    def _check(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+        rows = _query(warehouse, f"select * from ({sql}) limit 1000")
+        examples = [repr(row) for row in rows[:10]]
+        return dg.AssetCheckResult(
+            passed=not rows,
+            metadata={"offending_rows": len(rows), "examples": "\n".join(examples) or "none"},
+            description=f"{len(rows)} offending rows, first: {examples[0]}" if rows else None,
+        )
+
+    return _check
+
+
+def _key_sql(table: str, columns: list[str]) -> str:
+    cols = ", ".join(columns)
+    nulls = " or ".join(f"{c} is null" for c in columns)
+    return f"select {cols}, count(*) as copies from {table} group by all having count(*) > 1 or bool_or({nulls})"
+
+
+core_checks = [_count_check(*spec) for spec in CHECKS]
+mart_checks = [
+    _rows_check(asset, "key_unique_and_not_null", _key_sql(asset.replace("/", "."), cols), f"({', '.join(cols)}) is unique and not null")
+    for asset, cols in MART_KEYS.items()
+] + [_rows_check(*spec) for spec in RECONCILIATIONS]

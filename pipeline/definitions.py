@@ -4,14 +4,15 @@ from __future__ import annotations
 
 import dagster as dg
 
-from assets.checks import core_checks
+from assets.checks import core_checks, mart_checks
 from assets.ingest import INBOX, ingest_inbox
+from assets.warehouse import model_assets
 from pipeline.automation import daily_ingest, inbox_sensor, ingest_job
 from pipeline.resources import WarehouseResource
 
 defs = dg.Definitions(
-    assets=[INBOX, ingest_inbox],
-    asset_checks=core_checks,
+    assets=[INBOX, ingest_inbox, *model_assets],
+    asset_checks=[*core_checks, *mart_checks],
     jobs=[ingest_job],
     schedules=[daily_ingest],
     sensors=[inbox_sensor],

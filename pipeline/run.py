@@ -24,14 +24,15 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
 
 
 def materialize_all(settings: Settings, console: Console) -> bool:
-    from assets.checks import core_checks
+    from assets.checks import core_checks, mart_checks
     from assets.ingest import INBOX, ingest_inbox
+    from assets.warehouse import model_assets
     from pipeline.resources import WarehouseResource
 
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
-    with console.status("running the pipeline (inbox -> landing -> core tables)"):
+    with console.status("running the pipeline (inbox -> landing -> core tables -> SQL models)"):
         result = dg.materialize(
-            [INBOX, ingest_inbox, *core_checks],
+            [INBOX, ingest_inbox, *model_assets, *core_checks, *mart_checks],
             instance=dagster_instance(settings),
             resources={"warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers)},
             raise_on_error=False,

@@ -59,3 +59,27 @@ def test_sensor_requests_a_run_once_per_new_inbox_state(tmp_path: Path):
     assert isinstance(request, dg.RunRequest)
     context = dg.build_sensor_context(cursor=context.cursor, resources={"warehouse": resource})
     assert isinstance(inbox_sensor(context), dg.SkipReason)
+
+
+def test_full_graph_checks_pass_and_a_broken_row_is_named(tmp_path: Path):
+    import duckdb
+
+    from assets.checks import mart_checks
+    from assets.warehouse import model_assets
+
+    _fill_inbox(tmp_path)
+    resource = WarehouseResource(data_dir=str(tmp_path), workers=1)
+    result = dg.materialize([INBOX, ingest_inbox, *model_assets, *core_checks, *mart_checks], resources={"warehouse": resource})
+    assert result.success
+    evaluations = result.get_asset_check_evaluations()
+    assert len(evaluations) == len(core_checks) + len(mart_checks)
+    assert all(e.passed for e in evaluations)
+    # Break one row behind the mart's back: the reconciliation must fail and name it.
+    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con.execute("update failure_details set failed_session_count = failed_session_count + 7")
+    con.close()
+    check = next(c for c in mart_checks if "failed_sessions_match_failure_details" in str(list(c.check_specs)[0].key))
+    rerun = dg.materialize([*model_assets, check], resources={"warehouse": resource}, selection=dg.AssetSelection.checks(check))
+    (evaluation,) = rerun.get_asset_check_evaluations()
+    assert not evaluation.passed
+    assert "fixture.test" in evaluation.description and "certificate-expired" in evaluation.description

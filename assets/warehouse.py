@@ -1,0 +1,30 @@
+"""One Dagster asset per SQL model file (sql/<schema>/<name>.sql -> asset <schema>/<name>),
+its dependencies read from the SQL (pipeline.sql_models)."""
+
+import dagster as dg
+
+from pipeline.sql_models import Model, build_one, load_models
+from pipeline.resources import WarehouseResource
+
+
+def _key(dependency: str) -> dg.AssetKey:
+    schema, name = dependency.split(".", 1)
+    return dg.AssetKey(name) if schema == "main" else dg.AssetKey([schema, name])
+
+
+def _model_asset(model: Model) -> dg.AssetsDefinition:
+    @dg.asset(
+        key=dg.AssetKey([model.schema, model.name]),
+        deps=[_key(d) for d in sorted(model.deps)],
+        group_name=model.schema,
+        kinds={"duckdb", "sql"},
+        description=f"{model.grain}\n\nsql/{model.schema}/{model.name}.sql",
+    )
+    def _build(warehouse: WarehouseResource) -> dg.MaterializeResult:
+        rows = build_one(warehouse.settings(), model)
+        return dg.MaterializeResult(metadata={"rows": rows, "grain": model.grain})
+
+    return _build
+
+
+model_assets = [_model_asset(model) for model in load_models().values()]

@@ -1,0 +1,33 @@
+-- grain: one row per report and policy (main.policies), with its day and reporter
+-- reads: main.policies, staging.reports
+with policies as (
+    select * from main.policies
+),
+
+reports as (
+    select report_key, reporter from staging.reports
+),
+
+labelled as (
+    select
+        p.report_key,
+        p.policy_index,
+        p.report_date,
+        r.reporter,
+        -- Unknown domains and types stay visible as their own bucket instead of vanishing.
+        coalesce(p.policy_domain, '(unknown)') as policy_domain,
+        coalesce(p.policy_type, '(missing)') as policy_type,
+        case
+            when p.policy_type in ('sts', 'tlsa', 'no-policy-found') then p.policy_type
+            else 'other'
+        end as policy_type_group,
+        coalesce(p.sts_mode, '-') as sts_mode,
+        coalesce(p.successful_session_count, 0) as successful_session_count,
+        coalesce(p.failed_session_count, 0) as failed_session_count,
+        p.failure_detail_session_sum,
+        p.has_totals_mismatch
+    from policies as p
+    inner join reports as r on p.report_key = r.report_key
+)
+
+select * from labelled

@@ -23,6 +23,12 @@ MART_KEYS = {
     "marts/daily_outcomes": ["report_date", "policy_domain", "policy_type", "sts_mode"],
     "marts/daily_domain_sessions": ["report_date", "policy_domain"],
     "marts/failures_by_result": ["report_date", "policy_domain", "result_type"],
+    "marts/sources_by_reporter_daily": ["report_date", "policy_domain", "reporter"],
+    "marts/sources_by_host_daily": [
+        "report_date", "policy_domain", "reporter", "sending_mta_ip", "receiving_mx_hostname", "receiving_ip", "result_type",
+    ],
+    "marts/applied_policies": ["policy_domain", "reporter", "policy_type", "policy_fingerprint"],
+    "marts/reporter_health": ["reporter"],
 }
 
 # Reconciliation: the marts count exactly what the core tables hold. Each query returns the
@@ -35,6 +41,16 @@ RECONCILIATIONS = [
      " full join (select report_date, policy_domain, result_type, failed_session_count n from marts.failures_by_result) m"
      " using (report_date, policy_domain, result_type) where d.n is distinct from m.n",
      "failed sessions per day, domain and result type equal those in failure_details"),
+    ("marts/sources_by_host_daily", "failed_sessions_match_failure_details",
+     "select d.report_date, d.policy_domain, d.n as in_failure_details, m.n as in_mart from"
+     " (select report_date, coalesce(policy_domain, '(unknown)') policy_domain, sum(coalesce(failed_session_count, 0)) n"
+     " from failure_details group by all) d full join (select report_date, policy_domain, sum(failed_session_count) n"
+     " from marts.sources_by_host_daily group by all) m using (report_date, policy_domain) where d.n is distinct from m.n",
+     "failed sessions per day and domain equal those in failure_details"),
+    ("marts/reporter_health", "every_report_has_a_reporter",
+     "select r.report_key, r.organization_name from reports r where r.report_key not in (select report_key from staging.reports)"
+     " or (select sum(report_count) from marts.reporter_health) <> (select count(*) from reports)",
+     "reporter_health counts every report exactly once"),
     ("marts/daily_outcomes", "every_report_is_counted",
      "select r.report_key, r.organization_name, r.report_id from reports r"
      " where r.policy_count > 0 and r.report_key not in (select report_key from staging.policies)",

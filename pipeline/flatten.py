@@ -30,6 +30,18 @@ def ip_is_valid(text: str | None) -> bool | None:
     return True
 
 
+@lru_cache(maxsize=65536)
+def sending_network(text: str | None) -> str | None:
+    """The sender's /24 (IPv4) or /64 (IPv6): one mail system often sends from many addresses."""
+    if text is None:
+        return None
+    try:
+        address = ipaddress.ip_address(text.strip())
+    except ValueError:
+        return None
+    return str(ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 64}", strict=False))
+
+
 def _contact_domain(contact: str | None) -> str | None:
     if not contact or "@" not in contact:
         return None
@@ -129,6 +141,7 @@ def rows_for(parsed: ParsedReport) -> tuple[dict[str, Any], list[dict[str, Any]]
                     "failed_session_count": d.failed_session_count,
                     "sending_mta_ip": d.sending_mta_ip,
                     "is_sending_mta_ip_valid": ip_is_valid(d.sending_mta_ip),
+                    "sending_mta_network": sending_network(d.sending_mta_ip),
                     "receiving_mx_hostname": normalise_host(d.receiving_mx_hostname) if d.receiving_mx_hostname else None,
                     "receiving_mx_helo": d.receiving_mx_helo,
                     "receiving_ip": d.receiving_ip,

@@ -37,7 +37,8 @@ SCHEMAS: dict[str, pa.Schema] = {
     "failure_details": pa.schema([
         ("report_key", pa.string()), ("policy_index", pa.int32()), ("detail_index", pa.int32()), ("report_date", pa.date32()),
         ("policy_domain", pa.string()), ("result_type", pa.string()), ("failed_session_count", pa.int64()),
-        ("sending_mta_ip", pa.string()), ("is_sending_mta_ip_valid", pa.bool_()), ("receiving_mx_hostname", pa.string()),
+        ("sending_mta_ip", pa.string()), ("is_sending_mta_ip_valid", pa.bool_()), ("sending_mta_network", pa.string()),
+        ("receiving_mx_hostname", pa.string()),
         ("receiving_mx_helo", pa.string()), ("receiving_ip", pa.string()), ("is_receiving_ip_valid", pa.bool_()),
         ("additional_information", pa.string()), ("failure_reason_code", pa.string()),
     ]),

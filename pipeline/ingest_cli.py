@@ -13,7 +13,7 @@ from rich.table import Table
 from pipeline.ingest import IngestSummary, ingest
 from pipeline.rejection import REASONS
 from pipeline.settings import Settings
-from pipeline.sql_models import refresh_all
+from pipeline.sql_models import ModelError, refresh_all
 from pipeline.warehouse import WarehouseBusy
 
 
@@ -52,6 +52,10 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
     except WarehouseBusy as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(3) from None
+    except ModelError as exc:  # the reports are committed; only the marts are stale
+        print_summary(summary, settings, out)
+        console.print(f"[red]error:[/red] the SQL models were not rebuilt: {exc}", highlight=False)
+        raise typer.Exit(1) from None
     print_summary(summary, settings, out)
     return summary
 

@@ -58,6 +58,7 @@ create table if not exists failure_details (
     failed_session_count bigint,
     sending_mta_ip varchar,
     is_sending_mta_ip_valid boolean,
+    sending_mta_network varchar,
     receiving_mx_hostname varchar,
     receiving_mx_helo varchar,
     receiving_ip varchar,

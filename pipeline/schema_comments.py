@@ -66,6 +66,7 @@ COLUMNS = {
         "failed_session_count": "failed-session-count as stated.",
         "sending_mta_ip": "sending-mta-ip as sent (the sender's MTA; empty means unknown).",
         "is_sending_mta_ip_valid": "Whether sending_mta_ip parses as an IP address (null when absent).",
+        "sending_mta_network": "The sender's /24 (IPv4) or /64 (IPv6) network, when sending_mta_ip is valid.",
         "receiving_mx_hostname": "receiving-mx-hostname, lower-cased (our MX as the sender saw it).",
         "receiving_mx_helo": "receiving-mx-helo as sent (may hold a multi-line EHLO reply).",
         "receiving_ip": "receiving-ip as sent.",

@@ -65,9 +65,16 @@ def build_order(models: dict[str, Model]) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
+class ModelError(RuntimeError):
+    """A SQL model failed to build; the message names the file."""
+
+
 def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     con.execute(f"create schema if not exists {model.schema}")
-    con.execute(f"create or replace table {model.key} as {model.sql}")
+    try:
+        con.execute(f"create or replace table {model.key} as {model.sql}")
+    except duckdb.Error as exc:
+        raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}") from exc
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
 
 

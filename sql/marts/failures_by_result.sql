@@ -7,7 +7,11 @@ with details as (
 ),
 
 sessions as (
-    select report_date, policy_domain, total_session_count from marts.daily_domain_sessions
+    select
+        report_date,
+        policy_domain,
+        total_session_count
+    from marts.daily_domain_sessions
 ),
 
 per_policy as (

@@ -5,7 +5,10 @@ with details as (
 ),
 
 reports as (
-    select report_key, reporter from staging.reports
+    select
+        report_key,
+        reporter
+    from staging.reports
 ),
 
 grouped as (
@@ -30,6 +33,7 @@ grouped as (
         end as result_group,
         coalesce(d.failed_session_count, 0) as failed_session_count,
         d.sending_mta_ip,
+        d.sending_mta_network,
         d.receiving_mx_hostname,
         d.receiving_ip,
         d.failure_reason_code

@@ -5,7 +5,10 @@ with policies as (
 ),
 
 reports as (
-    select report_key, reporter from staging.reports
+    select
+        report_key,
+        reporter
+    from staging.reports
 ),
 
 labelled as (

@@ -21,7 +21,7 @@ def test_readme_schema_section_is_current():
         [sys.executable, str(ROOT / "scripts" / "schema_doc.py")], capture_output=True, text=True, check=True,
         env={"PYTHONPATH": str(ROOT)},
     ).stdout.strip()
-    assert rendered in (ROOT / "README.md").read_text(), "run: python scripts/schema_doc.py and paste into README.md"
+    assert rendered in (ROOT / "README.md").read_text(), "run: python scripts/schema_doc.py --write"
 
 
 def test_every_column_has_a_comment():

@@ -1,0 +1,71 @@
+-- grain: one row per report_date, policy_domain, reporter (the seed's "per sending source", top level)
+-- reads: staging.policies, staging.reports, staging.failure_details
+with policies as (
+    select * from staging.policies
+),
+
+names as (
+    -- The name a reporter uses most, to show beside its normalised key.
+    select
+        reporter,
+        mode(organization_name) as organization_name
+    from staging.reports
+    group by reporter
+),
+
+once_per_report as (
+    -- A report's sts and tlsa policies describe the same sessions: count them once (DOMAIN.md 8.1).
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        report_key,
+        arg_max(successful_session_count, successful_session_count + failed_session_count) as successful_session_count,
+        arg_max(failed_session_count, successful_session_count + failed_session_count) as failed_session_count
+    from policies
+    group by report_date, policy_domain, reporter, report_key
+),
+
+per_reporter as (
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        sum(successful_session_count)::bigint as successful_session_count,
+        sum(failed_session_count)::bigint as failed_session_count,
+        sum(successful_session_count + failed_session_count)::bigint as total_session_count,
+        count(*) as report_count
+    from once_per_report
+    group by report_date, policy_domain, reporter
+),
+
+failed_by_result as (
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        result_type,
+        sum(failed_session_count) as failed
+    from staging.failure_details
+    group by report_date, policy_domain, reporter, result_type
+),
+
+top_results as (
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        list(result_type order by failed desc, result_type asc)[1:3] as top_result_types
+    from failed_by_result
+    group by report_date, policy_domain, reporter
+)
+
+select
+    p.*,
+    n.organization_name,
+    coalesce(t.top_result_types, []) as top_result_types,
+    case when p.total_session_count > 0 then p.successful_session_count / p.total_session_count end as success_rate
+from per_reporter as p
+inner join names as n on p.reporter = n.reporter
+left join top_results as t
+    on p.report_date = t.report_date and p.policy_domain = t.policy_domain and p.reporter = t.reporter

@@ -27,6 +27,9 @@ MART_KEYS = {
     "marts/sources_by_host_daily": [
         "report_date", "policy_domain", "reporter", "sending_mta_ip", "receiving_mx_hostname", "receiving_ip", "result_type",
     ],
+    "marts/sources": [
+        "source_level", "report_date", "policy_domain", "reporter", "sending_mta_ip", "receiving_mx_hostname", "receiving_ip",
+    ],
     "marts/applied_policies": ["policy_domain", "reporter", "policy_type", "policy_fingerprint"],
     "marts/reporter_health": ["reporter"],
 }

@@ -131,6 +131,12 @@ def test_demo_corpus_matches_the_generators_own_count(tmp_path: Path):
     assert by_result == truth.failed_by_result_type
     by_result_once = dict(query(data_dir, "select result_type, sum(failed_session_count_once) from marts.failures_by_result group by 1"))
     assert by_result_once == truth.failed_by_result_type_dedup
+    # Per source: reports per reporter, and the reporter level of marts.sources against the stated
+    # sessions counted once.
+    per_reporter = dict(query(data_dir, "select organization_name, report_count from marts.reporter_health"))
+    assert per_reporter == truth.reports_by_reporter
+    sources = query(data_dir, "select sum(total_session_count) from marts.sources where source_level = 'reporter'")
+    assert sources == [(truth.successful_sessions_dedup + truth.failed_sessions_dedup,)]
 
 
 def test_real_corpus_hand_counts(real_corpus: Path, tmp_path: Path):

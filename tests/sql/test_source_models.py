@@ -65,6 +65,22 @@ def test_sources_by_reporter_and_by_host(warehouse):
     ]
 
 
+def test_sources_mart_rolls_up_and_expands(warehouse):
+    add_report(warehouse, "g", "Google Inc.", "2026-03-01", [(0, "sts", "example.com", 40, 5)],
+               [(0, "certificate-expired", 3), (0, "starttls-not-supported", 2)])
+    set_contact(warehouse, "g", "google.com")
+    set_detail(warehouse, "g", 0, "192.0.2.7", "192.0.2.0/24", "mx1.example.com", "198.51.100.1")
+    set_detail(warehouse, "g", 1, "192.0.2.7", "192.0.2.0/24", "mx1.example.com", "198.51.100.1")
+    build_all(warehouse)
+    rows = warehouse.execute(
+        "select source_level, sending_mta_ip, receiving_mx_hostname, total_session_count, failed_session_count, top_result_types"
+        " from marts.sources order by source_level").fetchall()
+    assert rows == [
+        ("host", "192.0.2.7", "mx1.example.com", None, 5, ["certificate-expired", "starttls-not-supported"]),
+        ("reporter", "*", "*", 45, 5, ["certificate-expired", "starttls-not-supported"]),
+    ]
+
+
 def test_applied_policies_keep_each_version_with_its_days(warehouse):
     for key, day, mode in (("a", "2026-03-01", "testing"), ("b", "2026-03-02", "testing"), ("c", "2026-03-03", "enforce")):
         add_report(warehouse, key, "Google Inc.", day, [(0, "sts", "example.com", 1, 0)])

@@ -1,0 +1,56 @@
+-- grain: one row per source_level, report_date, policy_domain, reporter, sending_mta_ip, receiving MX and IP
+-- reads: marts.sources_by_reporter_daily, marts.sources_by_host_daily
+with by_reporter as (
+    select * from marts.sources_by_reporter_daily
+),
+
+by_host as (
+    select * from marts.sources_by_host_daily
+),
+
+reporter_level as (
+    -- The seed product's "per sending source", top level; '*' marks the rolled-up columns.
+    select
+        'reporter' as source_level,
+        report_date,
+        policy_domain,
+        reporter,
+        organization_name,
+        '*' as sending_mta_ip,
+        '*' as sending_mta_network,
+        '*' as receiving_mx_hostname,
+        '*' as receiving_ip,
+        successful_session_count,
+        failed_session_count,
+        total_session_count,
+        top_result_types
+    from by_reporter
+),
+
+host_level as (
+    -- Expanded to the hosts: reports name addresses only for failures, so sessions stay null.
+    select
+        'host' as source_level,
+        h.report_date,
+        h.policy_domain,
+        h.reporter,
+        r.organization_name,
+        h.sending_mta_ip,
+        any_value(h.sending_mta_network) as sending_mta_network,
+        h.receiving_mx_hostname,
+        h.receiving_ip,
+        null::bigint as successful_session_count,
+        sum(h.failed_session_count)::bigint as failed_session_count,
+        null::bigint as total_session_count,
+        list(h.result_type order by h.failed_session_count desc, h.result_type asc)[1:3] as top_result_types
+    from by_host as h
+    inner join by_reporter as r
+        on h.report_date = r.report_date and h.policy_domain = r.policy_domain and h.reporter = r.reporter
+    group by
+        h.report_date, h.policy_domain, h.reporter, r.organization_name,
+        h.sending_mta_ip, h.receiving_mx_hostname, h.receiving_ip
+)
+
+select * from reporter_level
+union all
+select * from host_level

@@ -5,6 +5,7 @@ import dagster as dg
 
 from pipeline.sql_models import Model, build_one, load_models
 from pipeline.resources import WarehouseResource
+from pipeline.snapshot import publish
 
 
 def _key(dependency: str) -> dg.AssetKey:
@@ -27,4 +28,19 @@ def _model_asset(model: Model) -> dg.AssetsDefinition:
     return _build
 
 
-model_assets = [_model_asset(model) for model in load_models().values()]
+_MODELS = load_models()
+
+
+@dg.asset(
+    key="dashboard_snapshot",
+    deps=[dg.AssetKey([m.schema, m.name]) for m in _MODELS.values() if m.schema == "marts"],
+    group_name="serving",
+    kinds={"duckdb"},
+    description="A read-only copy of the warehouse the dashboard reads (<data>/snapshots), so neither blocks the other.",
+)
+def dashboard_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
+    path = publish(warehouse.settings())
+    return dg.MaterializeResult(metadata={"snapshot": str(path) if path else "none (no warehouse yet)"})
+
+
+model_assets = [*(_model_asset(model) for model in _MODELS.values()), dashboard_snapshot]

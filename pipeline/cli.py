@@ -103,6 +103,30 @@ def run(data_dir: DataDir = None) -> None:
 
 
 @app.command()
+def dashboard(
+    data_dir: DataDir = None,
+    port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+) -> None:
+    """Start the analyst dashboard on the latest published snapshot and print its address."""
+    import os
+    import subprocess
+    from pathlib import Path as _Path
+
+    settings = settings_for(data_dir)
+    script = _Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+    if not script.exists():
+        fail(f"the dashboard code is missing ({script})")
+    out.print(f"dashboard: http://{host}:{port}  (data: {settings.data_dir}; Ctrl-C stops it)", highlight=False)
+    command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
+               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+    try:
+        subprocess.run(command, env={**os.environ, "TLSRPT_DATA_DIR": str(settings.data_dir)}, check=False)
+    except KeyboardInterrupt:
+        pass
+
+
+@app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the corpus into.")],
     domains: Annotated[int, typer.Option(min=1, help="Policy domains.")] = 3,

@@ -13,6 +13,7 @@ from rich.table import Table
 from pipeline.ingest import IngestSummary, ingest
 from pipeline.rejection import REASONS
 from pipeline.settings import Settings
+from pipeline.snapshot import publish
 from pipeline.sql_models import ModelError, refresh_all
 from pipeline.warehouse import WarehouseBusy
 
@@ -49,6 +50,7 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
             summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n))
         with console.status("rebuilding the SQL models (staging -> marts)"):
             refresh_all(settings)
+            publish(settings)
     except WarehouseBusy as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(3) from None
@@ -77,6 +79,7 @@ def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
         task = bar.add_task("replaying the landing zone", total=None)
         summary = ingest([], settings, progress=lambda n: bar.advance(task, n), replay_only=True)
     refresh_all(settings)
+    publish(settings)
     old.unlink(missing_ok=True)
     print_summary(summary, settings, out)
 

@@ -24,6 +24,7 @@ class ParsedReport:
     content_sha256: str
     envelope: Envelope
     extra: dict[str, Any] = field(default_factory=dict)
+    payload: bytes = b""  # the report's JSON exactly as sent (for showing the raw report)
 
 
 def report_key(organization_name: str, report_id: str) -> str:
@@ -82,4 +83,5 @@ def parse_report(payload: bytes, envelope: Envelope, extra_flags: set[str] | Non
         report_key=report_key(organization, report_id),
         content_sha256=canonical_sha256(obj),
         envelope=envelope,
+        payload=payload,
     )

@@ -86,7 +86,9 @@ def build_one(settings: Settings, model: Model) -> int:
             con.execute("begin transaction")
             _create(con, model)
             con.execute("commit")
-            return con.execute(f"select count(*) from {model.key}").fetchone()[0]
+            rows = con.execute(f"select count(*) from {model.key}").fetchone()[0]
+            con.execute("checkpoint")  # a self-contained file, ready to publish as a snapshot
+            return rows
         finally:
             con.close()
 
@@ -96,7 +98,9 @@ def refresh_all(settings: Settings) -> list[str]:
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path)
         try:
-            return build_all(con)
+            order = build_all(con)
+            con.execute("checkpoint")
+            return order
         finally:
             con.close()
 

@@ -1,0 +1,22 @@
+import polars as pl
+import streamlit as st
+
+from app import charts, data
+from app.app_pages.common import page_filters
+from app.meanings import fix, meaning
+
+filters, snap = page_filters("By result")
+kpi = data.kpis(filters, snap).row(0, named=True)
+st.metric("Successful sessions", f"{kpi['successful'] or 0:,}", help="Sessions that negotiated TLS and passed your policy.")
+failures = data.failures_by_result(filters, snap)
+if failures.height == 0:
+    st.success("No failed sessions in this period.")
+else:
+    st.subheader("Failed sessions by result type")
+    table = failures.with_columns(
+        pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("meaning"),
+        pl.col("result_type").map_elements(fix, return_dtype=pl.String).alias("usual fix"),
+    )
+    st.dataframe(table, width="stretch", hide_index=True)
+    st.subheader("Per day")
+    st.altair_chart(charts.failures_trend(data.failures_daily(filters, snap)), width="stretch")

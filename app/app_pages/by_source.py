@@ -1,0 +1,21 @@
+import streamlit as st
+
+from app import data
+from app.app_pages.common import page_filters
+
+filters, snap = page_filters("By sending source")
+st.caption("Per reporting organisation; expand one to see which of **your** MX hosts failed, from which sending IPs, and why.")
+reporters = data.sources_by_reporter(filters, snap)
+hosts = data.sources_by_host(filters, snap)
+st.dataframe(reporters, width="stretch", hide_index=True)
+for row in reporters.iter_rows(named=True):
+    detail = hosts.filter(hosts["reporter"] == row["reporter"])
+    label = f"{row['organization']} ({row['reporter']}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
+    with st.expander(label):
+        if detail.height:
+            st.dataframe(detail.drop("reporter"), width="stretch", hide_index=True)
+        else:
+            st.write("No failures reported by this sender in the period.")
+st.subheader("Per receiving MX (which of our hosts fail, for whom)")
+per_mx = hosts.group_by("receiving_mx_hostname", "reporter", "result_type").agg(failed=hosts["failed"].sum()) if hosts.height else hosts
+st.dataframe(per_mx.sort("failed", descending=True) if hosts.height else per_mx, width="stretch", hide_index=True)

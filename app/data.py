@@ -1,0 +1,138 @@
+"""Every query the dashboard makes: against the latest published snapshot, read-only, per call.
+
+Never the live warehouse file (its writer would lock us out, and we it): see pipeline/snapshot.py.
+Values are bound parameters; results are cached per snapshot, so a new run shows at once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+import duckdb
+import polars as pl
+import streamlit as st
+
+from pipeline import snapshot
+from pipeline.raw_lookup import report_json
+from pipeline.settings import Settings
+
+
+@dataclass(frozen=True)
+class Filters:
+    domains: tuple[str, ...]
+    start: date
+    end: date
+    reporter: str | None
+
+    def params(self) -> list:
+        return [list(self.domains), self.start, self.end, self.reporter]
+
+
+# Shared WHERE clause for day-grain marts: $1 domains ([] = all), $2..$3 dates, $4 reporter.
+WHERE = ("(len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain))"
+         " and report_date between $2 and $3")
+WHERE_REPORTER = WHERE + " and ($4::varchar is null or reporter = $4)"
+
+
+def settings() -> Settings:
+    return Settings()
+
+
+def current_snapshot() -> str | None:
+    path = snapshot.current(settings())
+    return str(path) if path else None
+
+
+@st.cache_data(ttl="10m", show_spinner=False)
+def run(sql: str, params: tuple, snapshot_path: str) -> pl.DataFrame:
+    con = duckdb.connect(snapshot_path, read_only=True)
+    try:
+        return con.sql(sql, params=list(params)).pl()
+    finally:
+        con.close()
+
+
+def _q(sql: str, params: list, snap: str) -> pl.DataFrame:
+    return run(sql, tuple(tuple(p) if isinstance(p, list) else p for p in params), snap)
+
+
+def choices(snap: str) -> dict:
+    span = _q("select min(report_date) as first, max(report_date) as last from marts.daily_domain_sessions", [], snap)
+    domains = _q("select distinct policy_domain from marts.daily_domain_sessions order by 1", [], snap)
+    reporters = _q("select reporter, organization_name from marts.reporter_health order by report_count desc", [], snap)
+    return {"first": span["first"][0], "last": span["last"][0], "domains": domains["policy_domain"].to_list(),
+            "reporters": dict(zip(reporters["reporter"], reporters["organization_name"]))}
+
+
+def kpis(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select coalesce(sum(total_session_count), 0) as sessions, coalesce(sum(successful_session_count), 0) as successful,"
+        " coalesce(sum(failed_session_count), 0) as failed, count(distinct reporter) as reporters"
+        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER}", f.params(), snap)
+
+
+def daily_rates(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select report_date, policy_domain, sum(successful_session_count) as successful, sum(total_session_count) as total,"
+        " sum(successful_session_count) / nullif(sum(total_session_count), 0) as success_rate"
+        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by all order by 1", f.params(), snap)
+
+
+def failures_by_result(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select result_type, result_group, sum(failed_session_count) as failed_sessions, count(distinct reporter) as reporters,"
+        " min(report_date) as first_day, max(report_date) as last_day"
+        f" from marts.sources_by_host_daily where {WHERE_REPORTER} group by all order by failed_sessions desc", f.params(), snap)
+
+
+def failures_daily(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select report_date, result_type, sum(failed_session_count) as failed_sessions"
+        f" from marts.sources_by_host_daily where {WHERE_REPORTER} group by all order by 1", f.params(), snap)
+
+
+def sources_by_reporter(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select reporter, any_value(organization_name) as organization, sum(total_session_count) as sessions,"
+        " sum(failed_session_count) as failed, sum(successful_session_count) / nullif(sum(total_session_count), 0) as success_rate,"
+        " min(report_date) as first_seen, max(report_date) as last_seen"
+        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by reporter order by failed desc, sessions desc",
+        f.params(), snap)
+
+
+def sources_by_host(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select reporter, receiving_mx_hostname, receiving_ip, sending_mta_ip, sending_mta_network, result_type,"
+        " sum(failed_session_count) as failed, min(report_date) as first_seen, max(report_date) as last_seen,"
+        " flatten(list(failure_reason_codes)) as reasons"
+        f" from marts.sources_by_host_daily where {WHERE_REPORTER} group by all order by failed desc", f.params(), snap)
+
+
+def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
+    return _q(
+        "select policy_domain, reporter, policy_type, sts_mode, sts_max_age, sts_mx, len(tlsa_records) as tlsa_records,"
+        " first_day, last_day, is_latest_for_reporter from marts.applied_policies"
+        " where (len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain)) and ($2::varchar is null or reporter = $2)"
+        " order by policy_domain, reporter, last_day desc", [list(f.domains), f.reporter], snap)
+
+
+def reports(f: Filters, search: str, snap: str) -> pl.DataFrame:
+    return _q(
+        "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.channel,"
+        " r.conformance_flags from main.reports r"
+        " where r.report_date between $2 and $3 and ($4::varchar = '' or r.report_id ilike '%' || $4 || '%'"
+        " or r.organization_name ilike '%' || $4 || '%')"
+        " and (len($1::varchar[]) = 0 or r.report_key in (select report_key from main.policies"
+        " where list_contains($1::varchar[], policy_domain)))"
+        " order by r.report_date desc, r.organization_name limit 2000", [list(f.domains), f.start, f.end, search], snap)
+
+
+def quarantine(snap: str) -> pl.DataFrame:
+    return _q(
+        "select ingested_at, origin, attachment_name, reason_code, detail, raw_sha256 from main.deliveries"
+        " where outcome = 'quarantined' order by ingested_at desc limit 2000", [], snap)
+
+
+def raw_report(report_key: str, snap: str) -> str | None:
+    return report_json(settings(), report_key, Path(snap))

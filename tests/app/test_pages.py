@@ -1,0 +1,80 @@
+"""Every dashboard page renders on a seeded warehouse and shows the fixture's numbers."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from pipeline.snapshot import publish
+from pipeline.settings import Settings
+from pipeline.sql_models import refresh_all
+from tests.conftest import ingest_into
+
+ROOT = Path(__file__).parents[2]
+APP = str(ROOT / "app" / "streamlit_app.py")
+FIXTURES = ROOT / "tests" / "fixtures" / "reports"
+PAGES = ["overview", "by_result", "by_source", "problems", "policies", "reports"]
+
+
+@pytest.fixture(scope="module")
+def seeded(tmp_path_factory) -> Path:
+    data_dir = tmp_path_factory.mktemp("dash")
+    ingest_into(data_dir, [FIXTURES])
+    refresh_all(Settings(data_dir=data_dir))
+    publish(Settings(data_dir=data_dir))
+    return data_dir
+
+
+def app_at(data_dir: Path, monkeypatch, page: str | None = None, **query) -> AppTest:
+    monkeypatch.setenv("TLSRPT_DATA_DIR", str(data_dir))
+    at = AppTest.from_file(APP, default_timeout=60)
+    for key, value in query.items():
+        at.query_params[key] = value
+    at.run()
+    if page:
+        at.switch_page(f"app_pages/{page}.py").run()
+    return at
+
+
+def test_overview_numbers(seeded: Path, monkeypatch):
+    # Fixtures: Google 120 ok + 4 failed, Microsoft 30 ok, both on 2026-03-01 for fixture.test.
+    at = app_at(seeded, monkeypatch, **{"from": "2026-03-01", "to": "2026-03-01"})
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["TLS sessions"] == "154"
+    assert metrics["Failed sessions"] == "4"
+    assert metrics["Reporters"] == "2"
+    assert metrics["Success rate"] == "97.40%"
+    assert any("certificate-expired" in md.value for md in at.markdown)
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_every_page_renders(seeded: Path, monkeypatch, page: str):
+    at = app_at(seeded, monkeypatch, page, **{"from": "2026-03-01", "to": "2026-03-01"})
+    assert not at.exception, at.exception
+
+
+def test_by_result_lists_the_failure_with_its_meaning(seeded: Path, monkeypatch):
+    at = app_at(seeded, monkeypatch, "by_result", **{"from": "2026-03-01", "to": "2026-03-01"})
+    table = at.dataframe[0].value
+    assert list(table["result_type"]) == ["certificate-expired"]
+    assert list(table["failed_sessions"]) == [4]
+    assert "expired" in table["meaning"][0]
+
+
+def test_empty_warehouse_explains_what_to_do(tmp_path: Path, monkeypatch):
+    at = app_at(tmp_path, monkeypatch)
+    assert not at.exception
+    assert "No reports yet" in at.info[0].value
+
+
+def test_csv_export_neutralises_formulas():
+    import polars as pl
+
+    from app.export import to_csv
+
+    frame = pl.DataFrame({"organization_name": ["=HYPERLINK(\"x\")", "Google Inc."], "flags": [["a", "b"], []]})
+    text = to_csv(frame)
+    assert "'=HYPERLINK" in text and "\nGoogle Inc.," in text and "a, b" in text

@@ -18,9 +18,15 @@ fi
 .venv/bin/tlsrpt run --data-dir "$DATA"
 cat <<MSG
 
-Warehouse: $DATA/warehouse.duckdb  (Parquet copies under $DATA/parquet/)
+Warehouse: $DATA/warehouse.duckdb  (Parquet copies under $DATA/parquet/; marts: docs/marts.md)
 Explore it with the DuckDB shell installed in .venv, for example:
   .venv/bin/duckdb $DATA/warehouse.duckdb -c "select result_type, sum(failed_session_count) from failure_details group by all"
 Load your own reports:   .venv/bin/tlsrpt ingest PATH...   (files, folders, mbox, Maildir)
 Orchestration UI:        DAGSTER_HOME=\$PWD/$DATA/dagster .venv/bin/dagster dev -w workspace.yaml -h 127.0.0.1
 MSG
+
+# Last: the dashboard, in the foreground (its address is printed first; Ctrl-C stops it).
+# TLSRPT_NO_DASHBOARD=1 skips it (for scripted runs).
+if [ -z "${TLSRPT_NO_DASHBOARD:-}" ]; then
+    exec .venv/bin/tlsrpt dashboard --data-dir "$DATA"
+fi

@@ -1,3 +1,4 @@
+import polars as pl
 import streamlit as st
 
 from app import data
@@ -17,5 +18,9 @@ for row in reporters.iter_rows(named=True):
         else:
             st.write("No failures reported by this sender in the period.")
 st.subheader("Per receiving MX (which of our hosts fail, for whom)")
-per_mx = hosts.group_by("receiving_mx_hostname", "reporter", "result_type").agg(failed=hosts["failed"].sum()) if hosts.height else hosts
-st.dataframe(per_mx.sort("failed", descending=True) if hosts.height else per_mx, width="stretch", hide_index=True)
+per_mx = (
+    hosts.group_by("receiving_mx_hostname", "reporter", "result_type")
+    .agg(pl.col("failed").sum(), pl.col("first_seen").min(), pl.col("last_seen").max())
+    .sort("failed", descending=True)
+)
+st.dataframe(per_mx, width="stretch", hide_index=True)

@@ -78,3 +78,10 @@ def test_csv_export_neutralises_formulas():
     frame = pl.DataFrame({"organization_name": ["=HYPERLINK(\"x\")", "Google Inc."], "flags": [["a", "b"], []]})
     text = to_csv(frame)
     assert "'=HYPERLINK" in text and "\nGoogle Inc.," in text and "a, b" in text
+
+
+def test_by_source_per_mx_sums_per_host(seeded: Path, monkeypatch):
+    at = app_at(seeded, monkeypatch, "by_source", **{"from": "2026-03-01", "to": "2026-03-01"})
+    per_mx = at.dataframe[-1].value
+    assert list(per_mx["receiving_mx_hostname"]) == ["mx1.fixture.test"]
+    assert list(per_mx["failed"]) == [4]

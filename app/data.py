@@ -128,6 +128,13 @@ def reports(f: Filters, search: str, snap: str) -> pl.DataFrame:
         " order by r.report_date desc, r.organization_name limit 2000", [list(f.domains), f.start, f.end, search], snap)
 
 
+def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:
+    return _q(
+        "select ingested_at, outcome, reason_code, channel, origin, part_index, attachment_name, report_key, raw_sha256"
+        " from main.deliveries where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
+        [outcome], snap)
+
+
 def quarantine(snap: str) -> pl.DataFrame:
     return _q(
         "select ingested_at, origin, attachment_name, reason_code, detail, raw_sha256 from main.deliveries"

@@ -3,6 +3,7 @@ import streamlit as st
 
 from app import data
 from app.app_pages.common import page_filters
+from app.meanings import meaning
 
 filters, snap = page_filters("By sending source")
 st.caption("Per reporting organisation; expand one to see which of **your** MX hosts failed, from which sending IPs, and why.")
@@ -22,5 +23,6 @@ per_mx = (
     hosts.group_by("receiving_mx_hostname", "reporter", "result_type")
     .agg(pl.col("failed").sum(), pl.col("first_seen").min(), pl.col("last_seen").max())
     .sort("failed", descending=True)
+    .with_columns(pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("why"))
 )
 st.dataframe(per_mx, width="stretch", hide_index=True)

@@ -25,5 +25,10 @@ if chosen:
         st.code(text, language="json")
         st.download_button("Download the JSON", text, f"{chosen}.json", "application/json")
 
+st.subheader("Deliveries")
+st.caption("Every input seen: loaded, duplicate (the same report again) or quarantined (with the reason).")
+outcome = st.selectbox("Outcome", [None, "loaded", "duplicate", "quarantined"], format_func=lambda o: o or "all")
+st.dataframe(data.deliveries(outcome, snap), width="stretch", hide_index=True)
+
 st.subheader("Quarantine")
 st.dataframe(data.quarantine(snap), width="stretch", hide_index=True)

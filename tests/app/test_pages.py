@@ -85,3 +85,16 @@ def test_by_source_per_mx_sums_per_host(seeded: Path, monkeypatch):
     per_mx = at.dataframe[-1].value
     assert list(per_mx["receiving_mx_hostname"]) == ["mx1.fixture.test"]
     assert list(per_mx["failed"]) == [4]
+
+
+def test_policies_and_reports_pages_show_the_fixture(seeded: Path, monkeypatch):
+    policies = app_at(seeded, monkeypatch, "policies", **{"from": "2026-03-01", "to": "2026-03-01"}).dataframe[0].value
+    assert sorted(policies["reporter"]) == ["google.com", "microsoft.com"]
+    assert set(policies["sts_mode"]) == {"enforce"} and set(policies["sts_max_age"]) == {604800}
+    at = app_at(seeded, monkeypatch, "reports", **{"from": "2026-03-01", "to": "2026-03-01"})
+    reports = at.dataframe[0].value
+    assert sorted(reports["organization_name"]) == ["Google Inc.", "Microsoft Corporation"]
+    deliveries = at.dataframe[1].value
+    assert sorted(deliveries["outcome"]) == ["loaded", "loaded"]
+    next(box for box in at.selectbox if box.label == "Report").select(reports["report_key"][0]).run()
+    assert '"organization-name"' in at.code[0].value

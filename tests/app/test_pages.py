@@ -98,3 +98,17 @@ def test_policies_and_reports_pages_show_the_fixture(seeded: Path, monkeypatch):
     assert sorted(deliveries["outcome"]) == ["loaded", "loaded"]
     next(box for box in at.selectbox if box.label == "Report").select(reports["report_key"][0]).run()
     assert '"organization-name"' in at.code[0].value
+
+
+def test_domain_filter_narrows_the_numbers(tmp_path: Path, monkeypatch):
+    from pipeline.generate import write_corpus
+
+    write_corpus(tmp_path / "corpus", domains=2, days=5, seed=3, formats=("files",))
+    ingest_into(tmp_path / "data", [tmp_path / "corpus" / "files"])
+    refresh_all(Settings(data_dir=tmp_path / "data"))
+    publish(Settings(data_dir=tmp_path / "data"))
+    everything = app_at(tmp_path / "data", monkeypatch)
+    one = app_at(tmp_path / "data", monkeypatch, domain="example-0001.test")
+    total = int(next(m.value for m in everything.metric if m.label == "TLS sessions").replace(",", ""))
+    part = int(next(m.value for m in one.metric if m.label == "TLS sessions").replace(",", ""))
+    assert 0 < part < total

@@ -1,32 +1,20 @@
 -- grain: one row per policy_domain, reporter, policy_type, policy_fingerprint (a policy as applied)
--- reads: main.policies, staging.reports
-with policies as (
-    select * from main.policies
-),
-
-reports as (
+-- reads: staging.policies
+with applied as (
     select
-        report_key,
-        reporter
-    from staging.reports
-),
-
-applied as (
-    select
-        coalesce(p.policy_domain, '(unknown)') as policy_domain,
-        r.reporter,
-        coalesce(p.policy_type, '(missing)') as policy_type,
+        policy_domain,
+        reporter,
+        policy_type,
         -- The policy text a sender says it applied, order-insensitive: the same policy written in
         -- another line order (Stalwart puts max_age before mx) is the same policy.
-        md5(array_to_string(list_sort(p.policy_strings), chr(10))) as policy_fingerprint,
-        p.report_date,
-        p.sts_mode,
-        p.sts_max_age,
-        p.sts_mx,
-        p.tlsa_records,
-        p.policy_strings
-    from policies as p
-    inner join reports as r on p.report_key = r.report_key
+        md5(array_to_string(list_sort(policy_strings), chr(10))) as policy_fingerprint,
+        report_date,
+        nullif(sts_mode, '-') as sts_mode,
+        sts_max_age,
+        sts_mx,
+        tlsa_records,
+        policy_strings
+    from staging.policies
 ),
 
 versions as (

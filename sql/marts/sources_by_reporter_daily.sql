@@ -1,7 +1,7 @@
 -- grain: one row per report_date, policy_domain, reporter (the seed's "per sending source", top level)
--- reads: staging.policies, staging.reports, staging.failure_details
-with policies as (
-    select * from staging.policies
+-- reads: intermediate.sessions_once_per_report, staging.reports, staging.failure_details
+with once_per_report as (
+    select * from intermediate.sessions_once_per_report
 ),
 
 names as (
@@ -11,19 +11,6 @@ names as (
         mode(organization_name) as organization_name
     from staging.reports
     group by reporter
-),
-
-once_per_report as (
-    -- A report's sts and tlsa policies describe the same sessions: count them once (DOMAIN.md 8.1).
-    select
-        report_date,
-        policy_domain,
-        reporter,
-        report_key,
-        arg_max(successful_session_count, successful_session_count + failed_session_count) as successful_session_count,
-        arg_max(failed_session_count, successful_session_count + failed_session_count) as failed_session_count
-    from policies
-    group by report_date, policy_domain, reporter, report_key
 ),
 
 per_reporter as (

@@ -25,6 +25,10 @@ labelled as (
             else 'other'
         end as policy_type_group,
         coalesce(p.sts_mode, '-') as sts_mode,
+        p.sts_max_age,
+        p.sts_mx,
+        p.tlsa_records,
+        p.policy_strings,
         coalesce(p.successful_session_count, 0) as successful_session_count,
         coalesce(p.failed_session_count, 0) as failed_session_count,
         p.failure_detail_session_sum,

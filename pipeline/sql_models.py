@@ -17,12 +17,13 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.schema_comments import TABLES
 from pipeline.settings import Settings
 from pipeline.warehouse import connect, writer_lock
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LAYERS = ("staging", "intermediate", "marts")
-CORE_TABLES = ("reports", "policies", "failure_details", "deliveries", "raw_objects")
+CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
 _QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main)\.([a-z_][a-z0-9_]*)\b")
 
 

@@ -20,7 +20,6 @@ import pyarrow as pa
 
 from pipeline.schema_comments import COLUMNS, TABLES
 
-CORE_TABLES = ("reports", "policies", "failure_details", "deliveries")
 
 
 class WarehouseBusy(RuntimeError):

@@ -14,7 +14,7 @@ from pipeline.resources import WarehouseResource
 INBOX = dg.AssetSpec(
     "inbox",
     group_name="sources",
-    description="The drop folder <data>/inbox: files, mails, mbox and Maildir folders put there by hand or by a mail rule.",
+    description="The drop folders: <data>/inbox (files, mails, mbox, Maildir put there by hand or a mail rule) and <data>/spool/https (reports POSTed to `tlsrpt serve`).",
 )
 
 CORE_TABLE_DOCS = {
@@ -39,11 +39,13 @@ CORE_TABLE_DOCS = {
     can_subset=False,
 )
 def ingest_inbox(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
-    """Lands and loads everything in the inbox, then moves the inputs to <data>/processed."""
+    """Lands and loads everything in the inbox and the HTTPS spool, then moves the inputs to <data>/processed."""
     settings = warehouse.settings()
-    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    folders = settings.drop_folders()
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
     committed: set[str] = set()
-    summary = ingest([settings.inbox_dir], settings, committed_paths=committed)
+    summary = ingest(list(folders), settings, committed_paths=committed, channels=folders)
     moved = archive_processed(settings, committed)
     context.log.info(f"ingested {summary.inputs} inputs, moved {moved} files to {settings.data_dir / 'processed'}")
     quarantined = sum(summary.quarantined.values())

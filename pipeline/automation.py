@@ -31,8 +31,11 @@ def inbox_fingerprint(inbox: str) -> tuple[int, int]:
 
 @dg.sensor(job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    """Requests an ingest run when files wait in the inbox (the run moves them to processed/)."""
-    count, newest = inbox_fingerprint(str(warehouse.settings().inbox_dir))
+    """Requests an ingest run when files wait in the inbox or the HTTPS spool (the run moves them to processed/)."""
+    count, newest = 0, 0
+    for folder in warehouse.settings().drop_folders():
+        waiting, latest = inbox_fingerprint(str(folder))
+        count, newest = count + waiting, max(newest, latest)
     if count == 0:
         return dg.SkipReason("the inbox is empty")
     key = f"{count}-{newest}"

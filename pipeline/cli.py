@@ -127,6 +127,45 @@ def dashboard(
 
 
 @app.command()
+def serve(
+    data_dir: DataDir = None,
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8460,
+    certfile: Annotated[Optional[Path], typer.Option("--cert", help="TLS certificate chain (PEM); without it, plain HTTP for a reverse proxy.")] = None,
+    keyfile: Annotated[Optional[Path], typer.Option("--key", help="TLS private key (PEM).")] = None,
+    allow_domain: Annotated[Optional[list[str]], typer.Option(help="Accept only reports for this policy domain (repeatable).")] = None,
+    max_body: Annotated[int, typer.Option(help="Largest accepted body in bytes.")] = 10 * 1024 * 1024,
+    body_deadline: Annotated[float, typer.Option(help="Seconds a client may take to send its body.")] = 30.0,
+    max_connections: Annotated[int, typer.Option(help="Concurrent connections before answering 503.")] = 100,
+) -> None:
+    """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
+    import os
+
+    import uvicorn
+
+    settings = settings_for(data_dir)
+    if (certfile is None) != (keyfile is None):
+        fail("--cert and --key go together")
+    for path in (certfile, keyfile):
+        if path is not None and not path.is_file():
+            fail(f"no such file: {path}")
+    settings.spool_dir.mkdir(parents=True, exist_ok=True)
+    os.environ.update({
+        "TLSRPT_SPOOL_DIR": str(settings.spool_dir),
+        "TLSRPT_ALLOWED_DOMAINS": ",".join(allow_domain or []),
+        "TLSRPT_MAX_BODY_BYTES": str(max_body),
+        "TLSRPT_BODY_DEADLINE": str(body_deadline),
+    })
+    scheme = "https" if certfile else "http"
+    out.print(f"receiving TLS reports at {scheme}://{host}:{port}/tlsrpt  (spool: {settings.spool_dir}; health: /healthz)", highlight=False)
+    uvicorn.run(
+        "pipeline.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
+        ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
+        limit_concurrency=max_connections, timeout_keep_alive=5,
+    )
+
+
+@app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the corpus into.")],
     domains: Annotated[int, typer.Option(min=1, help="Policy domains.")] = 3,

@@ -112,6 +112,7 @@ def ingest(
     progress: Callable[[int], None] | None = None,
     replay_only: bool = False,
     committed_paths: set[str] | None = None,
+    channels: dict[Path, str] | None = None,
 ) -> IngestSummary:
     """Land, parse and load every input under `paths`; return what happened to them.
 
@@ -128,7 +129,7 @@ def ingest(
                 known = KnownState(con)
                 summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
                 if not replay_only:
-                    for batch in _batches(_process_all(walk(paths), pool, batch_parts=settings.batch_parts), settings.batch_parts):
+                    for batch in _batches(_process_all(walk(paths, channels), pool, batch_parts=settings.batch_parts), settings.batch_parts):
                         now = datetime.now(timezone.utc)
                         summary.add(commit_batch(con, known, settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:

@@ -46,5 +46,14 @@ class Settings:
         return self.data_dir / "inbox"
 
     @property
+    def spool_dir(self) -> Path:
+        """Where `tlsrpt serve` lands HTTPS-posted reports for the pipeline to pick up."""
+        return self.data_dir / "spool" / "https"
+
+    def drop_folders(self) -> dict[Path, str]:
+        """Folders the pipeline empties on each run, and the channel of what arrives in each."""
+        return {self.inbox_dir: "file", self.spool_dir: "https"}
+
+    @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"

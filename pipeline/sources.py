@@ -41,13 +41,16 @@ def _is_maildir(path: Path) -> bool:
     return (path / "cur").is_dir() and (path / "new").is_dir()
 
 
-def walk(paths: list[Path]) -> Iterator[InputRef]:
-    """Every input below the given paths, in a stable (sorted) order."""
+def walk(paths: list[Path], channels: dict[Path, str] | None = None) -> Iterator[InputRef]:
+    """Every input below the given paths, in a stable (sorted) order. `channels` names how the
+    inputs of a root arrived (the HTTPS spool: "https"); the default is "file"."""
     for root in paths:
+        channel = (channels or {}).get(root, "file")
         if root.is_dir() and not root.is_symlink():
-            yield from _walk_dir(root)
+            for ref in _walk_dir(root):
+                yield ref._replace(channel=channel) if channel != "file" and ref.channel == "file" else ref
         else:
-            yield InputRef(str(root), "file", str(root))
+            yield InputRef(str(root), channel, str(root))
 
 
 def _walk_dir(folder: Path) -> Iterator[InputRef]:

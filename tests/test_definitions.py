@@ -83,3 +83,13 @@ def test_full_graph_checks_pass_and_a_broken_row_is_named(tmp_path: Path):
     (evaluation,) = rerun.get_asset_check_evaluations()
     assert not evaluation.passed
     assert "fixture.test" in evaluation.description and "certificate-expired" in evaluation.description
+
+
+def test_the_ingest_asset_empties_the_https_spool_too(tmp_path: Path):
+    spool = tmp_path / "spool" / "https"
+    spool.mkdir(parents=True)
+    shutil.copy(FIXTURES / "google_report.json", spool / "posted.report")
+    resource = WarehouseResource(data_dir=str(tmp_path), workers=1)
+    assert dg.materialize([INBOX, ingest_inbox], resources={"warehouse": resource}).success
+    assert query(tmp_path, "select channel from reports") == [("https",)]
+    assert not list(spool.iterdir())

@@ -1,0 +1,120 @@
+"""`tlsrpt serve` on 127.0.0.1: real POSTs over HTTP, the answers RFC 8460 senders act on, and
+the spooled reports landing with channel https on the next run."""
+
+from __future__ import annotations
+
+import gzip
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from pipeline.ingest import ingest
+from pipeline.settings import Settings
+from tests.conftest import query
+from tests.fixtures.builders import valid_report
+
+FIXTURE = Path(__file__).parents[1] / "fixtures" / "reports" / "google_report.json"
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    data_dir = tmp_path_factory.mktemp("receiver")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "pipeline", "serve", "--data-dir", str(data_dir), "--port", str(port),
+         "--allow-domain", "fixture.test", "--allow-domain", "example.com", "--max-body", "200000", "--body-deadline", "2"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
+    )
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/healthz")
+            if connection.getresponse().status == 200:
+                break
+        except OSError:
+            time.sleep(0.2)
+    else:
+        process.kill()
+        pytest.fail("the receiver did not start")
+    yield port, data_dir
+    os.killpg(process.pid, signal.SIGTERM)
+    process.wait(timeout=10)
+
+
+def post(port: int, body: bytes, content_type: str = "application/tlsrpt+gzip", headers: dict | None = None) -> tuple[int, dict]:
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    connection.request("POST", "/tlsrpt", body=body, headers={"Content-Type": content_type, **(headers or {})})
+    response = connection.getresponse()
+    return response.status, json.loads(response.read() or b"{}")
+
+
+def test_report_is_stored_once_and_answered_201_then_200(server):
+    port, data_dir = server
+    body = gzip.compress(FIXTURE.read_bytes())
+    assert post(port, body)[0] == 201
+    assert post(port, body)[0] == 200  # the same bytes again: already have it
+    assert len(list((data_dir / "spool" / "https").glob("*.report"))) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "content_type", "status"),
+    [
+        (b"", "application/tlsrpt+json", 400),
+        (b"<feedback></feedback>", "application/json", 400),  # a DMARC report is not ours to take
+        (b"{}", "text/html", 415),
+        (b"x" * 300_000, "application/tlsrpt+json", 413),  # over --max-body, refused before reading
+    ],
+)
+def test_refusals(server, body: bytes, content_type: str, status: int):
+    port, _ = server
+    assert post(port, body, content_type)[0] == status
+
+
+def test_lenient_types_are_sniffed_and_json_is_accepted(server):
+    port, _ = server
+    assert post(port, valid_report("https-generic-json"), "application/json")[0] == 201  # example.com is allowed
+
+
+def test_policy_domain_not_served_here_is_403(server):
+    port, _ = server
+    report = json.loads(FIXTURE.read_text())
+    report["report-id"] = "other-domain"
+    report["policies"][0]["policy"]["policy-domain"] = "someone-else.test"
+    status, answer = post(port, json.dumps(report).encode(), "application/tlsrpt+json")
+    assert status == 403 and "someone-else.test" in answer["message"]
+
+
+def test_trickling_client_is_cut_off(server):
+    port, _ = server
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        raw.sendall(b"POST /tlsrpt HTTP/1.1\r\nHost: x\r\nContent-Type: application/tlsrpt+json\r\nContent-Length: 1000\r\n\r\n{")
+        started = time.monotonic()
+        reply = raw.recv(200)
+    assert reply.startswith(b"HTTP/1.1 408")
+    assert time.monotonic() - started < 10
+
+
+def test_spooled_reports_land_with_channel_https(server, tmp_path: Path):
+    port, data_dir = server
+    body = gzip.compress(json.dumps({**json.loads(FIXTURE.read_text()), "report-id": "via-https"}).encode())
+    assert post(port, body)[0] == 201
+    spool = Settings(data_dir=data_dir).spool_dir
+    warehouse = tmp_path / "data"
+    # What the ingest asset does with the drop folders: the spool's inputs arrive as channel https.
+    ingest([spool], Settings(data_dir=warehouse, workers=1), channels={spool: "https"})
+    assert ("via-https", "https") in query(warehouse, "select report_id, channel from reports")

@@ -4,14 +4,9 @@ test-output/screenshots/ (look at them)."""
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from datetime import date
 from pathlib import Path
 
@@ -19,6 +14,7 @@ import pytest
 
 from pipeline.generate import write_corpus
 from tests.conftest import ingest_into
+from tests.services import free_port, loopback_service
 
 ROOT = Path(__file__).parents[2]
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
@@ -31,12 +27,6 @@ PAGES = {"": "Is mail to my domains", "by_result": "By result", "by_source": "By
 pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (scripts/test.sh installs it)")
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def dashboard(tmp_path_factory):
     root = tmp_path_factory.mktemp("e2e")
@@ -45,28 +35,10 @@ def dashboard(tmp_path_factory):
     ingest_into(root / "data", [root / "corpus" / "files"])
     subprocess.run([sys.executable, "-m", "pipeline", "ingest", "--data-dir", str(root / "data"),
                     str(ROOT / "tests" / "fixtures" / "reports")], check=True, capture_output=True)
-    port = _free_port()
-    server = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "dashboard", "--data-dir", str(root / "data"), "--port", str(port)],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
-        try:
-            urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-            break
-        except OSError:
-            time.sleep(0.3)
-    else:
-        server.kill()
-        pytest.fail("the dashboard did not answer within 60 s")
-    yield base
-    os.killpg(server.pid, signal.SIGTERM)
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        os.killpg(server.pid, signal.SIGKILL)
+    port = free_port()
+    command = [sys.executable, "-m", "pipeline", "dashboard", "--data-dir", str(root / "data"), "--port", str(port)]
+    with loopback_service(command, f"http://127.0.0.1:{port}/_stcore/health"):
+        yield f"http://127.0.0.1:{port}"
 
 
 @pytest.fixture(scope="module")

@@ -6,10 +6,7 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
-import signal
 import socket
-import subprocess
 import sys
 import time
 from pathlib import Path
@@ -19,41 +16,20 @@ import pytest
 from pipeline.ingest import ingest
 from pipeline.settings import Settings
 from tests.conftest import query
+from tests.services import free_port, loopback_service
 from tests.fixtures.builders import valid_report
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "reports" / "google_report.json"
 
 
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("receiver")
-    port = _free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "pipeline", "serve", "--data-dir", str(data_dir), "--port", str(port),
-         "--allow-domain", "fixture.test", "--allow-domain", "example.com", "--max-body", "200000", "--body-deadline", "2"],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/healthz")
-            if connection.getresponse().status == 200:
-                break
-        except OSError:
-            time.sleep(0.2)
-    else:
-        process.kill()
-        pytest.fail("the receiver did not start")
-    yield port, data_dir
-    os.killpg(process.pid, signal.SIGTERM)
-    process.wait(timeout=10)
+    port = free_port()
+    command = [sys.executable, "-m", "pipeline", "serve", "--data-dir", str(data_dir), "--port", str(port),
+               "--allow-domain", "fixture.test", "--allow-domain", "example.com", "--max-body", "200000", "--body-deadline", "2"]
+    with loopback_service(command, f"http://127.0.0.1:{port}/healthz", timeout=30):
+        yield port, data_dir
 
 
 def post(port: int, body: bytes, content_type: str = "application/tlsrpt+gzip", headers: dict | None = None) -> tuple[int, dict]:

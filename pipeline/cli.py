@@ -161,7 +161,7 @@ def serve(
     uvicorn.run(
         "pipeline.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
-        limit_concurrency=max_connections, timeout_keep_alive=5,
+        limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
     )
 
 

@@ -6,7 +6,10 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
+import os
+import signal
 import socket
+import subprocess
 import sys
 import time
 from pathlib import Path
@@ -94,3 +97,42 @@ def test_spooled_reports_land_with_channel_https(server, tmp_path: Path):
     # What the ingest asset does with the drop folders: the spool's inputs arrive as channel https.
     ingest([spool], Settings(data_dir=warehouse, workers=1), channels={spool: "https"})
     assert ("via-https", "https") in query(warehouse, "select report_id, channel from reports")
+
+
+def test_tls_directly_with_cert_and_key(tmp_path: Path):
+    """`--cert/--key`: the receiver speaks TLS itself (a throw-away self-signed cert for 127.0.0.1)."""
+    import shutil
+    import ssl
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is not installed")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-keyout", str(key), "-out", str(cert), "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1"], check=True, capture_output=True)
+    port = free_port()
+    command = [sys.executable, "-m", "pipeline", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(port),
+               "--cert", str(cert), "--key", str(key)]
+    context = ssl.create_default_context(cafile=str(cert))
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = http.client.HTTPSConnection("127.0.0.1", port, timeout=5, context=context)
+                connection.request("POST", "/tlsrpt", body=gzip.compress(FIXTURE.read_bytes()),
+                                   headers={"Content-Type": "application/tlsrpt+gzip"})
+                assert connection.getresponse().status == 201
+                connection.close()
+                break
+            except (ConnectionRefusedError, ssl.SSLError, OSError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.2)
+    finally:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            raise

@@ -27,6 +27,17 @@ def fail(message: str) -> None:
     raise typer.Exit(2)
 
 
+def _port_is_free(host: str, port: int) -> bool:
+    import socket
+
+    with socket.socket() as probe:
+        try:
+            probe.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
 def settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
     directory = data_dir or default_data_dir()
     if directory.exists() and not directory.is_dir():
@@ -117,6 +128,11 @@ def dashboard(
     script = _Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
     if not script.exists():
         fail(f"the dashboard code is missing ({script})")
+    wanted = port
+    while not _port_is_free(host, port):
+        port += 1
+        if port > wanted + 20:
+            fail(f"ports {wanted}-{port} on {host} are all in use; choose one with --port")
     out.print(f"dashboard: http://{host}:{port}  (data: {settings.data_dir}; Ctrl-C stops it)", highlight=False)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]

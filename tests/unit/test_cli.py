@@ -79,3 +79,16 @@ def test_raw_returns_the_bytes_that_carried_a_report(tmp_path: Path):
     assert result.stdout == (FIXTURES / "mailed_report.eml").read_bytes()
     missing = tlsrpt("raw", "--data-dir", str(data_dir), "0" * 32)
     assert missing.returncode == 2 and "no report or raw input" in missing.stderr
+
+
+def test_dashboard_moves_to_a_free_port_when_the_default_is_taken(tmp_path: Path):
+    import socket
+
+    from pipeline.cli import _port_is_free
+
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert not _port_is_free("127.0.0.1", port)
+    assert _port_is_free("127.0.0.1", port)

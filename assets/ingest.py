@@ -7,9 +7,9 @@ multi-asset still declares landing and each core table separately so the graph s
 
 import dagster as dg
 
-from pipeline.inbox import archive_processed
-from pipeline.ingest import ingest
-from pipeline.resources import WarehouseResource
+from pipeline.imap_fetch import fetch
+from pipeline.inbox import ingest_drop_folders
+from pipeline.resources import ImapResource, WarehouseResource
 
 INBOX = dg.AssetSpec(
     "inbox",
@@ -25,10 +25,27 @@ CORE_TABLE_DOCS = {
 }
 
 
+@dg.asset(
+    key="imap_mailbox", group_name="sources", kinds={"python"},
+    description="New messages of the configured IMAP folder, landed in <data>/spool/imap (TLSRPT_IMAP_* settings; skipped when unset).",
+)
+def imap_mailbox(context: dg.AssetExecutionContext, warehouse: WarehouseResource, imap: ImapResource) -> dg.MaterializeResult:
+    """One row per new mailbox message, spooled; the mailbox folder is the source of truth."""
+    config = imap.config()
+    if config is None:
+        return dg.MaterializeResult(metadata={"skipped": "no IMAP account configured (TLSRPT_IMAP_HOST)"})
+    summary = fetch(config, warehouse.settings())
+    context.log.info(f"fetched {summary.fetched} messages from {config.host}")
+    return dg.MaterializeResult(metadata={
+        "fetched": summary.fetched, "spooled": summary.spooled, "processed": summary.moved_processed,
+        "quarantined": summary.moved_quarantine, "too_large": len(summary.too_large),
+    })
+
+
 @dg.multi_asset(
     specs=[
         dg.AssetSpec(
-            "landing", deps=[INBOX], group_name="raw", kinds={"python"},
+            "landing", deps=[INBOX, "imap_mailbox"], group_name="raw", kinds={"python"},
             description="Raw bytes of every input, stored once by sha256, and every arrival, in per-batch packs (<data>/landing/packs).",
         ),
         *[
@@ -41,12 +58,7 @@ CORE_TABLE_DOCS = {
 def ingest_inbox(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     """Lands and loads everything in the inbox and the HTTPS spool, then moves the inputs to <data>/processed."""
     settings = warehouse.settings()
-    folders = settings.drop_folders()
-    for folder in folders:
-        folder.mkdir(parents=True, exist_ok=True)
-    committed: set[str] = set()
-    summary = ingest(list(folders), settings, committed_paths=committed, channels=folders)
-    moved = archive_processed(settings, committed)
+    summary, moved = ingest_drop_folders(settings)
     context.log.info(f"ingested {summary.inputs} inputs, moved {moved} files to {settings.data_dir / 'processed'}")
     quarantined = sum(summary.quarantined.values())
     yield dg.MaterializeResult(

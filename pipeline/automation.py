@@ -13,6 +13,12 @@ ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.all()
 daily_ingest = dg.ScheduleDefinition(job=ingest_job, cron_schedule="0 17 * * *", execution_timezone="UTC")
 
 
+# Every 30 minutes: fetch new mail when an IMAP account is configured (the step is skipped otherwise).
+mailbox_poll = dg.ScheduleDefinition(
+    name="mailbox_poll", job=ingest_job, cron_schedule="*/30 * * * *", execution_timezone="UTC",
+)
+
+
 def inbox_fingerprint(inbox: str) -> tuple[int, int]:
     """(number of waiting files, newest mtime in ns): changes whenever a file is dropped in."""
     count, newest = 0, 0

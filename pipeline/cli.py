@@ -142,6 +142,55 @@ def dashboard(
         pass
 
 
+@app.command(name="fetch-imap")
+def fetch_imap(
+    host: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_HOST", help="IMAP server.")],
+    user: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_USER", help="Login name.")],
+    data_dir: DataDir = None,
+    port: Annotated[Optional[int], typer.Option(envvar="TLSRPT_IMAP_PORT", help="Default 993 (tls) or 143 (starttls).")] = None,
+    security: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_SECURITY", help="tls (implicit) or starttls.")] = "tls",
+    password_file: Annotated[Optional[Path], typer.Option(help="File holding the password (else TLSRPT_IMAP_PASSWORD).")] = None,
+    folder: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_FOLDER", help="Folder to read.")] = "INBOX",
+    processed_folder: Annotated[str, typer.Option(help="Where handled messages are moved.")] = "Processed",
+    quarantine_folder: Annotated[str, typer.Option(help="Where messages without a report are moved.")] = "Quarantine",
+    read_only: Annotated[bool, typer.Option("--read-only", help="Never change the mailbox (EXAMINE, no moves).")] = False,
+    ca_file: Annotated[Optional[Path], typer.Option(envvar="TLSRPT_IMAP_CA_FILE", help="Extra CA certificate to trust.")] = None,
+) -> None:
+    """Fetch new reports from an IMAP folder, then load them (and rebuild the marts)."""
+    import os
+
+    from imap_tools import MailboxLoginError
+
+    from pipeline.imap_fetch import ImapConfig, fetch
+    from pipeline.ingest_cli import load_drop_folders
+
+    settings = settings_for(data_dir)
+    if password_file is not None:
+        if not password_file.is_file():
+            fail(f"no such file: {password_file}")
+        password = password_file.read_text().strip()
+    else:
+        password = os.environ.get("TLSRPT_IMAP_PASSWORD", "")
+    if not password:
+        fail("no password: set TLSRPT_IMAP_PASSWORD or pass --password-file")
+    if security not in ("tls", "starttls"):
+        fail("--security takes tls or starttls")
+    config = ImapConfig(
+        host=host, user=user, password=password, port=port or (993 if security == "tls" else 143), security=security,
+        folder=folder, processed_folder=processed_folder, quarantine_folder=quarantine_folder,
+        read_only=read_only, ca_file=str(ca_file) if ca_file else None,
+    )
+    try:
+        summary = fetch(config, settings)
+    except MailboxLoginError:
+        fail(f"IMAP login refused for {user} at {host}")
+    except OSError as exc:
+        fail(f"cannot reach IMAP server {host}:{config.port}: {exc}")
+    out.print(f"fetched {summary.fetched} messages ({summary.moved_processed} with reports, "
+              f"{summary.moved_quarantine} set aside, {len(summary.too_large)} too large)", highlight=False)
+    load_drop_folders(settings, console, out)
+
+
 @app.command()
 def serve(
     data_dir: DataDir = None,

@@ -5,18 +5,18 @@ from __future__ import annotations
 import dagster as dg
 
 from assets.checks import core_checks, mart_checks
-from assets.ingest import INBOX, ingest_inbox
+from assets.ingest import INBOX, imap_mailbox, ingest_inbox
 from assets.warehouse import model_assets
-from pipeline.automation import daily_ingest, inbox_sensor, ingest_job
-from pipeline.resources import WarehouseResource
+from pipeline.automation import daily_ingest, inbox_sensor, ingest_job, mailbox_poll
+from pipeline.resources import ImapResource, WarehouseResource
 
 defs = dg.Definitions(
-    assets=[INBOX, ingest_inbox, *model_assets],
+    assets=[INBOX, imap_mailbox, ingest_inbox, *model_assets],
     asset_checks=[*core_checks, *mart_checks],
     jobs=[ingest_job],
-    schedules=[daily_ingest],
+    schedules=[daily_ingest, mailbox_poll],
     sensors=[inbox_sensor],
-    resources={"warehouse": WarehouseResource()},
+    resources={"warehouse": WarehouseResource(), "imap": ImapResource.from_env()},
     # One process per step costs ~3 s each here (STACK.md 4); the steps are cheap to run in-process.
     executor=dg.in_process_executor,
 )

@@ -12,7 +12,19 @@ import os
 from datetime import datetime, timezone
 from pathlib import Path
 
+from pipeline.ingest import IngestSummary, ingest
 from pipeline.settings import Settings
+
+
+def ingest_drop_folders(settings: Settings) -> tuple[IngestSummary, int]:
+    """Land and load everything waiting in the drop folders (inbox, HTTPS and IMAP spools), each
+    with its channel, then move what was committed to processed/. Returns (summary, moved)."""
+    folders = settings.drop_folders()
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    committed: set[str] = set()
+    summary = ingest(list(folders), settings, committed_paths=committed, channels=folders)
+    return summary, archive_processed(settings, committed)
 
 
 def _relative(source: Path, roots: list[Path]) -> Path | None:

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from pipeline.inbox import ingest_drop_folders
 from pipeline.ingest import IngestSummary, ingest
 from pipeline.rejection import REASONS
 from pipeline.settings import Settings
@@ -60,6 +61,19 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
         raise typer.Exit(1) from None
     print_summary(summary, settings, out)
     return summary
+
+
+def load_drop_folders(settings: Settings, console: Console, out: Console) -> None:
+    """Land what waits in the inbox and the spools, rebuild the marts and publish a snapshot."""
+    try:
+        with console.status("loading the drop folders"):
+            summary, _ = ingest_drop_folders(settings)
+            refresh_all(settings)
+            publish(settings)
+    except WarehouseBusy as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(3) from None
+    print_summary(summary, settings, out)
 
 
 def run_rebuild(settings: Settings, console: Console, out: Console) -> None:

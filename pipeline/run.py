@@ -25,16 +25,19 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
 
 def materialize_all(settings: Settings, console: Console) -> bool:
     from assets.checks import core_checks, mart_checks
-    from assets.ingest import INBOX, ingest_inbox
+    from assets.ingest import INBOX, imap_mailbox, ingest_inbox
     from assets.warehouse import model_assets
-    from pipeline.resources import WarehouseResource
+    from pipeline.resources import ImapResource, WarehouseResource
 
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     with console.status("running the pipeline (inbox -> landing -> core tables -> SQL models)"):
         result = dg.materialize(
-            [INBOX, ingest_inbox, *model_assets, *core_checks, *mart_checks],
+            [INBOX, imap_mailbox, ingest_inbox, *model_assets, *core_checks, *mart_checks],
             instance=dagster_instance(settings),
-            resources={"warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers)},
+            resources={
+                "warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers),
+                "imap": ImapResource.from_env(),
+            },
             raise_on_error=False,
             # The CLI prints its own summary; Dagster's step-by-step DEBUG lines stay in the UI.
             run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},

@@ -50,9 +50,14 @@ class Settings:
         """Where `tlsrpt serve` lands HTTPS-posted reports for the pipeline to pick up."""
         return self.data_dir / "spool" / "https"
 
+    @property
+    def imap_spool_dir(self) -> Path:
+        """Where `tlsrpt fetch-imap` lands messages fetched from a mailbox."""
+        return self.data_dir / "spool" / "imap"
+
     def drop_folders(self) -> dict[Path, str]:
         """Folders the pipeline empties on each run, and the channel of what arrives in each."""
-        return {self.inbox_dir: "file", self.spool_dir: "https"}
+        return {self.inbox_dir: "file", self.spool_dir: "https", self.imap_spool_dir: "imap"}
 
     @property
     def dagster_home(self) -> Path:

@@ -5,11 +5,21 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 # The browser test drives Debian's chromium (a test tool's own browser download cannot work
-# here). Install it when missing and we are allowed to (root, as on CI); otherwise that one
-# test skips and says why.
-if ! command -v chromium >/dev/null 2>&1 && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-    echo "installing Debian's chromium for the browser test..."
-    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null \
-        || echo "warning: could not install chromium; the browser test will be skipped" >&2
+# here). Install what is missing when we are allowed to (root, as on CI); otherwise the tests
+# that need it skip and say why.
+# The IMAP tests run a real Dovecot on loopback (started and stopped by the tests themselves).
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+[ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
+if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "installing Debian packages for the tests: ${missing[*]}..."
+    # Keep Debian's post-install scripts from starting a system Dovecot on ports 143/993.
+    made_policy=""
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+        printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
+    fi
+    apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
+        || echo "warning: could not install ${missing[*]}; the tests that need them will be skipped" >&2
+    [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
 fi
 exec .venv/bin/python -m pytest -q "$@"

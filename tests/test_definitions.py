@@ -23,7 +23,7 @@ def test_definitions_load_with_lineage_inbox_landing_core():
     graph = defs.resolve_asset_graph()
     keys = {key.to_user_string() for key in graph.get_all_asset_keys()}
     assert {"inbox", "landing", "reports", "policies", "failure_details", "deliveries"} <= keys
-    assert {k.to_user_string() for k in graph.get(dg.AssetKey("landing")).parent_keys} == {"inbox"}
+    assert {k.to_user_string() for k in graph.get(dg.AssetKey("landing")).parent_keys} == {"inbox", "imap_mailbox"}
     assert {k.to_user_string() for k in graph.get(dg.AssetKey("reports")).parent_keys} == {"landing"}
 
 

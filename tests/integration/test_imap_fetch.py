@@ -1,0 +1,117 @@
+"""IMAP intake against a real Dovecot on loopback: incremental, moves only after landing,
+quarantines what holds no report, read-only changes nothing, a re-run fetches nothing new."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from imap_tools import MailBoxUnencrypted
+
+from pipeline.generate import write_corpus
+from pipeline.imap_fetch import ImapConfig, fetch
+from pipeline.ingest import ingest
+from pipeline.settings import Settings
+from tests import imap_server
+from tests.conftest import query
+
+
+@pytest.fixture(scope="module")
+def dovecot():
+    server = imap_server.start()
+    yield server
+    imap_server.stop(server)
+
+
+@pytest.fixture(scope="module")
+def messages(tmp_path_factory) -> list[bytes]:
+    corpus = tmp_path_factory.mktemp("mails")
+    write_corpus(corpus, domains=1, days=3, seed=5, formats=("eml",))
+    return [p.read_bytes() for p in sorted((corpus / "eml").rglob("*.eml"))]
+
+
+def _mailbox(dovecot, folder: str) -> list[str]:
+    with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD, initial_folder=None) as box:
+        if not box.folder.exists(folder):
+            return []
+        box.folder.set(folder)
+        return box.uids()
+
+
+def _append(dovecot, payloads: list[bytes], folder: str = "INBOX") -> None:
+    with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD, initial_folder=None) as box:
+        for payload in payloads:
+            box.append(payload, folder)
+
+
+def config(dovecot, **changes) -> ImapConfig:
+    base = dict(host="127.0.0.1", user=imap_server.USER, password=imap_server.PASSWORD, port=dovecot.imaps_port,
+                security="tls", ca_file=str(dovecot.ca_file))
+    return ImapConfig(**{**base, **changes})
+
+
+def test_fetch_lands_moves_and_is_incremental(dovecot, messages, tmp_path: Path):
+    junk = b"From: a@b.example\r\nTo: c@d.example\r\nSubject: lunch\r\n\r\nSee you at noon.\r\n"
+    _append(dovecot, [*messages[:3], junk])
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    first = fetch(config(dovecot), settings)
+    assert (first.fetched, first.spooled, first.moved_processed, first.moved_quarantine) == (4, 4, 3, 1)
+    assert _mailbox(dovecot, "INBOX") == []
+    assert len(_mailbox(dovecot, "Processed")) == 3 and len(_mailbox(dovecot, "Quarantine")) == 1
+    again = fetch(config(dovecot), settings)
+    assert again.fetched == 0  # nothing new: UIDs are remembered per UIDVALIDITY
+    _append(dovecot, messages[3:5])
+    later = fetch(config(dovecot, port=dovecot.imap_port, security="starttls"), settings)
+    assert later.fetched == 2 and later.moved_processed == 2
+    spool = settings.imap_spool_dir
+    summary = ingest([spool], settings, channels={spool: "imap"})
+    assert summary.loaded == 5 and summary.quarantined == {"not_a_tls_report": 1}
+    assert query(settings.data_dir, "select distinct channel from reports") == [("imap",)]
+
+
+def test_read_only_changes_nothing_on_the_server(dovecot, messages, tmp_path: Path):
+    _append(dovecot, messages[5:7])
+    before = _mailbox(dovecot, "INBOX")
+    summary = fetch(config(dovecot, read_only=True), Settings(data_dir=tmp_path / "data", workers=1))
+    assert summary.fetched == len(before) and summary.spooled == len(before)
+    assert _mailbox(dovecot, "INBOX") == before  # still there, nothing moved
+
+
+def test_too_large_message_is_moved_aside_unread(dovecot, messages, tmp_path: Path):
+    for uid in _mailbox(dovecot, "INBOX"):  # start from an empty INBOX
+        with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD) as box:
+            box.delete(uid)
+    _append(dovecot, [messages[0]])
+    summary = fetch(config(dovecot, max_message_bytes=100), Settings(data_dir=tmp_path / "data", workers=1))
+    assert summary.too_large and summary.spooled == 0 and summary.moved_quarantine == 1
+
+
+def test_wrong_password_is_a_clear_error(dovecot, tmp_path: Path):
+    from imap_tools import MailboxLoginError
+
+    with pytest.raises(MailboxLoginError):
+        fetch(config(dovecot, password="wrong"), Settings(data_dir=tmp_path / "data", workers=1))
+
+
+def test_cli_fetch_imap_then_load(dovecot, messages, tmp_path: Path):
+    import os
+    import subprocess
+    import sys
+
+    _append(dovecot, [messages[7]])
+    data_dir = tmp_path / "data"
+    env = {**os.environ, "TLSRPT_IMAP_PASSWORD": imap_server.PASSWORD}
+    result = subprocess.run(
+        [sys.executable, "-m", "pipeline", "fetch-imap", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+         "--port", str(dovecot.imaps_port), "--user", imap_server.USER, "--ca-file", str(dovecot.ca_file)],
+        capture_output=True, text=True, env=env, timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "with reports" in result.stdout
+    assert query(data_dir, "select count(*) from reports where channel = 'imap'")[0][0] >= 1
+    refused = subprocess.run(
+        [sys.executable, "-m", "pipeline", "fetch-imap", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+         "--port", str(dovecot.imaps_port), "--user", imap_server.USER, "--ca-file", str(dovecot.ca_file)],
+        capture_output=True, text=True, env={**os.environ, "TLSRPT_IMAP_PASSWORD": "wrong"}, timeout=60,
+    )
+    assert refused.returncode == 2 and "login refused" in refused.stderr and "Traceback" not in refused.stderr

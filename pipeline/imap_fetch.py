@@ -25,6 +25,7 @@ from pipeline import limits
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.settings import Settings
+from pipeline.spool import write_durably
 
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
 
@@ -84,26 +85,6 @@ def _save_state(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def _spool(settings: Settings, name: str, data: bytes) -> bool:
-    folder = settings.imap_spool_dir
-    folder.mkdir(parents=True, exist_ok=True)
-    final = folder / name
-    if final.exists():
-        return False
-    tmp = folder / f".tmp-{name}"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    descriptor = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(descriptor)
-    finally:
-        os.close(descriptor)
-    return True
-
-
 def _holds_report(data: bytes) -> bool:
     _, outcomes = extract(data, Envelope(channel="imap"))
     return any(outcome.parsed is not None for outcome in outcomes)
@@ -135,7 +116,7 @@ def fetch(config: ImapConfig, settings: Settings) -> FetchSummary:
                 status, response = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
                 data = next(part[1] for part in response if isinstance(part, tuple))
                 digest = hashlib.sha256(data).hexdigest()[:16]
-                summary.spooled += _spool(settings, f"{uidvalidity}-{uid}-{digest}.eml", data)
+                summary.spooled += write_durably(settings.imap_spool_dir, f"{uidvalidity}-{uid}-{digest}.eml", data)
                 if _holds_report(data):
                     target = config.processed_folder
             if not config.read_only:

@@ -25,6 +25,7 @@ from starlette.routing import Route
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.policy_text import normalise_host
+from pipeline.spool import write_durably
 
 # RFC 8460 names the +gzip and +json types; generic ones are sniffed and accepted when the body
 # is a report (senders and proxies relabel); anything else is refused as 415.
@@ -73,23 +74,7 @@ async def _read_body(request: Request, config: ReceiverConfig) -> bytes | JSONRe
 
 def _spool(config: ReceiverConfig, body: bytes) -> bool:
     """Write the body durably under its sha256; False when those bytes were already spooled."""
-    digest = hashlib.sha256(body).hexdigest()
-    final = config.spool_dir / f"{digest}.report"
-    if final.exists():
-        return False
-    config.spool_dir.mkdir(parents=True, exist_ok=True)
-    tmp = config.spool_dir / f".tmp-{digest}-{os.getpid()}"
-    with open(tmp, "wb") as handle:
-        handle.write(body)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
-    folder = os.open(config.spool_dir, os.O_RDONLY)
-    try:
-        os.fsync(folder)
-    finally:
-        os.close(folder)
-    return True
+    return write_durably(config.spool_dir, f"{hashlib.sha256(body).hexdigest()}.report", body)
 
 
 def make_app(config: ReceiverConfig) -> Starlette:

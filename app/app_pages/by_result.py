@@ -3,6 +3,7 @@ import streamlit as st
 
 from app import charts, data
 from app.app_pages.common import page_filters
+from app.tables import show
 from app.meanings import fix, meaning
 
 filters, snap = page_filters("By result")
@@ -17,6 +18,6 @@ else:
         pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("meaning"),
         pl.col("result_type").map_elements(fix, return_dtype=pl.String).alias("usual fix"),
     )
-    st.dataframe(table, width="stretch", hide_index=True)
+    show(table)
     st.subheader("Per day")
     st.altair_chart(charts.failures_trend(data.failures_daily(filters, snap)), width="stretch")

@@ -3,19 +3,20 @@ import streamlit as st
 
 from app import data
 from app.app_pages.common import page_filters
+from app.tables import show
 from app.meanings import meaning
 
 filters, snap = page_filters("By sending source")
 st.caption("Per reporting organisation; expand one to see which of **your** MX hosts failed, from which sending IPs, and why.")
 reporters = data.sources_by_reporter(filters, snap)
 hosts = data.sources_by_host(filters, snap)
-st.dataframe(reporters, width="stretch", hide_index=True)
+show(reporters)
 for row in reporters.iter_rows(named=True):
     detail = hosts.filter(hosts["reporter"] == row["reporter"])
     label = f"{row['organization']} ({row['reporter']}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
     with st.expander(label):
         if detail.height:
-            st.dataframe(detail.drop("reporter"), width="stretch", hide_index=True)
+            show(detail.drop("reporter"))
         else:
             st.write("No failures reported by this sender in the period.")
 st.subheader("Per receiving MX (which of our hosts fail, for whom)")
@@ -25,4 +26,4 @@ per_mx = (
     .sort("failed", descending=True)
     .with_columns(pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("why"))
 )
-st.dataframe(per_mx, width="stretch", hide_index=True)
+show(per_mx)

@@ -2,12 +2,13 @@ import streamlit as st
 
 from app import data, export
 from app.app_pages.common import page_filters
+from app.tables import show
 
 filters, snap = page_filters("Reports")
 search = st.text_input("Search report-id or organisation", value=st.query_params.get("q", ""))
 st.query_params["q"] = search
 reports = data.reports(filters, search, snap)
-st.dataframe(reports, width="stretch", hide_index=True)
+show(reports)
 left, middle, right = st.columns(3)
 left.download_button("CSV", export.to_csv(reports), "reports.csv", "text/csv")
 middle.download_button("JSON", export.to_json(reports), "reports.json", "application/json")
@@ -28,7 +29,7 @@ if chosen:
 st.subheader("Deliveries")
 st.caption("Every input seen: loaded, duplicate (the same report again) or quarantined (with the reason).")
 outcome = st.selectbox("Outcome", [None, "loaded", "duplicate", "quarantined"], format_func=lambda o: o or "all")
-st.dataframe(data.deliveries(outcome, snap), width="stretch", hide_index=True)
+show(data.deliveries(outcome, snap))
 
 st.subheader("Quarantine")
-st.dataframe(data.quarantine(snap), width="stretch", hide_index=True)
+show(data.quarantine(snap))

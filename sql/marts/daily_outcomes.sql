@@ -1,5 +1,9 @@
 -- grain: one row per report_date, policy_domain, policy_type, sts_mode
 -- reads: staging.policies
+-- Each policy type as stated: Microsoft's sts and tlsa rows describe the same sessions, so never
+-- add policy types up; the counted-once total per day and domain is marts.daily_domain_sessions
+-- (rule in intermediate.sessions_once_per_report: per report and domain, the policy with the most
+-- sessions).
 with policies as (
     select * from staging.policies
 ),

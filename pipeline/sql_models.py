@@ -24,6 +24,7 @@ from pipeline.warehouse import connect, writer_lock
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LAYERS = ("staging", "intermediate", "marts")
 CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
+_COMMENT = re.compile(r"--[^\n]*")
 _QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main)\.([a-z_][a-z0-9_]*)\b")
 
 
@@ -49,7 +50,9 @@ def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
             if not first.startswith("-- grain:"):
                 raise ValueError(f"{path}: the first line must state the grain ('-- grain: ...')")
             key = f"{layer}.{path.stem}"
-            deps = {f"{s}.{n}" for s, n in _QUALIFIED.findall(text)} - {key}
+            # Edges come from the SQL itself, not from comments that mention other models.
+            code = _COMMENT.sub("", text)
+            deps = {f"{s}.{n}" for s, n in _QUALIFIED.findall(code)} - {key}
             unknown_core = {d for d in deps if d.startswith("main.") and d[5:] not in CORE_TABLES}
             if unknown_core:
                 raise ValueError(f"{path}: reads unknown core tables {sorted(unknown_core)}")

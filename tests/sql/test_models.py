@@ -160,3 +160,9 @@ def test_real_corpus_hand_counts(real_corpus: Path, tmp_path: Path):
     assert rfc == {"certificate-expired": 100, "starttls-not-supported": 200, "validation-failure": 3}
     assert query(tmp_path, "select successful_session_count, failed_session_count from marts.daily_domain_sessions"
                  " where policy_domain = 'company-y.example'") == [(5326, 303)]
+
+
+def test_comments_naming_other_models_are_not_dependencies():
+    models = load_models()
+    # daily_outcomes' comments mention the counted-once marts; only its SQL reads staging.policies.
+    assert models["marts.daily_outcomes"].deps == frozenset({"staging.policies"})

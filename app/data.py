@@ -24,15 +24,17 @@ class Filters:
     start: date
     end: date
     reporter: str | None
+    verified_only: bool = False  # only reports whose DKIM signature verified
 
     def params(self) -> list:
-        return [list(self.domains), self.start, self.end, self.reporter]
+        return [list(self.domains), self.start, self.end, self.reporter, self.verified_only]
 
 
-# Shared WHERE clause for day-grain marts: $1 domains ([] = all), $2..$3 dates, $4 reporter.
+# Shared WHERE clause for day-grain marts: $1 domains ([] = all), $2..$3 dates, $4 reporter,
+# $5 DKIM-verified reports only.
 WHERE = ("(len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain))"
          " and report_date between $2 and $3")
-WHERE_REPORTER = WHERE + " and ($4::varchar is null or reporter = $4)"
+WHERE_REPORTER = WHERE + " and ($4::varchar is null or reporter = $4) and (not $5 or trust = 'dkim_verified')"
 
 
 def settings() -> Settings:
@@ -120,12 +122,13 @@ def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
 def reports(f: Filters, search: str, snap: str) -> pl.DataFrame:
     return _q(
         "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.channel,"
-        " r.conformance_flags from main.reports r"
+        " r.trust, r.dkim_result, r.conformance_flags from main.reports r"
         " where r.report_date between $2 and $3 and ($4::varchar = '' or r.report_id ilike '%' || $4 || '%'"
         " or r.organization_name ilike '%' || $4 || '%')"
         " and (len($1::varchar[]) = 0 or r.report_key in (select report_key from main.policies"
-        " where list_contains($1::varchar[], policy_domain)))"
-        " order by r.report_date desc, r.organization_name limit 2000", [list(f.domains), f.start, f.end, search], snap)
+        " where list_contains($1::varchar[], policy_domain))) and (not $5 or r.trust = 'dkim_verified')"
+        " order by r.report_date desc, r.organization_name limit 2000",
+        [list(f.domains), f.start, f.end, search, f.verified_only], snap)
 
 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:

@@ -24,6 +24,7 @@ def sidebar(options: dict) -> Filters:
     start = _date(params.get("from"), default_start)
     end = _date(params.get("to"), last)
     reporter = params.get("reporter")
+    verified_only = params.get("trust") == "dkim_verified"
     with st.sidebar:
         st.caption("Reports come from the organisations that send mail **to** your domains.")
         domains = st.multiselect("Policy domains", options["domains"], default=chosen_domains, placeholder="all domains")
@@ -33,6 +34,10 @@ def sidebar(options: dict) -> Filters:
             "Reporter", [None, *names], index=([None, *names].index(reporter) if reporter in names else 0),
             format_func=lambda r: "all reporters" if r is None else f"{names[r]} ({r})",
         )
+        verified_only = st.checkbox(
+            "DKIM-verified reports only", value=verified_only,
+            help="Mailed reports whose DKIM signature verified on arrival; HTTPS and file uploads prove no sender.",
+        )
     if isinstance(picked, (tuple, list)) and len(picked) == 2:
         start, end = picked
     st.query_params.update({"from": start.isoformat(), "to": end.isoformat()})
@@ -41,4 +46,8 @@ def sidebar(options: dict) -> Filters:
         st.query_params["reporter"] = reporter
     elif "reporter" in st.query_params:
         del st.query_params["reporter"]
-    return Filters(tuple(domains), start, end, reporter)
+    if verified_only:
+        st.query_params["trust"] = "dkim_verified"
+    elif "trust" in st.query_params:
+        del st.query_params["trust"]
+    return Filters(tuple(domains), start, end, reporter, verified_only)

@@ -23,12 +23,14 @@ MART_KEYS = {
     "marts/daily_outcomes": ["report_date", "policy_domain", "policy_type", "sts_mode"],
     "marts/daily_domain_sessions": ["report_date", "policy_domain"],
     "marts/failures_by_result": ["report_date", "policy_domain", "result_type"],
-    "marts/sources_by_reporter_daily": ["report_date", "policy_domain", "reporter"],
+    "marts/sources_by_reporter_daily": ["report_date", "policy_domain", "reporter", "trust"],
     "marts/sources_by_host_daily": [
-        "report_date", "policy_domain", "reporter", "sending_mta_ip", "receiving_mx_hostname", "receiving_ip", "result_type",
+        "report_date", "policy_domain", "reporter", "trust", "sending_mta_ip", "receiving_mx_hostname", "receiving_ip",
+        "result_type",
     ],
     "marts/sources": [
-        "source_level", "report_date", "policy_domain", "reporter", "sending_mta_ip", "receiving_mx_hostname", "receiving_ip",
+        "source_level", "report_date", "policy_domain", "reporter", "trust", "sending_mta_ip", "receiving_mx_hostname",
+        "receiving_ip",
     ],
     "marts/applied_policies": ["policy_domain", "reporter", "policy_type", "policy_fingerprint"],
     "marts/reporter_health": ["reporter"],

@@ -15,6 +15,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import orjson
 import pyarrow as pa
 import pyarrow.compute as pc
 
@@ -87,7 +88,7 @@ def _decide(known: KnownState, chunks_parts: list[pa.Table], chunk_inputs: list[
     return decisions
 
 
-_ARRIVAL_COLUMNS = ["sha256", "size", "kind", "channel", "origin", "received_at_text"]
+_ARRIVAL_COLUMNS = ["sha256", "size", "kind", "channel", "origin", "received_at_text", "dkim_json"]
 
 
 def _arrivals(inputs: pa.Table, parts: pa.Table, ingested_at: datetime) -> list[dict]:
@@ -102,6 +103,8 @@ def _arrivals(inputs: pa.Table, parts: pa.Table, ingested_at: datetime) -> list[
     stamp = ingested_at.isoformat()
     for seq, row in enumerate(rows):
         row["received_at"] = row.pop("received_at_text")
+        dkim = row.pop("dkim_json")
+        row["dkim"] = orjson.loads(dkim) if dkim else None
         row["size"] = row["size"] or 0
         row["kind"] = row["kind"] or ""
         row["ingested_at"] = stamp

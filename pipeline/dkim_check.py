@@ -9,12 +9,15 @@ of asking DNS again. Nothing is dropped for a bad verdict unless the operator as
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import re
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 
 import dkim
 import dns.exception
+from dkim.canonicalization import CanonicalizationPolicy
 import dns.resolver
 
 _TAG = re.compile(rb"(?:^|;)\s*([a-z]+)\s*=\s*([^;]*)")
@@ -28,6 +31,7 @@ class DkimVerdict:
     selector: str | None = None
     aligned: bool | None = None  # d= is the submitter's / From domain or a parent of it
     key_tlsrpt: bool | None = None  # the key record names the tlsrpt service (s=tlsrpt)
+    body_hash_ok: bool | None = None  # the body still matches bh=: False means it was changed after signing
     detail: str | None = None
 
     def as_dict(self) -> dict:
@@ -50,6 +54,24 @@ def make_resolver(server: str | None, lifetime: float = 4.0) -> dns.resolver.Res
 
 def _tags(value: bytes) -> dict[bytes, bytes]:
     return {k: b"".join(v.split()) for k, v in _TAG.findall(value)}
+
+
+def _body_hash_ok(checker: dkim.DKIM) -> bool | None:
+    """Recompute bh= without any DNS: tells "the body was changed" (gateway banners, anonymised
+    copies) apart from "the key or headers do not match"."""
+    try:
+        prepared = checker.verify_headerprep(0)
+    except dkim.DKIMException:
+        prepared = None
+    if not prepared:
+        return None
+    signature = prepared[0]
+    policy = CanonicalizationPolicy.from_c_value(signature.get(b"c", b"simple/simple"))
+    body = policy.canonicalize_body(checker.body)
+    if b"l" in signature:
+        body = body[: int(signature[b"l"])]
+    digest = hashlib.sha1 if signature.get(b"a") == b"rsa-sha1" else hashlib.sha256
+    return base64.b64encode(digest(body).digest()) == b"".join(signature.get(b"bh", b"").split())
 
 
 def _aligned(domain: str, *candidates: str | None) -> bool:
@@ -86,21 +108,29 @@ class Verifier:
 
         # tlsrpt=True: accept keys for the tlsrpt service (s=tlsrpt) as well as ordinary mail keys.
         checker = dkim.DKIM(message, tlsrpt=True)
+        body_ok = _body_hash_ok(checker)
         try:
             ok = checker.verify(dnsfunc=dnsfunc)
         except (dns.exception.DNSException, dkim.DnsTimeoutError) as exc:
-            return DkimVerdict("temperror", detail=f"key lookup failed: {exc}"[:300])
+            return DkimVerdict("temperror", body_hash_ok=body_ok, detail=f"key lookup failed: {exc}"[:300])
         except dkim.DKIMException as exc:
-            return DkimVerdict("fail", detail=str(exc)[:300])
+            if body_ok is False:
+                detail = "the body was changed after signing"
+            elif "x= value is past" in str(exc):
+                detail = "the signature has expired (x= is in the past)"
+            else:
+                detail = str(exc)[:300]
+            return DkimVerdict("fail", body_hash_ok=body_ok, detail=detail)
         domain = (checker.domain or b"").decode(errors="replace").lower() or None
         selector = (checker.selector or b"").decode(errors="replace") or None
         key_text = next(iter(keys.values()), None)
         key_tlsrpt = None if key_text is None else b"tlsrpt" in _tags(key_text).get(b"s", b"").split(b":")
         if key_text is None and not ok:
-            return DkimVerdict("fail", domain, selector, detail="no DKIM key published for the selector")
+            return DkimVerdict("fail", domain, selector, body_hash_ok=body_ok, detail="no DKIM key published for the selector")
+        reason = "the body was changed after signing" if body_ok is False else "the signature does not match the key"
         return DkimVerdict(
             "pass" if ok else "fail", domain, selector,
             aligned=_aligned(domain, submitter, from_domain) if domain else None,
-            key_tlsrpt=key_tlsrpt,
-            detail=None if ok else "signature or body hash does not verify",
+            key_tlsrpt=key_tlsrpt, body_hash_ok=body_ok,
+            detail=None if ok else reason,
         )

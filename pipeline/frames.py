@@ -24,7 +24,8 @@ SCHEMAS: dict[str, pa.Schema] = {
         ("part_index", pa.int32()), ("content_sha256", pa.string()), ("policy_count", pa.int32()),
         ("header_report_domain", pa.string()), ("header_submitter", pa.string()), ("message_id", pa.string()),
         ("subject", pa.string()), ("attachment_name", pa.string()), ("conformance_flags", STRINGS),
-        ("parser_version", pa.string()),
+        ("parser_version", pa.string()), ("dkim_result", pa.string()), ("dkim_domain", pa.string()),
+        ("dkim_aligned", pa.bool_()), ("dkim_key_tlsrpt", pa.bool_()), ("trust", pa.string()),
     ]),
     "policies": pa.schema([
         ("report_key", pa.string()), ("policy_index", pa.int32()), ("report_date", pa.date32()), ("policy_type", pa.string()),
@@ -59,7 +60,7 @@ SCHEMAS: dict[str, pa.Schema] = {
 SCHEMAS["inputs"] = pa.schema([
     ("input_no", pa.int32()), ("path", pa.string()), ("channel", pa.string()), ("origin", pa.string()),
     ("sha256", pa.string()), ("size", pa.int64()), ("kind", pa.string()), ("received_at", UTC_TIME),
-    ("received_at_text", pa.string()), ("data", pa.binary()),
+    ("received_at_text", pa.string()), ("dkim_json", pa.string()), ("data", pa.binary()),
 ])
 SCHEMAS["parts"] = pa.schema([
     ("input_no", pa.int32()), ("part_id", pa.int32()), ("part_index", pa.int32()), ("attachment_name", pa.string()),

@@ -54,10 +54,11 @@ def _chunks(refs: Iterable[InputRef]) -> Iterator[list[InputRef]]:
         yield chunk
 
 
-def _process_all(refs: Iterable[InputRef], pool, keep_bytes: bool = True, batch_parts: int = 5_000) -> Iterator[ChunkResult]:
+def _process_all(refs: Iterable[InputRef], pool, settings: Settings, keep_bytes: bool = True) -> Iterator[ChunkResult]:
     """Chunk results in input order; mbox files found on the way are split and processed after."""
     sources: deque[Iterable[InputRef]] = deque([refs])
-    work = partial(process_chunk, keep_bytes=keep_bytes)
+    batch_parts = settings.batch_parts
+    work = partial(process_chunk, keep_bytes=keep_bytes, dns_server=settings.dns_server, dkim_policy=settings.dkim_policy)
     while sources:
         mboxes: list[str] = []
         chunks = _chunks(sources.popleft())
@@ -129,7 +130,7 @@ def ingest(
                 known = KnownState(con)
                 summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
                 if not replay_only:
-                    for batch in _batches(_process_all(walk(paths, channels), pool, batch_parts=settings.batch_parts), settings.batch_parts):
+                    for batch in _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts):
                         now = datetime.now(timezone.utc)
                         summary.add(commit_batch(con, known, settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:
@@ -168,11 +169,12 @@ def replay_pending(con, known: KnownState, settings: Settings, pool, summary: In
             if entry.offset is not None and arrival.sha256:
                 offsets[arrival.sha256] = entry.offset
             if where is not None:
-                refs.append(InputRef(where[0], arrival.channel, arrival.origin, where[1], where[2], arrival.received_at))
+                refs.append(InputRef(where[0], arrival.channel, arrival.origin, where[1], where[2], arrival.received_at,
+                                     dkim=arrival.dkim))
             else:  # bytes never kept (unreadable, too large), or lost: replay the verdict in order
                 verdict = (arrival.reason_code or "unreadable", arrival.detail or "the bytes are missing from the landing zone")
                 refs.append(InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at, verdict=verdict))
-        chunks = list(_process_all(refs, pool, keep_bytes=False))
+        chunks = list(_process_all(refs, pool, settings, keep_bytes=False))
         ingested_at = datetime.fromisoformat(entries[0].arrival.ingested_at) if entries else datetime.now(timezone.utc)
         summary.add(commit_batch(con, known, settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
         replayed += 1

@@ -44,6 +44,7 @@ class Arrival:
     ingested_at: str
     reason_code: str | None = None
     detail: str | None = None
+    dkim: dict | None = None  # the DKIM verdict at arrival (mail only); reused by rebuilds
 
 
 @dataclass(frozen=True)

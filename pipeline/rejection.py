@@ -35,6 +35,7 @@ REASONS: dict[str, str] = {
     "schema_invalid": "a field has the wrong type or value",
     "bad_datetime": "a date-time is not RFC 3339",
     "bad_date_range": "the date range is impossible (start after end, or beyond the calendar)",
+    "dkim_required": "the mail's DKIM signature does not verify and the DKIM policy is 'require'",
     "internal_error": "the parser failed unexpectedly (a bug: please report it)",
 }
 

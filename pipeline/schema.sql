@@ -24,7 +24,12 @@ create table if not exists reports (
     subject varchar,
     attachment_name varchar,
     conformance_flags varchar[] not null,
-    parser_version varchar not null
+    parser_version varchar not null,
+    dkim_result varchar,
+    dkim_domain varchar,
+    dkim_aligned boolean,
+    dkim_key_tlsrpt boolean,
+    trust varchar not null
 );
 
 create table if not exists policies (

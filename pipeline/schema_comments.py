@@ -35,6 +35,11 @@ COLUMNS = {
         "attachment_name": "File name of the attachment or zip entry, as metadata only.",
         "conformance_flags": "Every leniency this report needed (naive_datetime, totals_mismatch, ...): see README.",
         "parser_version": "Version of the parsing rules that loaded this row.",
+        "dkim_result": "DKIM verdict of the mail that carried the report, taken on arrival: pass, fail, temperror or none (unsigned); null when not mailed.",
+        "dkim_domain": "The signing domain (d=) of that signature.",
+        "dkim_aligned": "Whether d= is the TLS-Report-Submitter or From domain (or a parent of it).",
+        "dkim_key_tlsrpt": "Whether the DKIM key record names the tlsrpt service (s=tlsrpt; RFC 8460 says SHOULD).",
+        "trust": "dkim_verified, dkim_failed, unsigned_mail, or unauthenticated (HTTPS or a plain file): filter on it.",
     },
     "policies": {
         "report_key": "The report (reports.report_key).",

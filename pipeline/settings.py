@@ -29,6 +29,11 @@ class Settings:
     data_dir: Path = field(default_factory=default_data_dir)
     workers: int = field(default_factory=default_workers)
     batch_parts: int = field(default_factory=default_batch_parts)
+    # DNS server for DKIM key lookups ("ip[:port]"); empty: the system resolver.
+    dns_server: str = field(default_factory=lambda: os.environ.get("TLSRPT_DNS_SERVER", ""))
+    # record: keep every mailed report and mark its DKIM verdict; require: quarantine mailed
+    # reports whose signature does not verify (RFC 8460 section 3 says to ignore them).
+    dkim_policy: str = field(default_factory=lambda: os.environ.get("TLSRPT_DKIM_POLICY", "record"))
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())

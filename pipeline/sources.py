@@ -31,6 +31,7 @@ class InputRef(NamedTuple):
     length: int = -1  # -1: the whole file
     received_at: str | None = None  # known arrival time (replays from a pack), else mtime
     verdict: tuple[str, str | None] | None = None  # replay of an input refused before reading
+    dkim: dict | None = None  # replay: the DKIM verdict taken when the input first arrived
 
 
 def _skip(name: str) -> bool:

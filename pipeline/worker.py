@@ -14,7 +14,10 @@ from typing import Any
 
 import pyarrow as pa
 
+import orjson
+
 from pipeline import frames
+from pipeline.dkim_check import Verifier, make_resolver
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.flatten import rows_for
@@ -46,6 +49,7 @@ class InputResult:
     kind: str | None = None
     data: bytes | None = None
     received_at: datetime | None = None
+    dkim: dict | None = None
     parts: list[PartResult] = field(default_factory=list)
 
 
@@ -65,11 +69,32 @@ class ChunkResult:
         return self._tables[name]
 
 
+_verifiers: dict[str, Verifier] = {}  # per worker process: one DNS cache per resolver
+
+
+def _dkim_verdict(ref: InputRef, data: bytes, outcomes, dns_server: str) -> dict | None:
+    """The verdict taken at first arrival (replays reuse the recorded one)."""
+    if ref.dkim is not None:
+        return ref.dkim
+    envelope = next((o.parsed.envelope for o in outcomes if o.parsed is not None), None)
+    if dns_server not in _verifiers:
+        _verifiers[dns_server] = Verifier(make_resolver(dns_server or None))
+    from_domain = envelope.from_address.rsplit("@", 1)[-1] if envelope and envelope.from_address else None
+    return _verifiers[dns_server].verify(data, envelope.submitter if envelope else None, from_domain).as_dict()
+
+
+def trust_of(dkim: dict | None) -> str:
+    """How far the sender of a report is established: only a verified DKIM signature says who sent it."""
+    if dkim is None:
+        return "unauthenticated"  # posted over HTTPS, or a plain file: nothing vouches for the sender
+    return {"pass": "dkim_verified", "none": "unsigned_mail"}.get(dkim["result"], "dkim_failed")
+
+
 def _refused(ref: InputRef, exc: Rejected) -> InputResult:
     return InputResult(ref, parts=[PartResult(0, reason_code=exc.code, detail=exc.detail)])
 
 
-def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
+def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> InputResult:
     if ref.verdict is not None:  # replaying an input whose bytes were never kept
         return _refused(ref, Rejected(ref.verdict[0], ref.verdict[1] or ""))
     try:
@@ -92,6 +117,9 @@ def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
     except Exception as exc:  # a parser bug must cost one input, never the batch
         result.parts = [PartResult(0, received_at=received, reason_code="internal_error", detail=repr(exc)[:500])]
         return result
+    if kind in ("mail", "mbox"):
+        result.dkim = _dkim_verdict(ref, data, outcomes, dns_server)
+    refuse_unverified = dkim_policy == "require" and result.dkim is not None and result.dkim["result"] != "pass"
     for outcome in outcomes:
         part = PartResult(outcome.part_index, attachment_name=outcome.attachment_name, received_at=received)
         if outcome.parsed is not None:
@@ -101,7 +129,16 @@ def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
             part.attachment_name = part.attachment_name or parsed.envelope.attachment_name
             parsed.extra.update(raw_sha256=sha256, part_index=outcome.part_index)
             try:
+                if refuse_unverified:
+                    raise Rejected("dkim_required", f"DKIM {result.dkim['result']}: {result.dkim.get('detail') or 'unsigned'}")
                 part.rows = rows_for(parsed)
+                part.rows[0].update(
+                    dkim_result=result.dkim["result"] if result.dkim else None,
+                    dkim_domain=result.dkim["domain"] if result.dkim else None,
+                    dkim_aligned=result.dkim["aligned"] if result.dkim else None,
+                    dkim_key_tlsrpt=result.dkim["key_tlsrpt"] if result.dkim else None,
+                    trust=trust_of(result.dkim),
+                )
                 part.report_key = parsed.report_key
                 part.content_sha256 = parsed.content_sha256
             except Rejected as exc:
@@ -115,8 +152,8 @@ def process_input(ref: InputRef, keep_bytes: bool = True) -> InputResult:
     return result
 
 
-def process_chunk(refs: list[InputRef], keep_bytes: bool = True) -> ChunkResult:
-    results = [process_input(ref, keep_bytes) for ref in refs]
+def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> ChunkResult:
+    results = [process_input(ref, keep_bytes, dns_server, dkim_policy) for ref in refs]
     inputs: list[dict[str, Any]] = []
     parts: list[dict[str, Any]] = []
     rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ROW_TABLES}
@@ -130,6 +167,7 @@ def process_chunk(refs: list[InputRef], keep_bytes: bool = True) -> ChunkResult:
             "sha256": result.sha256, "size": result.size, "kind": result.kind,
             "received_at": result.received_at, "data": result.data,
             "received_at_text": result.received_at.isoformat() if result.received_at else ref.received_at,
+            "dkim_json": orjson.dumps(result.dkim).decode() if result.dkim is not None else None,
         })
         for part in result.parts:
             part_id = len(parts)

@@ -1,4 +1,4 @@
--- grain: one row per report_date, policy_domain, reporter, report_key: sessions counted once
+-- grain: one row per report_date, policy_domain, reporter, trust, report_key: sessions counted once
 -- reads: staging.policies
 with policies as (
     select * from staging.policies
@@ -11,11 +11,12 @@ once_per_report as (
         report_date,
         policy_domain,
         reporter,
+        trust,
         report_key,
         arg_max(successful_session_count, successful_session_count + failed_session_count) as successful_session_count,
         arg_max(failed_session_count, successful_session_count + failed_session_count) as failed_session_count
     from policies
-    group by report_date, policy_domain, reporter, report_key
+    group by report_date, policy_domain, reporter, trust, report_key
 )
 
 select * from once_per_report

@@ -25,7 +25,8 @@ per_reporter as (
         date_diff('day', min(report_date), max(report_date)) + 1 - count(distinct report_date) as missing_days,
         median(arrival_lag_hours) as median_arrival_lag_hours,
         max(arrival_lag_hours) as max_arrival_lag_hours,
-        count(*) filter (where len(conformance_flags) = 0) as clean_report_count
+        count(*) filter (where len(conformance_flags) = 0) as clean_report_count,
+        count(*) filter (where trust = 'dkim_verified') as dkim_verified_report_count
     from reports
     group by reporter
 ),

@@ -1,4 +1,4 @@
--- grain: one row per source_level, report_date, policy_domain, reporter, sending_mta_ip, receiving MX and IP
+-- grain: one row per source_level, report_date, policy_domain, reporter, trust, sending IP, receiving MX and IP
 -- reads: marts.sources_by_reporter_daily, marts.sources_by_host_daily
 with by_reporter as (
     select * from marts.sources_by_reporter_daily
@@ -15,6 +15,7 @@ reporter_level as (
         report_date,
         policy_domain,
         reporter,
+        trust,
         organization_name,
         '*' as sending_mta_ip,
         '*' as sending_mta_network,
@@ -34,6 +35,7 @@ host_level as (
         h.report_date,
         h.policy_domain,
         h.reporter,
+        h.trust,
         r.organization_name,
         h.sending_mta_ip,
         any_value(h.sending_mta_network) as sending_mta_network,
@@ -45,9 +47,11 @@ host_level as (
         list(h.result_type order by h.failed_session_count desc, h.result_type asc)[1:3] as top_result_types
     from by_host as h
     inner join by_reporter as r
-        on h.report_date = r.report_date and h.policy_domain = r.policy_domain and h.reporter = r.reporter
+        on
+            h.report_date = r.report_date and h.policy_domain = r.policy_domain
+            and h.reporter = r.reporter and h.trust = r.trust
     group by
-        h.report_date, h.policy_domain, h.reporter, r.organization_name,
+        h.report_date, h.policy_domain, h.reporter, h.trust, r.organization_name,
         h.sending_mta_ip, h.receiving_mx_hostname, h.receiving_ip
 )
 

@@ -1,4 +1,4 @@
--- grain: one row per day, policy domain, reporter, sending IP, receiving MX and IP, result type
+-- grain: one row per day, policy domain, reporter, trust, sending IP, receiving MX and IP, result type
 -- reads: staging.failure_details
 with details as (
     select * from staging.failure_details
@@ -10,6 +10,7 @@ per_host as (
         report_date,
         policy_domain,
         reporter,
+        trust,
         coalesce(sending_mta_ip, '(unknown)') as sending_mta_ip,
         coalesce(sending_mta_network, '(unknown)') as sending_mta_network,
         coalesce(receiving_mx_hostname, '(unknown)') as receiving_mx_hostname,

@@ -1,4 +1,4 @@
--- grain: one row per report_date, policy_domain, reporter (the seed's "per sending source", top level)
+-- grain: one row per report_date, policy_domain, reporter, trust (the seed's "per sending source", top level)
 -- reads: intermediate.sessions_once_per_report, staging.reports, staging.failure_details
 with once_per_report as (
     select * from intermediate.sessions_once_per_report
@@ -18,12 +18,14 @@ per_reporter as (
         report_date,
         policy_domain,
         reporter,
+        -- How far the sender is established (DKIM): the dashboard can show verified reports only.
+        trust,
         sum(successful_session_count)::bigint as successful_session_count,
         sum(failed_session_count)::bigint as failed_session_count,
         sum(successful_session_count + failed_session_count)::bigint as total_session_count,
         count(*) as report_count
     from once_per_report
-    group by report_date, policy_domain, reporter
+    group by report_date, policy_domain, reporter, trust
 ),
 
 failed_by_result as (
@@ -31,10 +33,11 @@ failed_by_result as (
         report_date,
         policy_domain,
         reporter,
+        trust,
         result_type,
         sum(failed_session_count) as failed
     from staging.failure_details
-    group by report_date, policy_domain, reporter, result_type
+    group by report_date, policy_domain, reporter, trust, result_type
 ),
 
 top_results as (
@@ -42,9 +45,10 @@ top_results as (
         report_date,
         policy_domain,
         reporter,
+        trust,
         list(result_type order by failed desc, result_type asc)[1:3] as top_result_types
     from failed_by_result
-    group by report_date, policy_domain, reporter
+    group by report_date, policy_domain, reporter, trust
 )
 
 select
@@ -55,4 +59,6 @@ select
 from per_reporter as p
 inner join names as n on p.reporter = n.reporter
 left join top_results as t
-    on p.report_date = t.report_date and p.policy_domain = t.policy_domain and p.reporter = t.reporter
+    on
+        p.report_date = t.report_date and p.policy_domain = t.policy_domain
+        and p.reporter = t.reporter and p.trust = t.trust

@@ -7,7 +7,8 @@ with details as (
 reports as (
     select
         report_key,
-        reporter
+        reporter,
+        trust
     from staging.reports
 ),
 
@@ -18,6 +19,7 @@ grouped as (
         d.detail_index,
         d.report_date,
         r.reporter,
+        r.trust,
         coalesce(d.policy_domain, '(unknown)') as policy_domain,
         coalesce(d.result_type, '(missing)') as result_type,
         -- RFC 8460 section 4.3 groups the registry into MTA-STS, DANE and negotiation results;

@@ -7,7 +7,8 @@ with policies as (
 reports as (
     select
         report_key,
-        reporter
+        reporter,
+        trust
     from staging.reports
 ),
 
@@ -17,6 +18,7 @@ labelled as (
         p.policy_index,
         p.report_date,
         r.reporter,
+        r.trust,
         -- Unknown domains and types stay visible as their own bucket instead of vanishing.
         coalesce(p.policy_domain, '(unknown)') as policy_domain,
         coalesce(p.policy_type, '(missing)') as policy_type,

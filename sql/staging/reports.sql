@@ -25,6 +25,8 @@ normalised as (
         channel,
         contact_domain,
         conformance_flags,
+        trust,
+        dkim_result,
         -- Registrable part of the name: the last two labels, or three under a two-letter
         -- second level such as co.uk (corp.mail.ru -> mail.ru, mx.egressif.io -> egressif.io).
         case

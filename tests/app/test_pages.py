@@ -112,3 +112,12 @@ def test_domain_filter_narrows_the_numbers(tmp_path: Path, monkeypatch):
     total = int(next(m.value for m in everything.metric if m.label == "TLS sessions").replace(",", ""))
     part = int(next(m.value for m in one.metric if m.label == "TLS sessions").replace(",", ""))
     assert 0 < part < total
+
+
+def test_dkim_filter_keeps_only_verified_reports(seeded: Path, monkeypatch):
+    # The fixtures are a plain file and an unsigned mail: nothing is DKIM-verified.
+    at = app_at(seeded, monkeypatch, **{"from": "2026-03-01", "to": "2026-03-01", "trust": "dkim_verified"})
+    assert not at.exception
+    assert next(m.value for m in at.metric if m.label == "TLS sessions") == "0"
+    everything = app_at(seeded, monkeypatch, **{"from": "2026-03-01", "to": "2026-03-01"})
+    assert next(m.value for m in everything.metric if m.label == "TLS sessions") == "154"

@@ -27,8 +27,8 @@ def add_report(con, key: str, org: str, day: str, policies: list[tuple], details
     """policies: (index, type, domain, successful, failed); details: (policy index, result type, count)."""
     con.execute(
         "insert into reports (report_key, organization_name, report_id, contact_domain, start_at, end_at, report_date,"
-        " channel, raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version)"
-        " values (?, ?, ?, ?, ?::date, ?::date + 1, ?::date, 'file', 'x', 0, 'c', ?, [], '1')",
+        " channel, raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version, trust)"
+        " values (?, ?, ?, ?, ?::date, ?::date + 1, ?::date, 'file', 'x', 0, 'c', ?, [], '1', 'unauthenticated')",
         [key, org, key, None, day, day, day, len(policies)],
     )
     for index, kind, domain, ok, failed in policies:

@@ -136,3 +136,44 @@ def test_tls_directly_with_cert_and_key(tmp_path: Path):
         except subprocess.TimeoutExpired:
             os.killpg(process.pid, signal.SIGKILL)
             raise
+
+
+def test_gzip_bombs_are_refused_as_too_large(server):
+    from pipeline import limits
+    from tests.fixtures.builders import gzip_bomb
+
+    port, _ = server
+    small_bomb = gzip.compress(b"{" + b" " * (limits.MAX_INFLATED_BYTES + 1))  # ~20 KB posted, 20 MB inflated
+    assert len(small_bomb) < 200_000
+    status, answer = post(port, small_bomb)
+    assert status == 413 and "gzip_too_large" in answer["message"]
+    assert post(port, gzip_bomb())[0] == 413  # 1 MB posted (1 GiB inflated): over --max-body already
+
+
+def test_bounded_load_loses_nothing(server):
+    """Count- and time-limited load on loopback: every 201 has its report spooled."""
+    import threading
+
+    port, data_dir = server
+    spool = data_dir / "spool" / "https"
+    before = len(list(spool.glob("*.report")))
+    statuses: list[int] = []
+    lock = threading.Lock()
+    report = json.loads(FIXTURE.read_text())
+
+    def client(number: int) -> None:
+        for sequence in range(30):  # 8 clients x 30 = 240 requests at most
+            body = gzip.compress(json.dumps({**report, "report-id": f"load-{number}-{sequence}"}).encode())
+            status, _ = post(port, body)
+            with lock:
+                statuses.append(status)
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(8)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    elapsed = time.monotonic() - started
+    assert statuses.count(201) == 240 and elapsed < 60
+    assert len(list(spool.glob("*.report"))) - before == 240

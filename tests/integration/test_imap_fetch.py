@@ -40,6 +40,8 @@ def _mailbox(dovecot, folder: str) -> list[str]:
 
 def _append(dovecot, payloads: list[bytes], folder: str = "INBOX") -> None:
     with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD, initial_folder=None) as box:
+        if not box.folder.exists(folder):
+            box.folder.create(folder)
         for payload in payloads:
             box.append(payload, folder)
 
@@ -115,3 +117,68 @@ def test_cli_fetch_imap_then_load(dovecot, messages, tmp_path: Path):
         capture_output=True, text=True, env={**os.environ, "TLSRPT_IMAP_PASSWORD": "wrong"}, timeout=60,
     )
     assert refused.returncode == 2 and "login refused" in refused.stderr and "Traceback" not in refused.stderr
+
+
+def _empty_inbox(dovecot) -> None:
+    with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD) as box:
+        uids = box.uids()
+        if uids:
+            box.delete(uids)
+
+
+@pytest.mark.timeout(300)
+def test_thousand_messages_a_poisoned_one_and_a_killed_fetcher(dovecot, tmp_path: Path):
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    from tests.fixtures.builders import mime_nested_rfc822
+
+    _empty_inbox(dovecot)
+    corpus = tmp_path / "corpus"
+    write_corpus(corpus, domains=10, days=60, seed=21, formats=("eml",))
+    mails = [p.read_bytes() for p in sorted((corpus / "eml").rglob("*.eml"))][:999]
+    poison = mime_nested_rfc822(2_000)  # a MIME structure that breaks naive parsers
+    batch = mails[:500] + [poison] + mails[500:]
+    assert len(batch) == 1_000
+    _append(dovecot, batch)
+    data_dir = tmp_path / "data"
+    command = [sys.executable, "-m", "pipeline", "fetch-imap", "--data-dir", str(data_dir), "--host", "127.0.0.1",
+               "--port", str(dovecot.imaps_port), "--user", imap_server.USER, "--ca-file", str(dovecot.ca_file)]
+    env = {**os.environ, "TLSRPT_IMAP_PASSWORD": imap_server.PASSWORD}
+    spool = data_dir / "spool" / "imap"
+    process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    deadline = time.monotonic() + 120
+    while process.poll() is None and time.monotonic() < deadline:
+        if spool.is_dir() and len(list(spool.glob("*.eml"))) >= 300:
+            break
+        time.sleep(0.02)
+    assert process.poll() is None, "the fetcher finished before it could be killed"
+    os.killpg(process.pid, signal.SIGKILL)  # mid-run: some messages landed, some moved, some neither
+    process.wait()
+    finished = subprocess.run(command, env=env, capture_output=True, text=True, timeout=240)
+    assert finished.returncode == 0, finished.stderr
+    assert _mailbox(dovecot, "INBOX") == []
+    moved = len(_mailbox(dovecot, "Processed")) + len(_mailbox(dovecot, "Quarantine"))
+    assert moved >= 1_000  # every message handled (earlier tests left some there too)
+    distinct = query(data_dir, "select count(*) from reports")[0][0]
+    assert distinct == 999  # every report once, none lost, none doubled by the kill
+    poisoned = query(data_dir, "select reason_code from deliveries where outcome = 'quarantined' and channel = 'imap'")
+    assert poisoned == [("mime_too_deep",)]
+
+
+def test_uidvalidity_change_refetches_without_duplicates(dovecot, messages, tmp_path: Path):
+    _empty_inbox(dovecot)
+    _append(dovecot, messages[:2], "Recreated")
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    assert fetch(config(dovecot, folder="Recreated", read_only=True), settings).fetched == 2
+    with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD, initial_folder=None) as box:
+        box.folder.delete("Recreated")  # a mailbox migrated or rebuilt: new UIDVALIDITY
+    _append(dovecot, messages[:3], "Recreated")
+    again = fetch(config(dovecot, folder="Recreated", read_only=True), settings)
+    assert again.fetched == 3  # the UIDs are new again, so all are read...
+    spool = settings.imap_spool_dir
+    summary = ingest([spool], settings, channels={spool: "imap"})
+    assert summary.loaded == 3 and summary.duplicates == 2  # ...and the warehouse holds each report once

@@ -3,9 +3,7 @@
 
 from __future__ import annotations
 
-import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import time
@@ -15,7 +13,7 @@ from pathlib import Path
 import dns.resolver
 import pytest
 
-from tests.services import free_port
+from tests.services import free_port, stop_process
 
 ZONE = "example.test"
 
@@ -95,11 +93,5 @@ zone:
 
 
 def stop(server: Nsd) -> None:
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        try:
-            server.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
+    stop_process(server.process)
     shutil.rmtree(server.root, ignore_errors=True)

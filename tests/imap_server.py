@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
 import socket
 import subprocess
 import tempfile
@@ -16,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.services import free_port
+from tests.services import free_port, stop_process
 
 USER, PASSWORD = "tlsrpt@example.test", "s3cret"
 
@@ -128,11 +127,5 @@ def start() -> Dovecot:
 
 
 def stop(server: Dovecot) -> None:
-    if server.process.poll() is None:
-        os.killpg(server.process.pid, signal.SIGTERM)
-        try:
-            server.process.wait(timeout=5)
-        except subprocess.TimeoutExpired:
-            os.killpg(server.process.pid, signal.SIGKILL)
-            server.process.wait()
+    stop_process(server.process)
     shutil.rmtree(server.root, ignore_errors=True)

@@ -20,6 +20,17 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
+def stop_process(process: subprocess.Popen) -> None:
+    """TERM the process group, KILL it after 5 s (a started server is always its own group)."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()
+
+
 @contextmanager
 def loopback_service(command: list[str], health_url: str, timeout: float = 60) -> Iterator[subprocess.Popen]:
     assert health_url.startswith("http://127.0.0.1:"), "tests only ever talk to loopback"
@@ -38,10 +49,4 @@ def loopback_service(command: list[str], health_url: str, timeout: float = 60) -
                 time.sleep(0.2)
         yield process
     finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+        stop_process(process)

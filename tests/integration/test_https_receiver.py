@@ -6,8 +6,6 @@ from __future__ import annotations
 import gzip
 import http.client
 import json
-import os
-import signal
 import socket
 import subprocess
 import sys
@@ -19,7 +17,7 @@ import pytest
 from pipeline.ingest import ingest
 from pipeline.settings import Settings
 from tests.conftest import query
-from tests.services import free_port, loopback_service
+from tests.services import free_port, loopback_service, stop_process
 from tests.fixtures.builders import valid_report
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "reports" / "google_report.json"
@@ -130,12 +128,7 @@ def test_tls_directly_with_cert_and_key(tmp_path: Path):
                     raise
                 time.sleep(0.2)
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            raise
+        stop_process(process)
 
 
 def test_gzip_bombs_are_refused_as_too_large(server):

@@ -98,12 +98,24 @@ def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
     print_summary(summary, settings, out)
 
 
-def run_generate(out_dir: Path, domains: int, days: int, seed: int, reports: int | None,
-                 formats: list[str], console: Console, out: Console) -> None:
+def run_generate(out_dir: Path, domains: int | None, days: int | None, seed: int, reports: int | None,
+                 formats: list[str], console: Console, out: Console,
+                 scenarios: list[str] | None = None) -> None:
+    import json
+
     from pipeline.generate import write_corpus
 
     with _progress(console) as bar:
         task = bar.add_task("generating", total=reports)
         summary = write_corpus(out_dir, domains=domains, days=days, seed=seed, reports=reports,
-                               formats=formats, progress=lambda n: bar.update(task, completed=n))
+                               formats=formats, progress=lambda n: bar.update(task, completed=n),
+                               scenarios=scenarios)
     out.print(f"wrote {summary.reports} reports to {out_dir}", highlight=False)
+    if scenarios is not None:
+        truth = json.loads((out_dir / "incidents.json").read_text())
+        for inc in truth["incidents"]:
+            where = inc["policy_domain"] or f"reporter {inc['reporter']}"
+            out.print(f"  {inc['id']}: {where} from {inc['first_day']} to {inc['last_day'] or 'the end'}",
+                      highlight=False)
+        out.print(f"ground truth: {out_dir / 'incidents.json'} ({len(truth['clean_domains'])} clean domains)",
+                  highlight=False)

@@ -11,10 +11,11 @@ import json
 import math
 import zlib
 from collections.abc import Callable, Sequence
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import date, timedelta
 from pathlib import Path
 
+from . import incidents
 from .envelope import eml, gzip_bytes
 from .reporters import BY_SLUG, POSTFIX, REACH, REPORTERS, SLUGS, plan_day, plan_rng
 from .reports import build, streams
@@ -82,10 +83,10 @@ def _size_for(seed: int, domains: int, day_list: list[Day], target: int) -> tupl
     return n, total
 
 
-def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int = 0,
-                 start: date | None = None, formats: Sequence[str] = ("files", "eml"),
+def write_corpus(out_dir: Path, *, domains: int | None = None, days: int | None = None,
+                 seed: int = 0, start: date | None = None, formats: Sequence[str] = ("files", "eml"),
                  reports: int | None = None, progress: Callable[[int], None] | None = None,
-                 overlap: float = 0.2) -> CorpusSummary:
+                 overlap: float = 0.2, scenarios: Sequence[str] | None = None) -> CorpusSummary:
     """Write a deterministic synthetic TLS-RPT corpus under `out_dir` and return its ground truth.
 
     domains, days, start: the simulated world (start defaults to DEFAULT_START, 2026-01-01).
@@ -94,18 +95,30 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
         those arrive twice; without "files", the mail forms get every report.
     reports: write exactly this many reports (domains are added when needed).
     progress: called with the running count every 1000 reports and once at the end.
+    scenarios: None = the ordinary corpus (3 domains, 30 days by default). A sequence (even empty,
+        or "clean") = the calm background plus those labelled incidents, ground truth in
+        incidents.json (12 domains or as many as needed, 90 days by default); see scenarios.py.
     The layout and the world are described in the package docstring (pipeline.generate)."""
     formats = tuple(dict.fromkeys(formats))
     if not formats or set(formats) - set(FORMATS):
         raise ValueError(f"formats must be a non-empty subset of {FORMATS}, got {formats!r}")
-    if domains < 1 or days < 1 or (reports is not None and reports < 0) or not 0 <= overlap <= 1:
+    wanted = None if scenarios is None else incidents.resolve(scenarios)
+    if wanted is not None and reports is not None:
+        raise ValueError("reports=N cannot be combined with scenarios")
+    days = days if days is not None else 30 if wanted is None else 90
+    if (domains is not None and domains < 1) or days < 1 or (reports is not None and reports < 0) \
+            or not 0 <= overlap <= 1:
         raise ValueError("domains and days must be >= 1, reports >= 0, 0 <= overlap <= 1")
     start = start or DEFAULT_START
     day_list = make_days(start, days)
-    n_domains, natural, n = domains, None, reports or 0
-    if reports is not None:
-        n_domains, natural = _size_for(seed, domains, day_list, reports)
-    cov = coverage(seed, n_domains, days)
+    n_domains, natural, n = domains or 3, None, reports or 0
+    plan = silent = None
+    if wanted is not None:
+        n_domains, plan = incidents.plan(seed, domains, days, wanted)
+        silent = plan.silent
+    elif reports is not None:
+        n_domains, natural = _size_for(seed, n_domains, day_list, reports)
+    cov = coverage(seed, n_domains, days) if plan is None else {}
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     want_files, want_eml, want_mbox = ("files" in formats), ("eml" in formats), ("mbox" in formats)
@@ -130,10 +143,14 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
     written = both = slot_no = 0
     try:
         for idx in range(n_domains):
-            dom = build_domain(seed, idx, days, cov.get(idx), SLUGS, REACH)
+            dom = build_domain(seed, idx, days, cov.get(idx), SLUGS, REACH, plan is not None)
+            if plan and idx in plan.by_domain:
+                dom = replace(dom, scenario=plan.by_domain[idx])
             plan_r, (report_r, env_r), cache = plan_rng(seed, dom), streams(seed, dom), {}
             for di, day in enumerate(day_list):
                 for slot in plan_day(plan_r, dom, day, di):
+                    if silent and slot.slug == silent.reporter and di >= silent.first:
+                        continue  # reporter-silent: planned (same draws), never sent
                     i, slot_no = slot_no, slot_no + 1
                     if natural is not None and (i + 1) * n // natural == i * n // natural:
                         continue  # even stride: keeps exactly `reports` of `natural` slots
@@ -181,4 +198,7 @@ def write_corpus(out_dir: Path, *, domains: int = 3, days: int = 30, seed: int =
     )
     data = json.dumps(summary.to_dict(), indent=2, sort_keys=True).encode() + b"\n"
     write_atomic(str(out), "ground_truth.json", data)
+    if plan is not None:
+        truth = incidents.ground_truth(seed, day_list, n_domains, plan)
+        write_atomic(str(out), "incidents.json", json.dumps(truth, indent=2).encode() + b"\n")
     return summary

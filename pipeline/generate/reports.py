@@ -13,6 +13,7 @@ from typing import NamedTuple
 
 from .failures import details
 from .reporters import BY_SLUG, Slot, visible
+from .scenarios import failures as scenario_failures
 from .world import S_ENVELOPE, S_REPORT, Day, Domain, active, rng_for
 
 FILETIME_EPOCH = 11644473600  # seconds from 1601-01-01 to 1970-01-01
@@ -86,6 +87,8 @@ def _policy(slug: str, leg: str, dom: Domain, pd: str) -> dict:
 
 def _failures(r: random.Random, slot: Slot, dom: Domain, when: str) -> tuple[int, list[dict]]:
     """Failed sessions of this report (from the domain's incidents plus rare stray noise)."""
+    if dom.background:
+        return scenario_failures(r, slot, dom, when)
     host = dom.mx.index(slot.policy_domain) if slot.policy_domain != dom.name else None
     left, out = slot.sessions, []
     incidents = [i for i in active(dom, slot.day) if visible(i.result_type, slot.legs)
@@ -154,9 +157,17 @@ def build(r: random.Random, env: random.Random, dom: Domain, slot: Slot, day: Da
         key = (slug, leg, pd)
         if key not in cache:  # a domain's policy blocks repeat in each of its reports
             cache[key] = _policy(slug, leg, dom, pd)
-        entry = {"policy": cache[key], "summary": summary}
-        if fds or slug == "stalwart":
-            entry["failure-details"] = fds  # Stalwart always sends the key, often as []
+        leg_fds, leg_summary = fds, summary
+        if dom.background and "+" in slot.legs:
+            # Scenario ground truth is per policy: a DANE failure only under tlsa, a fetch error
+            # only under sts (the ordinary corpus repeats every detail under both legs).
+            leg_fds = [d for d in fds if visible(d["result-type"], leg)]
+            bad = sum(d["failed-session-count"] for d in leg_fds)
+            leg_summary = {"total-successful-session-count": slot.sessions - bad,
+                           "total-failure-session-count": bad}
+        entry = {"policy": cache[key], "summary": leg_summary}
+        if leg_fds or slug == "stalwart":
+            entry["failure-details"] = leg_fds  # Stalwart always sends the key, often as []
         policies.append(entry)
     report = {"organization-name": rep.org,
               "date-range": {"start-datetime": t0, "end-datetime": t1},

@@ -29,7 +29,7 @@ _WEIGHTS = {"sts-policy-fetch-error": 20, "certificate-expired": 12, "validation
 _INCIDENT_RATE = 1 / 20  # incidents per domain-day: most days are clean heartbeats
 
 # RNG stream ids: separate streams so that e.g. writing .eml files never shifts report contents.
-S_DOMAIN, S_DAY, S_REPORT, S_COVERAGE, S_ENVELOPE = 1, 2, 3, 4, 5
+S_DOMAIN, S_DAY, S_REPORT, S_COVERAGE, S_ENVELOPE, S_SCENARIO = 1, 2, 3, 4, 5, 6
 
 
 def rng_for(seed: int, stream: int, a: int = 0, b: int = 0) -> random.Random:
@@ -64,6 +64,8 @@ class Domain:
     scale: float  # sessions per day seen from Google; log-normal, so a few domains dominate
     senders: frozenset[str]  # reporter slugs that deliver mail to this domain
     incidents: tuple[Incident, ...]
+    background: bool = False  # scenario corpus: no random incidents, failures from scenarios.py
+    scenario: object = None  # scenarios.Injected on the one domain a scenario breaks
 
     def sts_on(self, day: int) -> bool:
         return day >= self.sts_since
@@ -105,7 +107,8 @@ def coverage(seed: int, n_domains: int, days: int) -> dict[int, list[Incident]]:
 
 
 def build_domain(seed: int, index: int, days: int, forced: list[Incident] | None,
-                 slugs: tuple[str, ...], reach: dict[str, float]) -> Domain:
+                 slugs: tuple[str, ...], reach: dict[str, float], background: bool = False) -> Domain:
+    """One domain. `background`: the same domain (same RNG draws) without any incident."""
     r = rng_for(seed, S_DOMAIN, index)
     name = f"example-{index + 1:04d}.test"
     mx = tuple(f"mx{k + 1}.{name}" for k in range(2 if r.random() < 0.6 else 1))
@@ -119,6 +122,8 @@ def build_domain(seed: int, index: int, days: int, forced: list[Incident] | None
     # The first two domains hear from every reporter so small corpora still show every style.
     senders = frozenset(s for s in slugs if index < 2 or r.random() < reach[s])
     incidents = list(_random_incidents(r, days, dane, sts_since, len(mx)))
+    if background:
+        incidents, forced = [], None  # drawn all the same, so the rest of the domain is unchanged
     for inc in forced or ():
         if inc.result_type in STS_TYPES and inc.first < sts_since:  # no policy, no policy error
             day = sts_since + inc.first % (days - sts_since)
@@ -131,7 +136,7 @@ def build_domain(seed: int, index: int, days: int, forced: list[Incident] | None
         wildcard=r.random() < 0.2, dane=dane, host_tlsrpt=dane and r.random() < 0.5,
         tlsa=tuple("3 1 1 " + hashlib.sha256(f"{seed}/{h}".encode()).hexdigest() for h in mx),
         sts_since=sts_since, scale=r.lognormvariate(1.8, 1.3), senders=senders,
-        incidents=tuple(incidents),
+        incidents=tuple(incidents), background=background,
     )
 
 

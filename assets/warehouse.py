@@ -16,7 +16,8 @@ def _key(dependency: str) -> dg.AssetKey:
 def _model_asset(model: Model) -> dg.AssetsDefinition:
     @dg.asset(
         key=dg.AssetKey([model.schema, model.name]),
-        deps=[_key(d) for d in sorted(model.deps)],
+        # config.* tables are written by the build step itself (thresholds, cause catalogue).
+        deps=[_key(d) for d in sorted(model.deps) if not d.startswith("config.")],
         group_name=model.schema,
         kinds={"duckdb", "sql"},
         description=f"{model.grain}\n\nsql/{model.schema}/{model.name}.sql",

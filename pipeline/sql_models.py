@@ -17,6 +17,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.causes import CAUSES, REASON_PATTERNS, RESULT_TYPE_CAUSES
+from pipeline.detection_config import DEFAULTS, THRESHOLDS, load_thresholds
 from pipeline.schema_comments import TABLES
 from pipeline.settings import Settings
 from pipeline.warehouse import connect, writer_lock
@@ -25,7 +27,7 @@ SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LAYERS = ("staging", "intermediate", "marts")
 CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
 _COMMENT = re.compile(r"--[^\n]*")
-_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main)\.([a-z_][a-z0-9_]*)\b")
+_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main|config)\.([a-z_][a-z0-9_]*)\b")
 
 
 @dataclass(frozen=True)
@@ -34,7 +36,7 @@ class Model:
     name: str
     sql: str
     grain: str
-    deps: frozenset[str]  # "schema.name" of other models, or "main.<core table>"
+    deps: frozenset[str]  # "schema.name" of other models, "main.<core table>" or "config.<table>"
 
     @property
     def key(self) -> str:
@@ -54,11 +56,12 @@ def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
             code = _COMMENT.sub("", text)
             deps = {f"{s}.{n}" for s, n in _QUALIFIED.findall(code)} - {key}
             unknown_core = {d for d in deps if d.startswith("main.") and d[5:] not in CORE_TABLES}
+            unknown_core |= {d for d in deps if d.startswith("config.") and d[7:] not in CONFIG_TABLES}
             if unknown_core:
-                raise ValueError(f"{path}: reads unknown core tables {sorted(unknown_core)}")
+                raise ValueError(f"{path}: reads unknown core or config tables {sorted(unknown_core)}")
             models[key] = Model(layer, path.stem, text, first.removeprefix("-- grain:").strip(), frozenset(deps))
     for model in models.values():
-        missing = {d for d in model.deps if not d.startswith("main.") and d not in models}
+        missing = {d for d in model.deps if not d.startswith(("main.", "config.")) and d not in models}
         if missing:
             raise ValueError(f"{model.key} reads models that do not exist: {sorted(missing)}")
     return models
@@ -67,6 +70,33 @@ def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
 def build_order(models: dict[str, Model]) -> list[str]:
     graph = {key: {d for d in m.deps if d in models} for key, m in models.items()}
     return list(TopologicalSorter(graph).static_order())
+
+
+CONFIG_TABLES = ("thresholds", "detection_thresholds", "causes", "result_type_causes", "reason_patterns")
+
+
+def _reads_config(model: Model) -> bool:
+    return any(d.startswith("config.") for d in model.deps)
+
+
+def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -> None:
+    """(Re)write the `config` tables the detection models read: thresholds and the cause catalogue."""
+    con.execute("create schema if not exists config")
+    values = {t.name: t.kind(thresholds.get(t.name, t.default)) for t in THRESHOLDS}
+    # One wide row for the models (`cross join config.thresholds as t`, then `t.<name>`), typed
+    # so day counts can bound window frames; one row per threshold, described, for people.
+    columns = ", ".join(f"{t.name} {'integer' if t.kind is int else 'double'}" for t in THRESHOLDS)
+    con.execute(f"create or replace table config.thresholds ({columns})")
+    con.execute(f"insert into config.thresholds values ({', '.join('?' * len(THRESHOLDS))})", list(values.values()))
+    con.execute("create or replace table config.detection_thresholds (name varchar primary key, value double, description varchar)")
+    con.executemany("insert into config.detection_thresholds values (?, ?, ?)",
+                    [(t.name, float(values[t.name]), t.description) for t in THRESHOLDS])
+    con.execute("create or replace table config.causes (cause varchar primary key, title varchar, diagnosis varchar, fix varchar)")
+    con.executemany("insert into config.causes values (?, ?, ?, ?)", [tuple(c) for c in CAUSES])
+    con.execute("create or replace table config.result_type_causes (result_type varchar primary key, cause varchar)")
+    con.executemany("insert into config.result_type_causes values (?, ?)", list(RESULT_TYPE_CAUSES.items()))
+    con.execute("create or replace table config.reason_patterns (priority integer, pattern varchar, sub_cause varchar, cause varchar)")
+    con.executemany("insert into config.reason_patterns values (?, ?, ?, ?)", [tuple(p) for p in REASON_PATTERNS])
 
 
 class ModelError(RuntimeError):
@@ -84,10 +114,13 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
 
 def build_one(settings: Settings, model: Model) -> int:
     """Rebuild one model (a Dagster asset step); return its row count."""
+    thresholds = load_thresholds(settings.data_dir) if _reads_config(model) else None
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path)
         try:
             con.execute("begin transaction")
+            if thresholds is not None:
+                write_config(con, thresholds)
             _create(con, model)
             con.execute("commit")
             rows = con.execute(f"select count(*) from {model.key}").fetchone()[0]
@@ -99,22 +132,28 @@ def build_one(settings: Settings, model: Model) -> int:
 
 def refresh_all(settings: Settings) -> list[str]:
     """Rebuild every model (after `tlsrpt ingest`), under the writer lock."""
+    thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path)
         try:
-            order = build_all(con)
+            order = build_all(con, thresholds=thresholds)
             con.execute("checkpoint")
             return order
         finally:
             con.close()
 
 
-def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None) -> list[str]:
-    """Rebuild every model in dependency order, atomically: readers see the old marts or the new."""
+def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None,
+              thresholds: dict[str, float] | None = None) -> list[str]:
+    """Rebuild every model in dependency order, atomically: readers see the old marts or the new.
+
+    `thresholds` overrides detection defaults (pipeline.detection_config); the config tables are
+    written in the same transaction, so the marts always match the thresholds they show."""
     models = models or load_models()
     order = build_order(models)
     con.execute("begin transaction")
     try:
+        write_config(con, thresholds or DEFAULTS)
         for layer in LAYERS:
             con.execute(f"create schema if not exists {layer}")
         for key in order:

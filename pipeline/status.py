@@ -39,5 +39,24 @@ def print_status(settings: Settings, out: Console) -> None:
             for code, count, example in rows:
                 table.add_row(code, str(count), REASONS.get(code, ""), repr(example)[:60])
             out.print(table)
+        _print_open_problems(con, out)
     finally:
         con.close()
+
+
+def _print_open_problems(con: duckdb.DuckDBPyConnection, out: Console) -> None:
+    """The open problems, worst first (marts.problems; absent before the first model build)."""
+    try:
+        rows = con.execute(
+            "select severity, title, first_seen from marts.problems where status = 'open'"
+            " order by severity_rank desc, first_seen"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return
+    if not rows:
+        out.print("open problems: none")
+        return
+    table = Table("severity", "problem", "since", title=f"open problems ({len(rows)}; details: dashboard or marts.problems)")
+    for severity, title, since in rows:
+        table.add_row(severity, title, str(since))
+    out.print(table)

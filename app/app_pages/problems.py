@@ -1,8 +1,43 @@
+"""Problems: anomalies grouped into things to fix, each with its diagnosis, fix and evidence."""
+
 import streamlit as st
 
-st.title("Problems")
-st.info(
-    "Grouped problems (an expiring certificate on one MX, a policy host down, a silent reporter...) with their "
-    "diagnosis, fix and evidence will appear here once problem detection lands (the anomaly issue). Until then, "
-    "the By result and By sending source pages show every failure."
+from app import data
+from app.app_pages.common import page_filters
+from app.tables import show
+
+SEVERITY_ICON = {"critical": ":red[critical]", "warning": ":orange[warning]", "info": ":blue[info]"}
+
+filters, snap = page_filters("Problems")
+st.caption(
+    "Detected from trends, not single failures: a problem opens when a failure rate breaks its own baseline, a "
+    "new failure type appears, one MX fails alone, a reporter goes silent or a sender keeps an old policy. "
+    "Reports come from the organisations sending mail **to** your domains: each problem is something on your "
+    "side (MX, certificates, policy host, DNS) or on the path to it. Thresholds: docs/detection.md."
 )
+status = st.radio("Status", ["open", "resolved", "all"], horizontal=True, key="problem_status")
+found = data.problems(filters, None if status == "all" else status, snap)
+if found.height == 0:
+    st.success("No problems in the selection." if status != "resolved" else "No resolved problems in the selection.")
+    st.stop()
+
+st.metric("Problems", found.height)
+for row in found.iter_rows(named=True):
+    when = f"since {row['first_seen']}" if row["status"] == "open" else f"{row['first_seen']} to {row['last_seen']}, resolved {row['resolved_on']}"
+    header = f"{SEVERITY_ICON.get(row['severity'], row['severity'])} · {row['title']} · {when}"
+    with st.expander(header, expanded=row["status"] == "open" and row["severity"] == "critical"):
+        st.markdown(f"**What is happening.** {row['diagnosis']}")
+        st.markdown(f"**What to do.** {row['fix']}")
+        where = []
+        for label, key in [("MX hosts", "affected_mx_hosts"), ("receiving IPs", "affected_ips"),
+                           ("sending networks", "affected_sending_networks"), ("reporters", "affected_reporters"),
+                           ("domains", "affected_domains"), ("reason codes", "reason_codes")]:
+            if row[key]:
+                where.append(f"{label}: {', '.join(map(str, row[key][:8]))}{' ...' if len(row[key]) > 8 else ''}")
+        if where:
+            st.markdown("**Where.** " + "; ".join(where))
+        if row["sessions_affected"] is not None:
+            st.markdown(f"**Sessions affected:** {row['sessions_affected']:,}"
+                        + (f" (peak {100 * row['peak_failure_rate']:.1f}% of a day's sessions)" if row["peak_failure_rate"] is not None else ""))
+        if st.toggle("Evidence", key=f"evidence-{row['problem_id']}"):
+            show(data.problem_evidence(row["problem_id"], snap))

@@ -1,0 +1,96 @@
+-- grain: one row per failure detail (staging.failure_details), with its canonical cause and sub-cause
+-- reads: staging.failure_details, staging.policies, config.reason_patterns, config.result_type_causes
+with details as (
+    select * from staging.failure_details
+),
+
+policies as (
+    select
+        report_key,
+        policy_index,
+        policy_type,
+        sts_mx
+    from staging.policies
+),
+
+reason_texts as (
+    select distinct lower(failure_reason_code) as reason
+    from details
+    where failure_reason_code is not null
+),
+
+reasons as (
+    -- Each distinct reason text is matched once (there are far fewer texts than rows); the
+    -- lowest-priority pattern wins. A pattern's cause may be null: it only names a sub-cause.
+    select
+        t.reason,
+        arg_min(p.sub_cause, p.priority) as sub_cause,
+        arg_min(p.cause, p.priority) as pattern_cause
+    from reason_texts as t
+    inner join config.reason_patterns as p on regexp_matches(t.reason, p.pattern)
+    group by t.reason
+),
+
+checked as (
+    select
+        d.*,
+        p.policy_type,
+        r.sub_cause,
+        r.pattern_cause,
+        rc.cause as result_cause,
+        lower(rtrim(d.receiving_mx_hostname, '.')) as mx_host,
+        -- Does the MX senders were sent to match one of the policy's mx: lines? A `*.` pattern
+        -- covers exactly one label (RFC 8461 section 4.1). Only asked under an MTA-STS policy.
+        case
+            when p.policy_type = 'sts' and len(p.sts_mx) > 0 and d.receiving_mx_hostname is not null
+                then len(list_filter(p.sts_mx, pattern -> (
+                    lower(rtrim(pattern, '.')) = lower(rtrim(d.receiving_mx_hostname, '.'))
+                    or (
+                        starts_with(pattern, '*.')
+                        and ends_with(lower(rtrim(d.receiving_mx_hostname, '.')), lower(substr(pattern, 2)))
+                        and not contains(
+                            left(
+                                lower(rtrim(d.receiving_mx_hostname, '.')),
+                                length(rtrim(d.receiving_mx_hostname, '.')) - length(pattern) + 1
+                            ),
+                            '.'
+                        )
+                    )
+                ))) > 0
+        end as mx_in_policy
+    from details as d
+    left join policies as p on d.report_key = p.report_key and d.policy_index = p.policy_index
+    left join reasons as r on lower(d.failure_reason_code) = r.reason
+    left join config.result_type_causes as rc on d.result_type = rc.result_type
+)
+
+select
+    c.report_key,
+    c.policy_index,
+    c.detail_index,
+    c.report_date,
+    c.reporter,
+    c.trust,
+    c.policy_domain,
+    c.result_type,
+    c.result_group,
+    c.failed_session_count,
+    c.sending_mta_ip,
+    c.sending_mta_network,
+    c.receiving_mx_hostname,
+    c.receiving_ip,
+    c.failure_reason_code,
+    c.policy_type,
+    c.sub_cause,
+    c.mx_host,
+    c.mx_in_policy,
+    case
+        -- An MX outside the policy is the cause whatever type the sender filed it under.
+        when c.mx_in_policy = false or c.pattern_cause = 'mx_not_in_policy' then 'mx_not_in_policy'
+        -- The catch-all and unregistered types are refined by their reason text.
+        when (c.result_cause is null or c.result_cause = 'validation_failure') and c.pattern_cause is not null
+            then c.pattern_cause
+        when c.result_cause is not null then c.result_cause
+        else 'unknown_result_type'
+    end as cause
+from checked as c

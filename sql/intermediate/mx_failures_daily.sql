@@ -1,0 +1,173 @@
+-- grain: one row per report_date, policy_domain and receiving MX (host, or IP without host) failing there (zero-filled)
+-- reads: intermediate.failure_causes, marts.daily_domain_sessions, main.policies, config.thresholds
+with t as (
+    select * from config.thresholds
+),
+
+causes as (
+    select
+        *,
+        coalesce(mx_host, receiving_ip) as receiving_mx
+    from intermediate.failure_causes
+    where coalesce(mx_host, receiving_ip) is not null
+),
+
+per_policy as (
+    select
+        report_date,
+        policy_domain,
+        receiving_mx,
+        report_key,
+        policy_index,
+        sum(failed_session_count) as failed
+    from causes
+    group by report_date, policy_domain, receiving_mx, report_key, policy_index
+),
+
+per_report as (
+    -- A report lists the same failed sessions under its sts and tlsa policies (Microsoft):
+    -- count them once per report, as the session marts do.
+    select
+        report_date,
+        policy_domain,
+        receiving_mx,
+        report_key,
+        max(failed) as failed
+    from per_policy
+    group by report_date, policy_domain, receiving_mx, report_key
+),
+
+per_mx as (
+    select
+        report_date,
+        policy_domain,
+        receiving_mx,
+        sum(failed)::bigint as failed_sessions,
+        list(report_key)[1:20] as evidence_report_keys
+    from per_report
+    group by report_date, policy_domain, receiving_mx
+),
+
+cause_sessions as (
+    select
+        report_date,
+        policy_domain,
+        receiving_mx,
+        cause,
+        sum(failed_session_count) as failed
+    from causes
+    group by report_date, policy_domain, receiving_mx, cause
+),
+
+mx_causes as (
+    select
+        report_date,
+        policy_domain,
+        receiving_mx,
+        arg_max(cause, failed) as cause
+    from cause_sessions
+    group by report_date, policy_domain, receiving_mx
+),
+
+policy_mx as (
+    select
+        coalesce(policy_domain, '(unknown)') as policy_domain,
+        unnest(mx_host) as mx_entry
+    from main.policies
+),
+
+known_mx as (
+    -- MX hosts a domain is known to have: named in its policies or seen failing.
+    select
+        policy_domain,
+        count(distinct mx) as known_mx_count
+    from (
+        select
+            policy_domain,
+            lower(rtrim(mx_entry, '.')) as mx
+        from policy_mx
+        union
+        select
+            policy_domain,
+            receiving_mx as mx
+        from per_mx
+    ) as named
+    group by policy_domain
+),
+
+domain_days as (
+    select
+        report_date,
+        policy_domain,
+        total_session_count,
+        success_rate
+    from marts.daily_domain_sessions
+),
+
+failing_mx as (
+    select distinct
+        policy_domain,
+        receiving_mx
+    from per_mx
+),
+
+grid as (
+    select
+        d.report_date,
+        d.policy_domain,
+        m.receiving_mx,
+        d.total_session_count,
+        coalesce(d.success_rate, 0.0) as domain_success_rate,
+        coalesce(p.failed_sessions, 0) as failed_sessions,
+        p.evidence_report_keys,
+        date_diff('day', date '2000-01-01', d.report_date) as day_number
+    from domain_days as d
+    inner join failing_mx as m on d.policy_domain = m.policy_domain
+    left join per_mx as p
+        on d.report_date = p.report_date and d.policy_domain = p.policy_domain and m.receiving_mx = p.receiving_mx
+),
+
+shares as (
+    select
+        g.*,
+        k.known_mx_count,
+        t.*,
+        sum(g.failed_sessions) over (partition by g.policy_domain, g.report_date) as domain_failed_sessions,
+        g.failed_sessions / nullif(sum(g.failed_sessions) over (partition by g.policy_domain, g.report_date), 0)
+            as mx_share,
+        coalesce(median(g.failed_sessions) over w_trailing, 0) as baseline_failed_sessions,
+        count(*) over w_trailing as baseline_day_count
+    from grid as g
+    cross join t
+    inner join known_mx as k on g.policy_domain = k.policy_domain
+    window w_trailing as (
+        partition by g.policy_domain, g.receiving_mx order by g.day_number
+        range between t.baseline_days preceding and 1 preceding
+    )
+)
+
+select
+    s.report_date,
+    s.policy_domain,
+    s.receiving_mx,
+    c.cause,
+    s.failed_sessions,
+    s.domain_failed_sessions,
+    s.total_session_count,
+    s.mx_share,
+    s.domain_success_rate,
+    s.baseline_failed_sessions,
+    s.baseline_day_count,
+    s.known_mx_count,
+    s.evidence_report_keys,
+    -- One MX starts failing while the others stay healthy: most of the day's failures are on it,
+    -- it was quiet before, and the domain still delivers most sessions through its other MXes.
+    s.failed_sessions >= s.min_failed_sessions
+    and s.failed_sessions / greatest(s.total_session_count, s.failed_sessions) >= s.min_failure_rate
+    and s.mx_share >= s.mx_concentration
+    and s.baseline_failed_sessions < s.min_failed_sessions
+    and s.known_mx_count >= 2
+    and s.domain_success_rate >= s.min_domain_success_rate as is_failing_alone
+from shares as s
+left join mx_causes as c
+    on s.report_date = c.report_date and s.policy_domain = c.policy_domain and s.receiving_mx = c.receiving_mx

@@ -1,0 +1,80 @@
+-- grain: one row per report_date, policy_domain, reporter and MTA-STS policy version it applied
+-- reads: staging.policies, config.thresholds
+with t as (
+    select * from config.thresholds
+),
+
+applied as (
+    -- A version is what the policy says (mode, max_age, mx lines), not how a sender wrote it:
+    -- senders order and space the lines differently for the same policy.
+    select distinct
+        report_date,
+        policy_domain,
+        reporter,
+        md5(
+            concat_ws(
+                '|', sts_mode, sts_max_age, array_to_string(list_sort(list_transform(sts_mx, m -> lower(m))), ',')
+            )
+        ) as policy_version,
+        sts_mode,
+        sts_max_age,
+        sts_mx,
+        report_key
+    from staging.policies
+    where policy_type = 'sts' and len(sts_mx) > 0
+),
+
+versions as (
+    select
+        policy_domain,
+        policy_version,
+        min(report_date) as version_first_seen
+    from applied
+    group by policy_domain, policy_version
+),
+
+dated as (
+    select
+        a.*,
+        v.version_first_seen
+    from applied as a
+    inner join versions as v on a.policy_domain = v.policy_domain and a.policy_version = v.policy_version
+),
+
+newer as (
+    -- The newest version other senders had applied at least stale_policy_days before this day.
+    select
+        d.report_date,
+        d.policy_domain,
+        d.reporter,
+        d.policy_version,
+        max_by(v.policy_version, v.version_first_seen) as newer_version,
+        max(v.version_first_seen) as newer_first_seen
+    from dated as d
+    cross join t
+    inner join versions as v
+        on
+            d.policy_domain = v.policy_domain
+            and d.version_first_seen < v.version_first_seen
+            and v.version_first_seen <= d.report_date - t.stale_policy_days
+    group by d.report_date, d.policy_domain, d.reporter, d.policy_version
+)
+
+select
+    d.report_date,
+    d.policy_domain,
+    d.reporter,
+    d.policy_version,
+    d.version_first_seen,
+    d.sts_mode,
+    d.sts_max_age,
+    d.sts_mx,
+    d.report_key,
+    n.newer_version,
+    n.newer_first_seen,
+    n.newer_version is not null as is_stale
+from dated as d
+left join newer as n
+    on
+        d.report_date = n.report_date and d.policy_domain = n.policy_domain
+        and d.reporter = n.reporter and d.policy_version = n.policy_version

@@ -1,0 +1,107 @@
+-- grain: one row per report_date, policy_domain, reporter: success rate against its own trailing baseline
+-- reads: marts.sources_by_reporter_daily, intermediate.failure_causes, config.thresholds
+with t as (
+    select * from config.thresholds
+),
+
+per_reporter as (
+    -- Trust levels are one sender's sessions split by how the report arrived: add them up.
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        sum(successful_session_count)::bigint as successful_sessions,
+        sum(failed_session_count)::bigint as failed_sessions,
+        sum(total_session_count)::bigint as total_sessions,
+        date_diff('day', date '2000-01-01', report_date) as day_number,
+        dayofweek(report_date) as week_day
+    from marts.sources_by_reporter_daily
+    group by report_date, policy_domain, reporter
+),
+
+rated as (
+    select
+        *,
+        case when total_sessions > 0 then successful_sessions / total_sessions else 1.0 end as success_rate
+    from per_reporter
+),
+
+cause_sessions as (
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        cause,
+        sum(failed_session_count) as failed,
+        list(distinct report_key)[1:20] as report_keys
+    from intermediate.failure_causes
+    group by report_date, policy_domain, reporter, cause
+),
+
+dominant as (
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        arg_max(cause, failed) as cause,
+        arg_max(report_keys, failed) as evidence_report_keys
+    from cause_sessions
+    group by report_date, policy_domain, reporter
+),
+
+windows as (
+    select
+        r.*,
+        t.*,
+        count(*) over w_trailing as baseline_day_count,
+        median(r.success_rate) over w_trailing as median_rate,
+        mad(r.success_rate) over w_trailing as mad_rate,
+        min(r.report_date) over w_trailing as baseline_from,
+        max(r.report_date) over w_trailing as baseline_to,
+        count(*) over w_weekday as week_day_day_count,
+        median(r.success_rate) over w_weekday as week_day_median_rate
+    from rated as r
+    cross join t
+    window
+        w_trailing as (
+            partition by r.policy_domain, r.reporter order by r.day_number
+            range between t.baseline_days preceding and 1 preceding
+        ),
+        w_weekday as (
+            partition by r.policy_domain, r.reporter, r.week_day order by r.day_number
+            range between t.baseline_days preceding and 1 preceding
+        )
+),
+
+scored as (
+    select
+        *,
+        coalesce(case when week_day_day_count >= 3 then week_day_median_rate end, median_rate) as baseline_rate,
+        greatest(1.4826 * coalesce(mad_rate, 0.0), rate_noise_floor) as rate_scale
+    from windows
+)
+
+select
+    s.report_date,
+    s.policy_domain,
+    s.reporter,
+    s.successful_sessions,
+    s.failed_sessions,
+    s.total_sessions,
+    s.success_rate,
+    s.baseline_rate,
+    s.rate_scale,
+    (s.baseline_rate - s.success_rate) / s.rate_scale as score,
+    s.baseline_day_count,
+    s.baseline_from,
+    s.baseline_to,
+    s.failed_sessions >= s.min_failed_sessions
+    and 1 - s.success_rate >= s.min_failure_rate
+    and s.baseline_day_count >= s.min_baseline_days
+    and s.baseline_rate - s.success_rate >= s.min_rate_drop
+    and (s.baseline_rate - s.success_rate) / s.rate_scale >= s.z_threshold as is_drop,
+    d.cause,
+    d.evidence_report_keys
+from scored as s
+left join dominant as d
+    on s.report_date = d.report_date and s.policy_domain = d.policy_domain and s.reporter = d.reporter

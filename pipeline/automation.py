@@ -1,4 +1,4 @@
-"""When the pipeline runs: a sensor on the inbox folder and a daily schedule."""
+"""When the pipeline runs: a sensor on the inbox folder and a daily schedule; when alerts go out."""
 
 
 import os
@@ -49,3 +49,36 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
         return dg.SkipReason("no new files since the last request")
     context.update_cursor(key)
     return dg.RunRequest(run_key=f"inbox-{key}")
+
+
+@dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
+def alert_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
+    """Sends alerts (docs/alerts.md) when a new snapshot is published or alerts.toml changes, and
+    retries channels that failed; skips at once while there is no alerts.toml."""
+    from pipeline.alerts.run import run_alerts
+    from pipeline.alerts.state import AlertsBusy
+    from pipeline.snapshot import current
+
+    settings = warehouse.settings()
+    config = settings.alerts_config_path
+    if not config.exists():
+        return dg.SkipReason(f"no alerts config at {config}")
+    published = current(settings)
+    if published is None:
+        return dg.SkipReason("no published snapshot yet")
+    # The snapshot name changes on every publish, by a Dagster run or by `tlsrpt ingest` alike.
+    key = f"{published.name}|{config.stat().st_mtime_ns}"
+    if context.cursor == key:
+        return dg.SkipReason(f"no new snapshot since {published.name}")
+    try:
+        result = run_alerts(settings)  # a bad config raises: the tick shows the one-line error
+    except AlertsBusy as exc:
+        return dg.SkipReason(str(exc))
+    for outcome in result.failed:
+        context.log.warning(f"{outcome.event.channel}: {outcome.error}")
+    # After a failure the cursor differs from the key, so the next tick tries the failed channel again.
+    context.update_cursor(key if not result.failed else f"{key}|retry")
+    if result.reason:
+        return dg.SkipReason(result.reason)
+    return dg.SkipReason(f"{len(result.sent)} alert(s) sent, {len(result.failed)} failed, "
+                         f"{len(result.decision.held) if result.decision else 0} held back")

@@ -233,13 +233,18 @@ def serve(
 @app.command()
 def generate(
     out_dir: Annotated[Path, typer.Argument(help="Folder to write the corpus into.")],
-    domains: Annotated[int, typer.Option(min=1, help="Policy domains.")] = 3,
-    days: Annotated[int, typer.Option(min=1, help="Days of reports.")] = 30,
+    domains: Annotated[Optional[int], typer.Option(min=1, help="Policy domains (default 3; 12 with --scenario).")] = None,
+    days: Annotated[Optional[int], typer.Option(min=1, help="Days of reports (default 30; 90 with --scenario).")] = None,
     seed: Annotated[int, typer.Option(help="Random seed: same seed, same bytes.")] = 0,
     reports: Annotated[Optional[int], typer.Option(min=1, help="Exact number of reports (scales days/domains).")] = None,
     formats: Annotated[str, typer.Option(help="Comma list of files, eml, mbox.")] = "files,eml",
+    scenario: Annotated[Optional[list[str]], typer.Option(
+        metavar="NAME", help="Labelled incident on a calm background, repeatable: cert-expiry, sts-host-down, "
+        "starttls-stripped, reporter-silent, mx-migration, dane-rollover, all, or clean (background only). "
+        "Ground truth goes to OUT/incidents.json.")] = None,
 ) -> None:
     """Write a deterministic, realistic corpus of TLS-RPT reports (.json.gz files and .eml mails)."""
+    from pipeline.generate.incidents import resolve
     from pipeline.ingest_cli import run_generate
 
     chosen = [f.strip() for f in formats.split(",") if f.strip()]
@@ -248,7 +253,47 @@ def generate(
         fail(f"--formats takes files, eml, mbox (got {formats!r})")
     if out_dir.exists() and not out_dir.is_dir():
         fail(f"{out_dir} exists and is not a folder")
-    run_generate(out_dir, domains, days, seed, reports, chosen, console, out)
+    if scenario is not None:
+        if reports is not None:
+            fail("--reports cannot be combined with --scenario")
+        try:
+            resolve(scenario)
+        except ValueError as e:
+            fail(str(e))
+    try:
+        run_generate(out_dir, domains, days, seed, reports, chosen, console, out, scenarios=scenario)
+    except ValueError as e:  # e.g. too few domains for the scenarios: said in one line
+        fail(str(e))
+
+
+@app.command()
+def alerts(
+    data_dir: DataDir = None,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; send nothing, change no state.")] = False,
+    config: Annotated[Optional[Path], typer.Option(envvar="TLSRPT_ALERTS_CONFIG", help="Alerts config (default <data>/alerts.toml).")] = None,
+) -> None:
+    """Send alerts (webhook, e-mail, Apprise) for new, worse and resolved problems in the latest snapshot."""
+    from pipeline.alerts.config import AlertsConfigError
+    from pipeline.alerts.report import print_run
+    from pipeline.alerts.run import run_alerts
+    from pipeline.alerts.state import AlertsBusy
+
+    settings = settings_for(data_dir)
+    if config is not None and not config.is_file():
+        fail(f"no such alerts config: {config}")
+    try:
+        result = run_alerts(settings, config, dry_run=dry_run)
+    except AlertsConfigError as exc:
+        fail(str(exc))
+    except AlertsBusy as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False)
+        raise typer.Exit(3) from None
+    print_run(result, out)
+    if result.failed:
+        failed = sorted({o.event.channel for o in result.failed})
+        console.print(f"[red]error:[/red] {len(result.failed)} message(s) not accepted by {', '.join(failed)}; "
+                      "they are retried on the next run", highlight=False)
+        raise typer.Exit(1)
 
 
 def main() -> None:  # pragma: no cover - console entry point

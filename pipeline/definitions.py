@@ -7,7 +7,7 @@ import dagster as dg
 from assets.checks import core_checks, mart_checks
 from assets.ingest import INBOX, imap_mailbox, ingest_inbox
 from assets.warehouse import model_assets
-from pipeline.automation import daily_ingest, inbox_sensor, ingest_job, mailbox_poll
+from pipeline.automation import alert_sensor, daily_ingest, inbox_sensor, ingest_job, mailbox_poll
 from pipeline.resources import ImapResource, WarehouseResource
 
 defs = dg.Definitions(
@@ -15,7 +15,7 @@ defs = dg.Definitions(
     asset_checks=[*core_checks, *mart_checks],
     jobs=[ingest_job],
     schedules=[daily_ingest, mailbox_poll],
-    sensors=[inbox_sensor],
+    sensors=[inbox_sensor, alert_sensor],
     resources={"warehouse": WarehouseResource(), "imap": ImapResource.from_env()},
     # One process per step costs ~3 s each here (STACK.md 4); the steps are cheap to run in-process.
     executor=dg.in_process_executor,

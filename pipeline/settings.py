@@ -67,3 +67,9 @@ class Settings:
     @property
     def dagster_home(self) -> Path:
         return self.data_dir / "dagster"
+
+    @property
+    def alerts_config_path(self) -> Path:
+        """The alerts channels (docs/alerts.md): `TLSRPT_ALERTS_CONFIG`, else <data>/alerts.toml."""
+        configured = os.environ.get("TLSRPT_ALERTS_CONFIG")
+        return Path(configured).absolute() if configured else self.data_dir / "alerts.toml"

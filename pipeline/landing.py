@@ -27,6 +27,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Iterator
 
+from pipeline.spool import fsync_dir
+
 MAGIC = b"TLSRPT-PACK 2\n"
 PACK_DIR = "landing/packs"
 
@@ -60,14 +62,6 @@ def pack_relpath(batch_id: str) -> str:
     return f"{PACK_DIR}/{batch_id}.pack"
 
 
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def write_pack(data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[bytes | None]) -> dict[str, int]:
     """Write the batch's pack durably: `arrivals` are Arrival fields as dicts, `blobs` the bytes
     to store for each (None: not stored here). Return sha256 -> offset of each stored object."""
@@ -89,7 +83,7 @@ def write_pack(data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, folder / f"{batch_id}.pack")
-    _fsync_dir(folder)
+    fsync_dir(folder)
     return offsets
 
 

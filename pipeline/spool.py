@@ -20,9 +20,14 @@ def write_durably(folder: Path, name: str, data: bytes) -> bool:
         handle.flush()
         os.fsync(handle.fileno())
     os.replace(tmp, final)
+    fsync_dir(folder)
+    return True
+
+
+def fsync_dir(folder: Path) -> None:
+    """Make a rename or a new file in `folder` durable (the directory entry itself)."""
     descriptor = os.open(folder, os.O_RDONLY)
     try:
         os.fsync(descriptor)
     finally:
         os.close(descriptor)
-    return True

@@ -35,19 +35,26 @@ def stop_process(process: subprocess.Popen) -> None:
 @contextmanager
 def loopback_service(command: list[str], health_url: str, timeout: float = 60) -> Iterator[subprocess.Popen]:
     assert health_url.startswith("http://127.0.0.1:"), "tests only ever talk to loopback"
+    with _started(command, lambda: urllib.request.urlopen(health_url, timeout=1), health_url, timeout) as process:
+        yield process
+
+
+@contextmanager
+def _started(command: list[str], probe, what: str, timeout: float) -> Iterator[subprocess.Popen]:
+    """Start `command` in its own process group, wait until `probe()` stops raising OSError, stop by pid."""
     process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
     try:
         deadline = time.monotonic() + timeout
         while True:
             if process.poll() is not None:
-                pytest.fail(f"{command[3:5]} exited early: {process.stdout.read().decode(errors='replace')[-2000:]}")
+                pytest.fail(f"{command[1:5]} exited early: {process.stdout.read().decode(errors='replace')[-2000:]}")
             try:
-                urllib.request.urlopen(health_url, timeout=1)
+                probe()
                 break
             except OSError:
                 if time.monotonic() > deadline:
-                    pytest.fail(f"{health_url} did not answer within {timeout:g} s")
-                time.sleep(0.2)
+                    pytest.fail(f"{what} did not answer within {timeout:g} s")
+                time.sleep(0.1)
         yield process
     finally:
         stop_process(process)
@@ -67,22 +74,9 @@ def loopback_tcp_service(command: list[str], port: int, timeout: float = 30) -> 
     """Start a server that is not HTTP (SMTP...) on 127.0.0.1:port; ready once it accepts a connection."""
     if not port_is_free(port):
         pytest.fail(f"127.0.0.1:{port} is taken: a stale server would answer in our place")
-    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    try:
-        deadline = time.monotonic() + timeout
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"{command[1:4]} exited early: {process.stdout.read().decode(errors='replace')[-2000:]}")
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if time.monotonic() > deadline:
-                    pytest.fail(f"127.0.0.1:{port} did not accept connections within {timeout:g} s")
-                time.sleep(0.1)
+    with _started(command, lambda: socket.create_connection(("127.0.0.1", port), timeout=1).close(),
+                  f"127.0.0.1:{port}", timeout) as process:
         yield process
-    finally:
-        stop_process(process)
 
 
 def smtp_server_command(port: int, out_dir: str, cert: str, key: str, user: str, password: str) -> list[str]:

@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pipeline.alerts.problems import Problem
+from pipeline.spool import fsync_dir
 
 VERSION = 1
 ALERTING = ("opened", "worsened")  # events after which the channel believes the problem is open
@@ -109,14 +110,6 @@ def load_state(data_dir: Path) -> State:
     return State.from_json(json.loads(path.read_text(encoding="utf-8")))
 
 
-def _fsync_dir(folder: Path) -> None:
-    fd = os.open(folder, os.O_RDONLY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def save_state(data_dir: Path, state: State) -> None:
     folder = alerts_dir(data_dir)
     folder.mkdir(parents=True, exist_ok=True)
@@ -130,7 +123,7 @@ def save_state(data_dir: Path, state: State) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
-    _fsync_dir(folder)
+    fsync_dir(folder)
 
 
 def append_sent(data_dir: Path, line: dict) -> None:

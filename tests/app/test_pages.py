@@ -121,3 +121,25 @@ def test_dkim_filter_keeps_only_verified_reports(seeded: Path, monkeypatch):
     assert next(m.value for m in at.metric if m.label == "TLS sessions") == "0"
     everything = app_at(seeded, monkeypatch, **{"from": "2026-03-01", "to": "2026-03-01"})
     assert next(m.value for m in everything.metric if m.label == "TLS sessions") == "154"
+
+
+def test_problems_page_shows_diagnosis_fix_and_evidence(tmp_path, monkeypatch):
+    from pipeline.generate import write_corpus
+
+    write_corpus(tmp_path / "corpus", seed=1, scenarios=("cert-expiry", "sts-host-down"), formats=("files",))
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, [tmp_path / "corpus" / "files"])
+    refresh_all(Settings(data_dir=data_dir))
+    publish(Settings(data_dir=data_dir))
+    at = app_at(data_dir, monkeypatch, "problems", **{"from": "2026-01-01", "to": "2026-03-31"})
+    assert not at.exception, at.exception
+    assert [m.value for m in at.metric] == ["1"]  # open problems only by default: the expired certificate
+    expander = at.expander[0]
+    assert "Expired MX certificate on mx2." in expander.label and "critical" in expander.label
+    text = " ".join(md.value for md in expander.markdown)
+    assert "expired TLS certificate on your MX" in text and "Renew the certificate" in text and "mx2." in text
+    expander.toggle[0].set_value(True).run()
+    assert len(at.expander[0].dataframe[0].value) >= 1  # the anomaly rows it rests on
+    at.radio[0].set_value("all").run()
+    labels = [e.label for e in at.expander]
+    assert len(labels) == 2 and any("MTA-STS policy could not be fetched" in label for label in labels)

@@ -74,11 +74,33 @@ def kpis(f: Filters, snap: str) -> pl.DataFrame:
         f" from marts.sources_by_reporter_daily where {WHERE_REPORTER}", f.params(), snap)
 
 
+TREND_DOMAINS = 8  # lines in the success-rate chart: more is a blur (and 400,000 points at 1M reports)
+LIST_LIMIT = 2000  # rows a table query returns at most; each such query also returns the full count
+
+
 def daily_rates(f: Filters, snap: str) -> pl.DataFrame:
+    """Success rate per day for the TREND_DOMAINS domains with the most failures, plus an "all
+    domains" line when the selection holds more domains than that."""
+    if f.reporter is None and not f.verified_only:
+        # Nothing per reporter asked: the day x domain mart already holds the sums (and is far
+        # smaller than the per-reporter one at a million reports).
+        source = ("select report_date, policy_domain, successful_session_count as successful,"
+                  " total_session_count as total, failed_session_count as failed"
+                  f" from marts.daily_domain_sessions where {WHERE}")
+        params = f.params()[:3]
+    else:
+        source = ("select report_date, policy_domain, sum(successful_session_count) as successful,"
+                  " sum(total_session_count) as total, sum(failed_session_count) as failed"
+                  f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by all")
+        params = f.params()
     return _q(
-        "select report_date, policy_domain, sum(successful_session_count) as successful, sum(total_session_count) as total,"
-        " sum(successful_session_count) / nullif(sum(total_session_count), 0) as success_rate"
-        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by all order by 1", f.params(), snap)
+        f"with base as ({source}),"
+        " worst as (select policy_domain from base group by 1 order by sum(failed) desc, sum(total) desc, 1"
+        f" limit {TREND_DOMAINS}),"
+        " lines as (select report_date, policy_domain, successful, total from base semi join worst using (policy_domain)"
+        " union all select report_date, 'all domains', sum(successful), sum(total) from base"
+        f" where (select count(distinct policy_domain) from base) > {TREND_DOMAINS} group by 1)"
+        " select *, successful / nullif(total, 0) as success_rate from lines order by 1, 2", params, snap)
 
 
 def failures_by_result(f: Filters, snap: str) -> pl.DataFrame:
@@ -104,19 +126,30 @@ def sources_by_reporter(f: Filters, snap: str) -> pl.DataFrame:
 
 
 def sources_by_host(f: Filters, snap: str) -> pl.DataFrame:
+    """The LIST_LIMIT largest failure sources (reporter, MX, IPs, type); `total_rows` counts all."""
     return _q(
         "select reporter, receiving_mx_hostname, receiving_ip, sending_mta_ip, sending_mta_network, result_type,"
         " sum(failed_session_count) as failed, min(report_date) as first_seen, max(report_date) as last_seen,"
-        " flatten(list(failure_reason_codes)) as reasons"
-        f" from marts.sources_by_host_daily where {WHERE_REPORTER} group by all order by failed desc", f.params(), snap)
+        " list_distinct(flatten(list(failure_reason_codes))) as reasons, count(*) over () as total_rows"
+        f" from marts.sources_by_host_daily where {WHERE_REPORTER} group by all order by failed desc, 2, 4"
+        f" limit {LIST_LIMIT}", f.params(), snap)
+
+
+def failures_by_mx(f: Filters, snap: str) -> pl.DataFrame:
+    """Failed sessions per receiving MX, reporter and result type, largest first."""
+    return _q(
+        "select receiving_mx_hostname, reporter, result_type, sum(failed_session_count) as failed,"
+        " min(report_date) as first_seen, max(report_date) as last_seen, count(*) over () as total_rows"
+        f" from marts.sources_by_host_daily where {WHERE_REPORTER} group by all order by failed desc, 1, 2, 3"
+        f" limit {LIST_LIMIT}", f.params(), snap)
 
 
 def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
     return _q(
         "select policy_domain, reporter, policy_type, sts_mode, sts_max_age, sts_mx, len(tlsa_records) as tlsa_records,"
-        " first_day, last_day, is_latest_for_reporter from marts.applied_policies"
+        " first_day, last_day, is_latest_for_reporter, count(*) over () as total_rows from marts.applied_policies"
         " where (len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain)) and ($2::varchar is null or reporter = $2)"
-        " order by policy_domain, reporter, last_day desc", [list(f.domains), f.reporter], snap)
+        f" order by policy_domain, reporter, last_day desc limit {LIST_LIMIT}", [list(f.domains), f.reporter], snap)
 
 
 def reports(f: Filters, search: str, snap: str) -> pl.DataFrame:
@@ -153,12 +186,20 @@ def problems(f: Filters, status: str | None, snap: str) -> pl.DataFrame:
     return _q(
         "select problem_id, status, severity, title, first_seen, last_seen, resolved_on, detected_on, policy_domain,"
         " affected_domains, affected_mx_hosts, affected_ips, affected_sending_networks, affected_reporters,"
-        " sessions_affected, peak_failure_rate, diagnosis, fix, reason_codes, anomaly_count, cause, kind"
-        " from marts.problems"
+        " sessions_affected, peak_failure_rate, diagnosis, fix, reason_codes, anomaly_count, cause, kind,"
+        " count(*) over () as total_rows from marts.problems"
         " where (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
         " and last_seen >= $2 and first_seen <= $3 and ($4::varchar is null or status = $4)"
-        " order by status = 'open' desc, severity_rank desc, last_seen desc, title",
+        f" order by status = 'open' desc, severity_rank desc, last_seen desc, title limit {LIST_LIMIT}",
         [list(f.domains), f.start, f.end, status], snap)
+
+
+def open_problems(f: Filters, snap: str) -> pl.DataFrame:
+    """How many problems touching the selection are open, and how many of them are critical."""
+    return _q(
+        "select count(*) as open, count(*) filter (where severity = 'critical') as critical from marts.problems"
+        " where status = 'open' and (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
+        " and last_seen >= $2 and first_seen <= $3", [list(f.domains), f.start, f.end], snap)
 
 
 def problem_evidence(problem_id: str, snap: str) -> pl.DataFrame:

@@ -7,6 +7,12 @@ import streamlit as st
 
 
 def show(frame: pl.DataFrame) -> None:
+    """A `total_rows` column (the count before a LIMIT) becomes a caption when rows were left out."""
+    if "total_rows" in frame.columns:
+        total = frame["total_rows"][0] if frame.height else 0
+        frame = frame.drop("total_rows")
+        if total > frame.height:
+            st.caption(f"The {frame.height:,} largest of {total:,} rows; narrow the filters to see the rest.")
     config = {}
     for name, kind in frame.schema.items():
         if kind == pl.Date:

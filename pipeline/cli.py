@@ -104,9 +104,13 @@ def raw(
 @app.command()
 def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph (inbox -> landing -> core tables -> Parquet) once."""
-    from pipeline.run import materialize_all
+    from pipeline.run import materialize_all, nothing_new
 
     settings = settings_for(data_dir)
+    if reason := nothing_new(settings):
+        console.print(reason, highlight=False)
+        status_mod.print_status(settings, out)
+        return
     ok = materialize_all(settings, console)
     if not ok:
         fail("the run failed; see the messages above")

@@ -127,12 +127,14 @@ def ingest(
         try:
             con = connect(settings.db_path)
             try:
-                known = KnownState(con)
+                # Known keys are read only once there is something to commit: at a million reports
+                # that read is most of what a run with nothing new would cost.
+                known = _Lazy(lambda: KnownState(con))
                 summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
                 if not replay_only:
                     for batch in _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts):
                         now = datetime.now(timezone.utc)
-                        summary.add(commit_batch(con, known, settings.data_dir, new_batch_id(now), batch, now))
+                        summary.add(commit_batch(con, known.get(), settings.data_dir, new_batch_id(now), batch, now))
                         if committed_paths is not None:
                             for chunk in batch:
                                 committed_paths.update(chunk.table("inputs")["path"].to_pylist())
@@ -150,7 +152,19 @@ def ingest(
     return summary
 
 
-def replay_pending(con, known: KnownState, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
+class _Lazy:
+    """A value built on first use (KnownState, which reads every key in the warehouse)."""
+
+    def __init__(self, build: Callable[[], KnownState]):
+        self._build, self._value = build, None
+
+    def get(self) -> KnownState:
+        if self._value is None:
+            self._value = self._build()
+        return self._value
+
+
+def replay_pending(con, known: _Lazy, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
     """Commit packs that are on disk but not in the tables (a crash, or a rebuild): the pack
     lists every arrival of its batch and holds or names the bytes of each."""
     done = committed_batches(con)
@@ -176,7 +190,7 @@ def replay_pending(con, known: KnownState, settings: Settings, pool, summary: In
                 refs.append(InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at, verdict=verdict))
         chunks = list(_process_all(refs, pool, settings, keep_bytes=False))
         ingested_at = datetime.fromisoformat(entries[0].arrival.ingested_at) if entries else datetime.now(timezone.utc)
-        summary.add(commit_batch(con, known, settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
+        summary.add(commit_batch(con, known.get(), settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
         replayed += 1
         if progress:
             progress(len(entries))

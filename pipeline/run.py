@@ -8,9 +8,41 @@ import os
 import dagster as dg
 from rich.console import Console
 
+from pipeline import landing
 from pipeline.settings import Settings
 
 _INSTANCE_YAML = "telemetry:\n  enabled: false\n"
+_LAST_GOOD = "last-good-run"  # under the Dagster home: the state a run left with every check passed
+
+
+def _state(settings: Settings) -> str | None:
+    """The warehouse file as a run leaves it, plus the packs beside it (a crashed ingest leaves
+    a pack its tables do not have yet): equal strings, nothing changed in between."""
+    if not settings.db_path.exists():
+        return None
+    stat = settings.db_path.stat()
+    packs = [batch for batch, _ in landing.pack_batches(settings.data_dir)]
+    return f"{stat.st_mtime_ns} {stat.st_size} {len(packs)} {packs[-1] if packs else ''}"
+
+
+def nothing_new(settings: Settings) -> str | None:
+    """Why a run can stop before it starts, or None: nothing waits in the drop folders, no
+    mailbox is configured, and the warehouse, its marts and its snapshot are what the last
+    successful run (every check passed) left. A run with nothing new then costs a second, not
+    a Dagster run that rebuilds and re-checks the same tables."""
+    from pipeline.automation import inbox_fingerprint
+    from pipeline.resources import ImapResource
+    from pipeline.snapshot import current
+
+    marker = settings.dagster_home / _LAST_GOOD
+    state = _state(settings)
+    if state is None or not marker.exists() or marker.read_text() != state or current(settings) is None:
+        return None
+    if ImapResource.from_env().config() is not None:
+        return None
+    if any(inbox_fingerprint(str(folder))[0] for folder in settings.drop_folders()):
+        return None
+    return "nothing new: no input waiting, and the warehouse, marts and snapshot are as the last successful run left them"
 
 
 def dagster_instance(settings: Settings) -> dg.DagsterInstance:
@@ -45,4 +77,11 @@ def materialize_all(settings: Settings, console: Console) -> bool:
     for evaluation in result.get_asset_check_evaluations():
         mark = "[green]passed[/green]" if evaluation.passed else "[red]FAILED[/red]"
         console.print(f"check {evaluation.asset_key.to_user_string()}/{evaluation.check_name}: {mark}")
-    return result.success and all(e.passed for e in result.get_asset_check_evaluations())
+    ok = result.success and all(e.passed for e in result.get_asset_check_evaluations())
+    marker = settings.dagster_home / _LAST_GOOD
+    state = _state(settings) if ok else None
+    if state:
+        marker.write_text(state)
+    else:
+        marker.unlink(missing_ok=True)
+    return ok

@@ -25,8 +25,15 @@ def snapshot_dir(settings: Settings) -> Path:
     return settings.data_dir / "snapshots"
 
 
+def _source_stamp(path: Path) -> str:
+    stat = path.stat()
+    return f"{stat.st_mtime_ns} {stat.st_size}"
+
+
 def publish(settings: Settings) -> Path | None:
-    """Copy the (checkpointed, closed) warehouse to a new snapshot and make it current."""
+    """Copy the (checkpointed, closed) warehouse to a new snapshot and make it current; keep the
+    current one when the warehouse file has not changed since it was copied (a run with nothing
+    new: copying a 1M-report warehouse costs seconds for the same bytes)."""
     if not settings.db_path.exists():
         return None
     folder = snapshot_dir(settings)
@@ -34,12 +41,19 @@ def publish(settings: Settings) -> Path | None:
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     target = folder / f"warehouse-{stamp}.duckdb"
     with writer_lock(settings.data_dir):  # nobody writes while we copy
+        source = _source_stamp(settings.db_path)
+        existing, recorded = current(settings), folder / "CURRENT.source"
+        if existing and recorded.exists() and recorded.read_text() == source:
+            return existing
         tmp = folder / f".tmp-{stamp}"
         shutil.copyfile(settings.db_path, tmp)
         os.replace(tmp, target)
-    pointer = folder / ".CURRENT.tmp"
-    pointer.write_text(target.name)
-    os.replace(pointer, folder / "CURRENT")
+        pointer = folder / ".CURRENT.tmp"
+        pointer.write_text(target.name)
+        os.replace(pointer, folder / "CURRENT")
+        # Written after CURRENT: a crash in between only costs one more copy next time.
+        (folder / ".CURRENT.source.tmp").write_text(source)
+        os.replace(folder / ".CURRENT.source.tmp", recorded)
     for old in sorted(folder.glob("warehouse-*.duckdb"))[:-KEEP]:
         old.unlink(missing_ok=True)
     return target

@@ -10,6 +10,7 @@ incremental bookkeeping.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
@@ -112,16 +113,59 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
 
 
+def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float]) -> dict[str, str]:
+    """What each model's table is a function of: its SQL, its inputs' fingerprints, the data
+    (every change to the core tables is a committed batch in ingest_batches) and, for the
+    detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table."""
+    data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone())
+    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items())))
+    out: dict[str, str] = {}
+    for key in build_order(models):
+        model = models[key]
+        parts = [model.sql, data, *(out[d] for d in sorted(model.deps) if d in out)]
+        if _reads_config(model):
+            parts.append(config)
+        out[key] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return out
+
+
+def _built(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
+    """model -> (fingerprint, rows) as last built, for the models whose table still exists."""
+    try:
+        rows = con.execute(
+            "select b.model, b.fingerprint, b.row_count from config.model_builds as b"
+            " join duckdb_tables() as t on b.model = t.schema_name || '.' || t.table_name"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {model: (fingerprint, count) for model, fingerprint, count in rows}
+
+
+def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
+    con.execute("create schema if not exists config")
+    con.execute("create table if not exists config.model_builds"
+                " (model varchar primary key, fingerprint varchar, row_count bigint, built_at timestamptz)")
+    for key, fingerprint in done.items():
+        rows = con.execute(f"select count(*) from {key}").fetchone()[0]
+        con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
+
+
 def build_one(settings: Settings, model: Model) -> int:
-    """Rebuild one model (a Dagster asset step); return its row count."""
-    thresholds = load_thresholds(settings.data_dir) if _reads_config(model) else None
+    """Rebuild one model (a Dagster asset step) unless its table is already what its inputs make
+    it (a run with nothing new); return its row count."""
+    thresholds = load_thresholds(settings.data_dir)
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path)
         try:
+            fingerprint = fingerprints(con, load_models(), thresholds)[model.key]
+            built = _built(con).get(model.key)
+            if built and built[0] == fingerprint:
+                return built[1]
             con.execute("begin transaction")
-            if thresholds is not None:
+            if _reads_config(model):
                 write_config(con, thresholds)
             _create(con, model)
+            _record(con, {model.key: fingerprint})
             con.execute("commit")
             rows = con.execute(f"select count(*) from {model.key}").fetchone()[0]
             con.execute("checkpoint")  # a self-contained file, ready to publish as a snapshot
@@ -131,33 +175,43 @@ def build_one(settings: Settings, model: Model) -> int:
 
 
 def refresh_all(settings: Settings) -> list[str]:
-    """Rebuild every model (after `tlsrpt ingest`), under the writer lock."""
+    """Rebuild every model (after `tlsrpt ingest`), under the writer lock; nothing when every
+    model is already built from the current data, SQL and thresholds (returns [] then)."""
     thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path)
         try:
-            order = build_all(con, thresholds=thresholds)
-            con.execute("checkpoint")
+            order = build_all(con, thresholds=thresholds, only_if_changed=True)
+            if order:
+                con.execute("checkpoint")
             return order
         finally:
             con.close()
 
 
 def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None,
-              thresholds: dict[str, float] | None = None) -> list[str]:
+              thresholds: dict[str, float] | None = None, only_if_changed: bool = False) -> list[str]:
     """Rebuild every model in dependency order, atomically: readers see the old marts or the new.
 
     `thresholds` overrides detection defaults (pipeline.detection_config); the config tables are
-    written in the same transaction, so the marts always match the thresholds they show."""
+    written in the same transaction, so the marts always match the thresholds they show.
+    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged."""
     models = models or load_models()
+    thresholds = thresholds or DEFAULTS
     order = build_order(models)
+    wanted = fingerprints(con, models, thresholds)
+    if only_if_changed:
+        built = _built(con)
+        if all(built.get(key, ("",))[0] == fingerprint for key, fingerprint in wanted.items()):
+            return []
     con.execute("begin transaction")
     try:
-        write_config(con, thresholds or DEFAULTS)
+        write_config(con, thresholds)
         for layer in LAYERS:
             con.execute(f"create schema if not exists {layer}")
         for key in order:
             _create(con, models[key])
+        _record(con, wanted)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

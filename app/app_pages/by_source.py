@@ -11,19 +11,17 @@ st.caption("Per reporting organisation; expand one to see which of **your** MX h
 reporters = data.sources_by_reporter(filters, snap)
 hosts = data.sources_by_host(filters, snap)
 show(reporters)
+if hosts.height and hosts["total_rows"][0] > hosts.height:
+    st.caption(f"Below: the {hosts.height:,} largest of {hosts['total_rows'][0]:,} failure sources; narrow the filters to see the rest.")
 for row in reporters.iter_rows(named=True):
     detail = hosts.filter(hosts["reporter"] == row["reporter"])
     label = f"{row['organization']} ({row['reporter']}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
     with st.expander(label):
         if detail.height:
-            show(detail.drop("reporter"))
+            show(detail.drop("reporter", "total_rows"))
         else:
             st.write("No failures reported by this sender in the period.")
 st.subheader("Per receiving MX (which of our hosts fail, for whom)")
-per_mx = (
-    hosts.group_by("receiving_mx_hostname", "reporter", "result_type")
-    .agg(pl.col("failed").sum(), pl.col("first_seen").min(), pl.col("last_seen").max())
-    .sort("failed", descending=True)
-    .with_columns(pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("why"))
-)
+per_mx = data.failures_by_mx(filters, snap).with_columns(
+    pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("why"))
 show(per_mx)

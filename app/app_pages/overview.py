@@ -16,7 +16,10 @@ columns[0].metric("TLS sessions", f"{sessions:,}")
 columns[1].metric("Success rate", f"{(sessions - failed) / sessions:.2%}" if sessions else "n/a")
 columns[2].metric("Failed sessions", f"{failed:,}")
 columns[3].metric("Reporters", f"{kpi['reporters']:,}")
-columns[4].metric("Open problems", "n/a", help="Problem detection arrives with the anomaly issue.")
+problems = data.open_problems(filters, snap).row(0, named=True)
+columns[4].metric("Open problems", f"{problems['open']:,}",
+                  delta=f"{problems['critical']:,} critical" if problems["critical"] else None, delta_color="inverse",
+                  help="Detected problems still open for the selected domains: see the Problems page.")
 
 trend = data.daily_rates(filters, snap)
 if trend.height:

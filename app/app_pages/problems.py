@@ -21,8 +21,11 @@ if found.height == 0:
     st.success("No problems in the selection." if status != "resolved" else "No resolved problems in the selection.")
     st.stop()
 
-st.metric("Problems", found.height)
-for row in found.iter_rows(named=True):
+EXPANDED = 50  # problems shown in full; the rest as a table (13,000 at 1M reports would drown the page)
+
+total = found["total_rows"][0]
+st.metric("Problems", f"{total:,}")
+for row in found.head(EXPANDED).iter_rows(named=True):
     when = f"since {row['first_seen']}" if row["status"] == "open" else f"{row['first_seen']} to {row['last_seen']}, resolved {row['resolved_on']}"
     header = f"{SEVERITY_ICON.get(row['severity'], row['severity'])} · {row['title']} · {when}"
     with st.expander(header, expanded=row["status"] == "open" and row["severity"] == "critical"):
@@ -41,3 +44,7 @@ for row in found.iter_rows(named=True):
                         + (f" (peak {100 * row['peak_failure_rate']:.1f}% of a day's sessions)" if row["peak_failure_rate"] is not None else ""))
         if st.toggle("Evidence", key=f"evidence-{row['problem_id']}"):
             show(data.problem_evidence(row["problem_id"], snap))
+if total > EXPANDED:
+    st.subheader(f"All {total:,} problems in the selection")
+    show(found.select("status", "severity", "title", "first_seen", "last_seen", "sessions_affected", "affected_reporters",
+                      "total_rows"))

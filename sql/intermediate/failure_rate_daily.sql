@@ -95,52 +95,67 @@ series as (
         on d.report_date = f.report_date and d.policy_domain = f.policy_domain and s.result_type = f.result_type
 ),
 
-windows as (
-    -- Trailing baselines exclude the day itself, so a day is judged as soon as its reports are in.
+guarded as (
     select
         s.*,
         t.*,
-        count(*) over w_trailing as baseline_day_count,
-        median(s.failure_rate) over w_trailing as median_rate,
-        mad(s.failure_rate) over w_trailing as mad_rate,
-        min(s.report_date) over w_trailing as baseline_from,
-        max(s.report_date) over w_trailing as baseline_to,
-        count(*) over w_weekday as week_day_day_count,
-        median(s.failure_rate) over w_weekday as week_day_median_rate,
+        -- The minimum-volume guard: a handful of failed sessions is no incident, unless they are
+        -- most of a small domain's sessions.
+        (s.failed_sessions >= t.min_failed_sessions and s.failure_rate >= t.min_failure_rate)
+        or (s.failed_sessions >= t.min_failed_sessions_most_failing and s.failure_rate >= t.most_failing_rate)
+            as is_elevated,
+        -- Still failing: enough to keep an open incident open (a quiet weekend or a reporter
+        -- going silent shrinks the counts, not the fault), never enough to open one.
+        s.failed_sessions >= 1 and s.failure_rate >= t.min_failure_rate as is_failing,
         coalesce(sum(s.failed_sessions) over w_history, 0) as failed_before
     from series as s
     cross join t
-    window
-        w_trailing as (
-            partition by s.policy_domain, s.result_type order by s.day_number
-            range between t.baseline_days preceding and 1 preceding
-        ),
-        w_weekday as (
-            partition by s.policy_domain, s.result_type, s.week_day order by s.day_number
-            range between t.baseline_days preceding and 1 preceding
-        ),
-        w_history as (
-            partition by s.policy_domain, s.result_type order by s.day_number
-            rows between unbounded preceding and 1 preceding
-        )
+    window w_history as (
+        partition by s.policy_domain, s.result_type order by s.day_number
+        rows between unbounded preceding and 1 preceding
+    )
+),
+
+baselines as (
+    -- Trailing baselines, computed only for days that fail at all (a small share of all domain
+    -- days: medians over sliding windows of every day cost most of this model at a million
+    -- reports). The window is the series' previous baseline_days days, the day itself
+    -- excluded, so a day is judged as soon as its reports are in.
+    select
+        c.policy_domain,
+        c.result_type,
+        c.day_number,
+        count(*) as baseline_day_count,
+        median(h.failure_rate) as median_rate,
+        mad(h.failure_rate) as mad_rate,
+        min(h.report_date) as baseline_from,
+        max(h.report_date) as baseline_to,
+        count(*) filter (where h.week_day = c.week_day) as week_day_day_count,
+        median(h.failure_rate) filter (where h.week_day = c.week_day) as week_day_median_rate
+    from guarded as c
+    inner join series as h
+        on
+            c.policy_domain = h.policy_domain and c.result_type = h.result_type
+            and h.day_number between c.day_number - c.baseline_days and c.day_number - 1
+    where c.is_failing
+    group by c.policy_domain, c.result_type, c.day_number
 ),
 
 scored as (
     select
-        *,
+        g.*,
+        coalesce(b.baseline_day_count, 0) as baseline_day_count,
+        b.baseline_from,
+        b.baseline_to,
         -- Weekday-aware: with three or more same-weekday days in the window, that weekday's
         -- median is the baseline (a sender that always fails a little on Mondays does not page
         -- on Mondays); otherwise the whole window's median.
-        coalesce(case when week_day_day_count >= 3 then week_day_median_rate end, median_rate, 0.0) as baseline_rate,
-        greatest(1.4826 * coalesce(mad_rate, 0.0), rate_noise_floor) as rate_scale,
-        -- The minimum-volume guard: a handful of failed sessions is no incident, unless they are
-        -- most of a small domain's sessions.
-        (failed_sessions >= min_failed_sessions and failure_rate >= min_failure_rate)
-        or (failed_sessions >= min_failed_sessions_most_failing and failure_rate >= most_failing_rate) as is_elevated,
-        -- Still failing: enough to keep an open incident open (a quiet weekend or a reporter
-        -- going silent shrinks the counts, not the fault), never enough to open one.
-        failed_sessions >= 1 and failure_rate >= min_failure_rate as is_failing
-    from windows
+        coalesce(case when b.week_day_day_count >= 3 then b.week_day_median_rate end, b.median_rate, 0.0)
+            as baseline_rate,
+        greatest(1.4826 * coalesce(b.mad_rate, 0.0), g.rate_noise_floor) as rate_scale
+    from guarded as g
+    left join baselines as b
+        on g.policy_domain = b.policy_domain and g.result_type = b.result_type and g.day_number = b.day_number
 ),
 
 flagged as (

@@ -127,6 +127,25 @@ grid as (
         on d.report_date = p.report_date and d.policy_domain = p.policy_domain and m.receiving_mx = p.receiving_mx
 ),
 
+baselines as (
+    -- The MX's previous baseline_days days, only for days it fails enough to be judged (a
+    -- sliding median over every MX day costs most of this model at a million reports).
+    select
+        c.policy_domain,
+        c.receiving_mx,
+        c.day_number,
+        median(h.failed_sessions) as baseline_failed_sessions,
+        count(*) as baseline_day_count
+    from grid as c
+    cross join t
+    inner join grid as h
+        on
+            c.policy_domain = h.policy_domain and c.receiving_mx = h.receiving_mx
+            and h.day_number between c.day_number - t.baseline_days and c.day_number - 1
+    where c.failed_sessions >= t.min_failed_sessions
+    group by c.policy_domain, c.receiving_mx, c.day_number
+),
+
 shares as (
     select
         g.*,
@@ -135,15 +154,13 @@ shares as (
         sum(g.failed_sessions) over (partition by g.policy_domain, g.report_date) as domain_failed_sessions,
         g.failed_sessions / nullif(sum(g.failed_sessions) over (partition by g.policy_domain, g.report_date), 0)
             as mx_share,
-        coalesce(median(g.failed_sessions) over w_trailing, 0) as baseline_failed_sessions,
-        count(*) over w_trailing as baseline_day_count
+        coalesce(b.baseline_failed_sessions, 0) as baseline_failed_sessions,
+        coalesce(b.baseline_day_count, 0) as baseline_day_count
     from grid as g
     cross join t
     inner join known_mx as k on g.policy_domain = k.policy_domain
-    window w_trailing as (
-        partition by g.policy_domain, g.receiving_mx order by g.day_number
-        range between t.baseline_days preceding and 1 preceding
-    )
+    left join baselines as b
+        on g.policy_domain = b.policy_domain and g.receiving_mx = b.receiving_mx and g.day_number = b.day_number
 )
 
 select

@@ -41,6 +41,13 @@ dated as (
     inner join versions as v on a.policy_domain = v.policy_domain and a.policy_version = v.policy_version
 ),
 
+revised as (
+    select policy_domain
+    from versions
+    group by policy_domain
+    having count(*) > 1
+),
+
 newer as (
     -- The newest version other senders had applied at least stale_policy_days before this day.
     select
@@ -55,6 +62,8 @@ newer as (
     inner join versions as v
         on
             d.policy_domain = v.policy_domain
+            -- Only domains with more than one version can have a stale one (few of them).
+            and d.policy_domain in (select r.policy_domain from revised as r)
             and d.version_first_seen < v.version_first_seen
             and v.version_first_seen <= d.report_date - t.stale_policy_days
     group by d.report_date, d.policy_domain, d.reporter, d.policy_version

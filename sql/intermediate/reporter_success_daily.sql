@@ -49,36 +49,51 @@ dominant as (
     group by report_date, policy_domain, reporter
 ),
 
-windows as (
+candidates as (
+    -- Baselines only for days with enough failures to matter (the guard below): medians over
+    -- sliding windows of every reporter day cost most of this model at a million reports.
     select
         r.*,
-        t.*,
-        count(*) over w_trailing as baseline_day_count,
-        median(r.success_rate) over w_trailing as median_rate,
-        mad(r.success_rate) over w_trailing as mad_rate,
-        min(r.report_date) over w_trailing as baseline_from,
-        max(r.report_date) over w_trailing as baseline_to,
-        count(*) over w_weekday as week_day_day_count,
-        median(r.success_rate) over w_weekday as week_day_median_rate
+        t.*
     from rated as r
     cross join t
-    window
-        w_trailing as (
-            partition by r.policy_domain, r.reporter order by r.day_number
-            range between t.baseline_days preceding and 1 preceding
-        ),
-        w_weekday as (
-            partition by r.policy_domain, r.reporter, r.week_day order by r.day_number
-            range between t.baseline_days preceding and 1 preceding
-        )
+    where r.failed_sessions >= t.min_failed_sessions and 1 - r.success_rate >= t.min_failure_rate
+),
+
+baselines as (
+    -- The reporter's previous baseline_days days for the domain, the day itself excluded.
+    select
+        c.policy_domain,
+        c.reporter,
+        c.day_number,
+        count(*) as baseline_day_count,
+        median(h.success_rate) as median_rate,
+        mad(h.success_rate) as mad_rate,
+        min(h.report_date) as baseline_from,
+        max(h.report_date) as baseline_to,
+        count(*) filter (where h.week_day = c.week_day) as week_day_day_count,
+        median(h.success_rate) filter (where h.week_day = c.week_day) as week_day_median_rate
+    from candidates as c
+    inner join rated as h
+        on
+            c.policy_domain = h.policy_domain and c.reporter = h.reporter
+            and h.day_number between c.day_number - c.baseline_days and c.day_number - 1
+    group by c.policy_domain, c.reporter, c.day_number
 ),
 
 scored as (
     select
-        *,
-        coalesce(case when week_day_day_count >= 3 then week_day_median_rate end, median_rate) as baseline_rate,
-        greatest(1.4826 * coalesce(mad_rate, 0.0), rate_noise_floor) as rate_scale
-    from windows
+        r.*,
+        t.*,
+        coalesce(b.baseline_day_count, 0) as baseline_day_count,
+        b.baseline_from,
+        b.baseline_to,
+        coalesce(case when b.week_day_day_count >= 3 then b.week_day_median_rate end, b.median_rate) as baseline_rate,
+        greatest(1.4826 * coalesce(b.mad_rate, 0.0), t.rate_noise_floor) as rate_scale
+    from rated as r
+    cross join t
+    left join baselines as b
+        on r.policy_domain = b.policy_domain and r.reporter = b.reporter and r.day_number = b.day_number
 )
 
 select

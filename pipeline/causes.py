@@ -38,8 +38,8 @@ CAUSES: tuple[Cause, ...] = (
           "or a missing intermediate).",
           "Use a publicly trusted CA and serve the full chain, intermediates included."),
     Cause("starttls_missing", "STARTTLS not offered",
-          "Senders connected to your MX and were not offered STARTTLS, from every sending network: "
-          "your MX (or a device in front of it) does not offer TLS.",
+          "Senders connected to your MX and were not offered STARTTLS, from more than one sending "
+          "network: your MX (or a device in front of it) does not offer TLS.",
           "Enable STARTTLS on every MX and backend node; check firewalls or load balancers that "
           "inspect or proxy SMTP."),
     Cause("starttls_stripped", "STARTTLS stripped on one network path",

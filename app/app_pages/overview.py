@@ -19,6 +19,7 @@ columns[3].metric("Reporters", f"{kpi['reporters']:,}")
 problems = data.open_problems(filters, snap).row(0, named=True)
 columns[4].metric("Open problems", f"{problems['open']:,}",
                   delta=f"{problems['critical']:,} critical" if problems["critical"] else None, delta_color="inverse",
+                  delta_arrow="off",
                   help="Detected problems still open for the selected domains: see the Problems page.")
 
 trend = data.daily_rates(filters, snap)

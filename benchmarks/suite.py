@@ -188,43 +188,48 @@ def _marker_ok(corpus: Path, n: int, seed: int) -> dict | None:
     return None
 
 
+def _generate(out: Path, name: str, n: int, seed: int, tlsrpt: Path, fmt: str, force: bool) -> tuple[Path, dict, list[str] | None, float]:
+    """(corpus folder, cached marker or None, the command run or None, seconds): `tlsrpt generate`
+    of n reports in one format, unless a finished corpus with the same n, seed and generator is there."""
+    corpus = out / name
+    meta = None if force else _marker_ok(corpus, n, seed)
+    if meta:
+        return corpus, meta, None, 0.0
+    shutil.rmtree(corpus, ignore_errors=True)
+    cmd = [str(tlsrpt), "generate", "--reports", str(n), "--formats", fmt, "--seed", str(seed), str(corpus)]
+    started = time.perf_counter()
+    base.run(cmd, stdout=subprocess.DEVNULL)
+    return corpus, {}, cmd, round(time.perf_counter() - started, 1)
+
+
+def _finish(corpus: Path, meta: dict) -> tuple[Path, dict]:
+    (corpus / base.CORPUS_MARKER).write_text(json.dumps(meta, indent=2))
+    return corpus, meta
+
+
 def ensure_files(out: Path, n: int, seed: int, tlsrpt: Path, force: bool = False) -> tuple[Path, dict]:
     """One .json.gz per report: `tlsrpt generate --reports n --formats files` (the same folder and
     marker as benchmarks/ingest_vs_parsedmarc.py, so either reuses the other's corpus)."""
-    corpus = out / f"corpus-n{n}-seed{seed}"
-    meta = None if force else _marker_ok(corpus, n, seed)
-    if meta:
-        return corpus, meta
-    shutil.rmtree(corpus, ignore_errors=True)
-    gen = base.generator_digest()
-    cmd = [str(tlsrpt), "generate", "--reports", str(n), "--formats", "files", "--seed", str(seed), str(corpus)]
-    started = time.perf_counter()
-    base.run(cmd, stdout=subprocess.DEVNULL)
+    corpus, cached, cmd, seconds = _generate(out, f"corpus-n{n}-seed{seed}", n, seed, tlsrpt, "files", force)
+    if cmd is None:
+        return corpus, cached
     files = sorted((corpus / "files").rglob("*.json.gz"))
     raw = sum(len(gzip.decompress(p.read_bytes())) for p in files)
-    meta = {"reports": n, "seed": seed, "generator": gen, "files": len(files),
-            "gz_bytes": sum(p.stat().st_size for p in files), "json_bytes": raw, "command": " ".join(cmd),
-            "generate_seconds": round(time.perf_counter() - started, 1)}
-    (corpus / base.CORPUS_MARKER).write_text(json.dumps(meta, indent=2))
-    return corpus, meta
+    return _finish(corpus, {
+        "reports": n, "seed": seed, "generator": base.generator_digest(), "files": len(files),
+        "gz_bytes": sum(p.stat().st_size for p in files), "json_bytes": raw, "command": " ".join(cmd),
+        "generate_seconds": seconds})
 
 
 def ensure_mbox(out: Path, n: int, seed: int, tlsrpt: Path, force: bool = False) -> tuple[Path, dict]:
     """The same n reports as one mbox (`--formats mbox` alone gives every report a message)."""
-    corpus = out / f"corpus-n{n}-seed{seed}-mbox"
-    meta = None if force else _marker_ok(corpus, n, seed)
-    if meta:
-        return corpus, meta
-    shutil.rmtree(corpus, ignore_errors=True)
-    gen = base.generator_digest()
-    cmd = [str(tlsrpt), "generate", "--reports", str(n), "--formats", "mbox", "--seed", str(seed), str(corpus)]
-    started = time.perf_counter()
-    base.run(cmd, stdout=subprocess.DEVNULL)
+    corpus, cached, cmd, seconds = _generate(out, f"corpus-n{n}-seed{seed}-mbox", n, seed, tlsrpt, "mbox", force)
+    if cmd is None:
+        return corpus, cached
     path = corpus / "mbox" / "reports.mbox"
-    meta = {"reports": n, "seed": seed, "generator": gen, "path": str(path), "bytes": path.stat().st_size,
-            "command": " ".join(cmd), "generate_seconds": round(time.perf_counter() - started, 1)}
-    (corpus / base.CORPUS_MARKER).write_text(json.dumps(meta, indent=2))
-    return corpus, meta
+    return _finish(corpus, {
+        "reports": n, "seed": seed, "generator": base.generator_digest(), "path": str(path),
+        "bytes": path.stat().st_size, "command": " ".join(cmd), "generate_seconds": seconds})
 
 
 def same_reports(a: Path, b: Path) -> bool:

@@ -113,21 +113,27 @@ def qrate(state, n, key):
     return n / r["wall"] if r else None
 
 
+def _ratio_target(state, sizes, row: str, label: str, at_least: float, times: str, tail: str = "") -> tuple[str, bool | None]:
+    """(figures, verdict) for "our ingest rate >= at_least x that row's", per size, on the medians
+    and on the quietest runs; `times` follows each ratio ("x" or ""), `tail` the bold one."""
+    figs, oks = [], []
+    for n in sizes:
+        o, other = rate(state, n, "ours_files"), rate(state, n, row)
+        if o and other:
+            qo, qother = qrate(state, n, "ours_files"), qrate(state, n, row)
+            figs.append(f"{human(n)}: ours {o:,.0f}/s vs {label} {other:,.0f}/s = **{o / other:.2f}{times}**{tail}"
+                        f" (quietest runs: {qo / qother:.2f}{times})")
+            oks.append(verdict(o / other >= at_least, qo / qother >= at_least))
+    return "; ".join(figs) or "n/a", combine(oks)
+
+
 def targets(state) -> list[tuple[str, str, bool | None]]:
     sizes = sorted(int(k) for k, v in state["sizes"].items() if "ingest" in v)
     big = [n for n in sizes if n >= 100_000] or sizes[-1:]
     out = []
     # 1. >= 4x parsedmarc's per-file parser
-    figs, oks = [], []
-    for n in big:
-        o, p = rate(state, n, "ours_files"), rate(state, n, "parsedmarc")
-        if o and p:
-            qo, qp = qrate(state, n, "ours_files"), qrate(state, n, "parsedmarc")
-            figs.append(f"{human(n)}: ours {o:,.0f}/s vs parsedmarc {p:,.0f}/s = **{o / p:.2f}x** "
-                        f"(quietest runs: {qo / qp:.2f}x)")
-            oks.append(verdict(o / p >= 4, qo / qp >= 4))
     out.append(("end-to-end ingest >= 4x parsedmarc's per-file parser (same files, same run)",
-                "; ".join(figs) or "n/a", combine(oks)))
+                *_ratio_target(state, big, "parsedmarc", "parsedmarc", 4, "x")))
     # 2. >= 20x the CLI
     cli = state.get("cli")
     n_cli = cli["size"] if cli else 100_000
@@ -142,16 +148,8 @@ def targets(state) -> list[tuple[str, str, bool | None]]:
                 f"{src}; ours {o:,.0f}/s = **{o / c:.1f}x**" if o else "n/a",
                 (o / c >= 20) if o else None))
     # 3. >= half the two-core floor
-    figs, oks = [], []
-    for n in big:
-        o, f2 = rate(state, n, "ours_files"), rate(state, n, "floor2")
-        if o and f2:
-            qo, qf = qrate(state, n, "ours_files"), qrate(state, n, "floor2")
-            figs.append(f"{human(n)}: ours {o:,.0f}/s vs floor (2 procs) {f2:,.0f}/s = **{o / f2:.2f}** of it "
-                        f"(quietest runs: {qo / qf:.2f})")
-            oks.append(verdict(o / f2 >= 0.5, qo / qf >= 0.5))
-    out.append(("end-to-end ingest >= half the machine's two-core floor", "; ".join(figs) or "n/a",
-                combine(oks)))
+    out.append(("end-to-end ingest >= half the machine's two-core floor",
+                *_ratio_target(state, big, "floor2", "floor (2 procs)", 0.5, "", " of it")))
     # 4. 1M with peak RSS <= 2 GiB (whole tree)
     top = sizes[-1] if sizes else None
     if top:

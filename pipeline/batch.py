@@ -92,24 +92,24 @@ _ARRIVAL_COLUMNS = ["sha256", "size", "kind", "channel", "origin", "received_at_
 
 
 def _arrivals(inputs: pa.Table, parts: pa.Table, ingested_at: datetime) -> list[dict]:
-    """One Arrival (as a dict, for the pack header) per input, converted from Arrow in C++."""
-    rows = inputs.select(_ARRIVAL_COLUMNS).to_pylist()
-    unread = {seq for seq, sha in zip(inputs["seq"].to_pylist(), inputs["sha256"].to_pylist()) if sha is None}
+    """One Arrival (as a dict, for the pack header) per input, built from whole columns."""
+    sha, size, kind, channel, origin, received, dkim = (inputs[c].to_pylist() for c in _ARRIVAL_COLUMNS)
+    unread = {seq for seq, digest in enumerate(sha) if digest is None}
     first_part: dict[int, tuple[str | None, str | None]] = {}
     if unread:
         for seq, reason, detail in zip(*(parts[c].to_pylist() for c in ("seq", "reason_code", "detail"))):
             if seq in unread:
                 first_part.setdefault(seq, (reason, detail))
     stamp = ingested_at.isoformat()
-    for seq, row in enumerate(rows):
-        row["received_at"] = row.pop("received_at_text")
-        dkim = row.pop("dkim_json")
-        row["dkim"] = orjson.loads(dkim) if dkim else None
-        row["size"] = row["size"] or 0
-        row["kind"] = row["kind"] or ""
-        row["ingested_at"] = stamp
-        row["reason_code"], row["detail"] = first_part.get(seq, (None, None))
-    return rows
+    arrivals = [
+        {"sha256": digest, "size": length or 0, "kind": sniffed or "", "channel": how, "origin": where,
+         "received_at": when, "ingested_at": stamp, "reason_code": None, "detail": None,
+         "dkim": orjson.loads(verdict) if verdict else None}
+        for digest, length, sniffed, how, where, when, verdict in zip(sha, size, kind, channel, origin, received, dkim)
+    ]
+    for seq, (reason, detail) in first_part.items():
+        arrivals[seq]["reason_code"], arrivals[seq]["detail"] = reason, detail
+    return arrivals
 
 
 def _land(known: KnownState, data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[bytes | None]) -> dict[str, int]:
@@ -186,7 +186,8 @@ def commit_batch(
 
 def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _Decisions, ingested_at: datetime) -> pa.Table:
     seqs = parts["seq"]
-    of_input = inputs.take(seqs)  # seq is the row number in `inputs`
+    # seq is the row number in `inputs`; only the columns used (not the raw bytes) are taken
+    of_input = inputs.select(["channel", "origin", "sha256", "size", "kind"]).take(seqs)
     n = parts.num_rows
     ids = [f"{batch_id}:{s}:{p}" for s, p in zip(seqs.to_pylist(), parts["part_index"].to_pylist())]
     columns = {
@@ -214,10 +215,19 @@ def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _De
 
 
 def _raw_objects(batch_id: str, inputs: pa.Table, offsets: dict[str, int]) -> pa.Table:
-    described = {sha: (size, kind) for sha, size, kind in zip(*(inputs[c].to_pylist() for c in ("sha256", "size", "kind"))) if sha}
-    rows = [
-        {"raw_sha256": sha, "pack_path": pack_relpath(batch_id), "byte_offset": offset,
-         "byte_size": described[sha][0], "raw_kind": described[sha][1], "batch_id": batch_id}
-        for sha, offset in offsets.items() if sha in described
-    ]
-    return frames.table("raw_objects", rows)
+    """One row per object this batch's pack stores (or, replaying, names): where its bytes are."""
+    first: dict[str, int] = {}
+    for row, sha in enumerate(inputs["sha256"].to_pylist()):
+        if sha in offsets and sha not in first:
+            first[sha] = row
+    described = inputs.select(["sha256", "size", "kind"]).take(pa.array(list(first.values()), pa.int64()))
+    n = described.num_rows
+    schema = frames.SCHEMAS["raw_objects"]
+    return pa.Table.from_arrays([
+        described["sha256"],
+        pa.array([pack_relpath(batch_id)] * n, pa.string()),
+        pa.array([offsets[sha] for sha in first], pa.int64()),
+        described["size"],
+        described["kind"],
+        pa.array([batch_id] * n, pa.string()),
+    ], schema=schema)

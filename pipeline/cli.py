@@ -57,6 +57,9 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders, mbox files or Maildir folders.")],
     data_dir: DataDir = None,
     workers: Annotated[Optional[int], typer.Option(help="Parallel parser processes (default: cores).")] = None,
+    no_models: Annotated[bool, typer.Option(
+        "--no-models", help="Load the core tables and their Parquet files only; the SQL models and the dashboard "
+        "snapshot wait for the next `tlsrpt run` (loading many archives in a row: rebuild once at the end).")] = False,
 ) -> None:
     """Land, parse and load TLS-RPT reports; print what was loaded, duplicate or quarantined."""
     from pipeline.ingest_cli import run_ingest
@@ -64,7 +67,7 @@ def ingest(
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
-    run_ingest(paths, settings_for(data_dir, workers), console, out)
+    run_ingest(paths, settings_for(data_dir, workers), console, out, models=not no_models)
 
 
 @app.command()

@@ -42,6 +42,23 @@ def sending_network(text: str | None) -> str | None:
     return str(ipaddress.ip_network(f"{address}/{24 if address.version == 4 else 64}", strict=False))
 
 
+@lru_cache(maxsize=4096)
+def _sts_cached(strings: tuple[str, ...]) -> tuple[str | None, int | None, tuple[str, ...], frozenset[str]]:
+    flags: set[str] = set()
+    mode, max_age, mx = parse_sts(list(strings), flags)
+    return mode, max_age, tuple(mx), frozenset(flags)
+
+
+def _sts(strings: list[str], flags: set[str]) -> tuple[str | None, int | None, list[str]]:
+    """parse_sts, remembered: a domain's policy text repeats in every report about it. Only
+    policy texts of ordinary size are remembered, so hostile ones cannot fill the memory."""
+    if len(strings) > 16 or sum(map(len, strings)) > 2048:
+        return parse_sts(strings, flags)
+    mode, max_age, mx, found = _sts_cached(tuple(strings))
+    flags |= found
+    return mode, max_age, list(mx)
+
+
 def _contact_domain(contact: str | None) -> str | None:
     if not contact or "@" not in contact:
         return None
@@ -100,7 +117,7 @@ def rows_for(parsed: ParsedReport) -> tuple[dict[str, Any], list[dict[str, Any]]
             strings = unwrap_tlsa_strings(strings, flags)
             tlsa = parse_tlsa(strings, flags)
         elif policy.policy_type == "sts":
-            mode, max_age, sts_mx = parse_sts(strings, flags)
+            mode, max_age, sts_mx = _sts(strings, flags)
         detail_list = result.failure_details or []
         detail_sum = sum(d.failed_session_count or 0 for d in detail_list)
         stated_failed = result.summary.total_failure_session_count

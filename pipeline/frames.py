@@ -6,6 +6,7 @@ constructors took 13-35 us (nested list and struct columns), which dominated a b
 
 from __future__ import annotations
 
+from operator import itemgetter
 from typing import Any
 
 import pyarrow as pa
@@ -85,10 +86,16 @@ def from_ipc(buffer: bytes) -> pa.Table:
     return pa.ipc.open_stream(buffer).read_all()
 
 
+_GETTERS = {name: itemgetter(*schema.names) for name, schema in SCHEMAS.items()}
+
+
 def table(name: str, rows: list[dict[str, Any]], parts: list[int] | None = None) -> pa.Table:
     """Build one table column by column; `parts` adds the _part column used for filtering."""
     schema = SCHEMAS[name]
-    arrays = [pa.array([row[f.name] for row in rows], type=f.type) for f in schema]
+    # Rows -> tuples in schema order -> columns, both steps in C (a comprehension per column
+    # cost ~10 us a report).
+    columns = zip(*map(_GETTERS[name], rows)) if rows else ([] for _ in schema)
+    arrays = [pa.array(values, type=f.type) for values, f in zip(columns, schema)]
     if parts is None:
         return pa.Table.from_arrays(arrays, schema=schema)
     return pa.Table.from_arrays(

@@ -44,14 +44,16 @@ def print_summary(summary: IngestSummary, settings: Settings, out: Console) -> N
     out.print(f"warehouse: {settings.db_path}", highlight=False)
 
 
-def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console) -> IngestSummary:
+def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console, models: bool = True) -> IngestSummary:
+    """Ingest, then (unless `models` is False) rebuild the SQL models and publish a snapshot."""
     try:
         with _progress(console) as bar:
             task = bar.add_task("ingesting", total=None)
-            summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n))
-        with console.status("rebuilding the SQL models (staging -> marts)"):
-            refresh_all(settings)
-            publish(settings)
+            summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n), checkpoint=not models)
+        if models:
+            with console.status("rebuilding the SQL models (staging -> marts)"):
+                refresh_all(settings)
+                publish(settings)
     except WarehouseBusy as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False)
         raise typer.Exit(3) from None
@@ -60,6 +62,8 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
         console.print(f"[red]error:[/red] the SQL models were not rebuilt: {exc}", highlight=False)
         raise typer.Exit(1) from None
     print_summary(summary, settings, out)
+    if not models:
+        out.print("SQL models and dashboard snapshot not rebuilt (--no-models): `tlsrpt run` rebuilds them", highlight=False)
     return summary
 
 

@@ -96,9 +96,11 @@ def read_input(ref: InputRef) -> tuple[bytes, float]:
             if os.pread(fd, 5, 0) == b"From ":
                 raise IsMbox(ref.path)
             raise Rejected("input_too_large", f"{info.st_size} bytes (cap {limits.MAX_INPUT_BYTES})")
-        # One read of size + 1 answers in one call whether the file grew since fstat.
+        # One read of size + 1 answers in one call whether the file grew since fstat: a regular
+        # file reads short only at its end, so a second call is needed only when a read was cut
+        # by a signal (then fewer bytes than fstat promised came back).
         data = os.read(fd, info.st_size + 1)
-        while len(data) <= info.st_size:
+        while len(data) < info.st_size:
             more = os.read(fd, info.st_size + 1 - len(data))
             if not more:
                 break

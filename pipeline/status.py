@@ -39,9 +39,27 @@ def print_status(settings: Settings, out: Console) -> None:
             for code, count, example in rows:
                 table.add_row(code, str(count), REASONS.get(code, ""), repr(example)[:60])
             out.print(table)
+        _print_model_state(con, out, settings)
         _print_open_problems(con, out)
     finally:
         con.close()
+
+
+def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: Settings) -> None:
+    """Whether the marts reflect the core tables (`tlsrpt ingest --no-models` leaves them behind)."""
+    from pipeline.detection_config import DetectionConfigError, load_thresholds
+    from pipeline.sql_models import stale_models
+
+    try:
+        thresholds = load_thresholds(settings.data_dir)
+    except DetectionConfigError as exc:
+        out.print(f"SQL models: cannot be rebuilt: {exc}", highlight=False)
+        return
+    stale = stale_models(con, thresholds)
+    if stale:
+        out.print(f"SQL models: {len(stale)} out of date with the core tables (`tlsrpt run` rebuilds them)", highlight=False)
+    else:
+        out.print("SQL models: up to date", highlight=False)
 
 
 def _print_open_problems(con: duckdb.DuckDBPyConnection, out: Console) -> None:

@@ -90,6 +90,18 @@ def trust_of(dkim: dict | None) -> str:
     return {"pass": "dkim_verified", "none": "unsigned_mail"}.get(dkim["result"], "dkim_failed")
 
 
+_NO_DKIM = {"dkim_result": None, "dkim_domain": None, "dkim_aligned": None, "dkim_key_tlsrpt": None,
+            "trust": trust_of(None)}
+
+
+def _dkim_columns(dkim: dict | None) -> dict:
+    """The reports columns that say who vouches for the report (one shared dict for files)."""
+    if dkim is None:
+        return _NO_DKIM
+    return {"dkim_result": dkim["result"], "dkim_domain": dkim["domain"], "dkim_aligned": dkim["aligned"],
+            "dkim_key_tlsrpt": dkim["key_tlsrpt"], "trust": trust_of(dkim)}
+
+
 def _refused(ref: InputRef, exc: Rejected) -> InputResult:
     return InputResult(ref, parts=[PartResult(0, reason_code=exc.code, detail=exc.detail)])
 
@@ -132,13 +144,7 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
                 if refuse_unverified:
                     raise Rejected("dkim_required", f"DKIM {result.dkim['result']}: {result.dkim.get('detail') or 'unsigned'}")
                 part.rows = rows_for(parsed)
-                part.rows[0].update(
-                    dkim_result=result.dkim["result"] if result.dkim else None,
-                    dkim_domain=result.dkim["domain"] if result.dkim else None,
-                    dkim_aligned=result.dkim["aligned"] if result.dkim else None,
-                    dkim_key_tlsrpt=result.dkim["key_tlsrpt"] if result.dkim else None,
-                    trust=trust_of(result.dkim),
-                )
+                part.rows[0].update(_dkim_columns(result.dkim))
                 part.report_key = parsed.report_key
                 part.content_sha256 = parsed.content_sha256
             except Rejected as exc:

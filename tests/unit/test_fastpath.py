@@ -119,6 +119,14 @@ EDITS = [
     ("unicode digits in date", lambda t: t.replace("2026-03-01T00", "\u0662026-03-01T00")),
     ("date with offset", lambda t: t.replace("T00:00:00Z", "T00:00:00+00:00")),
     ("naive date", lambda t: t.replace("T00:00:00Z", "T00:00:00")),
+    ("naive dates, fractions", lambda t: t.replace("T00:00:00Z", "T00:00:00.25").replace("T23:59:59Z", "T23:59:59.123456")),
+    ("naive date, 7 fraction digits", lambda t: t.replace("T00:00:00Z", "T00:00:00.1234567")),
+    ("lowercase zone", lambda t: t.replace("T00:00:00Z", "T00:00:00z")),
+    ("null contact-info", lambda t: t.replace('"contact-info": "tls@example.org"', '"contact-info": null')),
+    ("no contact-info", lambda t: t.replace('"contact-info": "tls@example.org", ', "")),
+    ("empty contact-info", lambda t: t.replace('"contact-info": "tls@example.org"', '"contact-info": ""')),
+    ("numeric contact-info", lambda t: t.replace('"contact-info": "tls@example.org"', '"contact-info": 5')),
+    ("no organization-name", lambda t: t.replace('"organization-name": "Example Org", ', "")),
     ("fractional seconds", lambda t: t.replace("T00:00:00Z", "T00:00:00.5Z")),
     ("leap second", lambda t: t.replace("T23:59:59Z", "T23:59:60Z")),
     ("month 13", lambda t: t.replace("2026-03-01T00", "2026-13-01T00")),
@@ -160,6 +168,8 @@ def test_edited_report_same_outcome_both_ways(name, edit, monkeypatch):
 def test_fast_path_takes_only_what_it_recognises():
     assert fastpath.decode(TEXT.encode()) is not None
     assert fastpath.decode(json.dumps(CLEAN, indent=2).encode()) is not None
+    assert fastpath.decode(dict(EDITS)["null contact-info"](TEXT).encode())[2] == {"contact_info_missing"}
+    assert fastpath.decode(dict(EDITS)["naive date"](TEXT).encode())[2] == {"naive_datetime"}
     for name in ("repeated key", "unknown key", "field name instead of key", "float count", "BOM", "NUL escape"):
         edit = dict(EDITS)[name]
         assert fastpath.decode(edit(TEXT).encode("utf-8", "surrogatepass")) is None, name

@@ -870,7 +870,8 @@ def summarise_profile(prof: Path, n: int) -> dict:
 PROFILE_STEPS = (  # disjoint steps of one `tlsrpt ingest --workers 1` run, by the function that does each
     ("replay unfinished packs", "pipeline/ingest.py", "replay_pending"),
     ("read, sniff, decode, parse, validate, flatten, hash (per input)", "pipeline/worker.py", "process_chunk"),
-    ("commit a batch: pack write + fsync, DuckDB inserts, commit", "pipeline/batch.py", "commit_batch"),
+    ("decide a batch, write its pack + fsync", "pipeline/batch.py", "prepare_batch"),
+    ("insert a batch: DuckDB inserts, commit", "pipeline/batch.py", "write_batch"),
     ("Parquet export", "pipeline/parquet_export.py", "export_dirty"),
     ("rebuild the SQL models (marts)", "pipeline/sql_models.py", "refresh_all"),
     ("publish the dashboard snapshot (copy of the DuckDB file)", "pipeline/snapshot.py", "publish"),

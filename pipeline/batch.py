@@ -201,19 +201,6 @@ def write_batch(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> BatchOu
     return result
 
 
-def commit_batch(
-    con: duckdb.DuckDBPyConnection,
-    known: KnownState,
-    data_dir: Path,
-    batch_id: str,
-    chunks: list[ChunkResult],
-    ingested_at: datetime,
-    packed_offsets: dict[str, int] | None = None,
-) -> BatchOutcome:
-    """Land and commit one batch; the pack is durable before the rows that depend on it."""
-    return write_batch(con, prepare_batch(known, data_dir, batch_id, chunks, ingested_at, packed_offsets))
-
-
 def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _Decisions, ingested_at: datetime) -> pa.Table:
     seqs = parts["seq"]
     # seq is the row number in `inputs`; only the columns used (not the raw bytes) are taken

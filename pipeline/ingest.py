@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline import frames, landing, parquet_export
-from pipeline.batch import BatchOutcome, commit_batch, prepare_batch, write_batch
+from pipeline.batch import BatchOutcome, prepare_batch, write_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
 from pipeline.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
@@ -166,7 +166,8 @@ def _load_batches(con, known: KnownState, settings: Settings, batches: Iterator[
     """Prepare each batch (decide, land the pack) while a writer thread inserts the previous
     one: DuckDB releases the GIL, so its inserts and commits overlap this process's Python
     work instead of adding to it. One insert in flight at a time keeps batches in order, and
-    the pack of a batch is always durable before its insert starts."""
+    the pack of a batch is always durable before its insert starts. With one worker
+    (`--workers 1`) everything stays on this thread, as a profiler or a debugger wants it."""
     with ThreadPoolExecutor(1, thread_name_prefix="tlsrpt-writer") as writer:
         in_flight: tuple[Future, list[ChunkResult]] | None = None
         for batch in batches:
@@ -174,7 +175,12 @@ def _load_batches(con, known: KnownState, settings: Settings, batches: Iterator[
             prepared = prepare_batch(known, settings.data_dir, new_batch_id(now), batch, now)
             if in_flight is not None:
                 _committed(in_flight, summary, committed_paths, progress)
-            in_flight = (writer.submit(write_batch, con, prepared), batch)
+            if settings.workers > 1:
+                in_flight = (writer.submit(write_batch, con, prepared), batch)
+            else:
+                done: Future = Future()
+                done.set_result(write_batch(con, prepared))
+                in_flight = (done, batch)
         if in_flight is not None:
             _committed(in_flight, summary, committed_paths, progress)
 
@@ -227,7 +233,8 @@ def replay_pending(con, known: _Lazy, settings: Settings, pool, summary: IngestS
                 refs.append(InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at, verdict=verdict))
         chunks = list(_process_all(refs, pool, settings, keep_bytes=False))
         ingested_at = datetime.fromisoformat(entries[0].arrival.ingested_at) if entries else datetime.now(timezone.utc)
-        summary.add(commit_batch(con, known.get(), settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets))
+        prepared = prepare_batch(known.get(), settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets)
+        summary.add(write_batch(con, prepared))
         replayed += 1
         if progress:
             progress(len(entries))

@@ -18,7 +18,8 @@ the measurements are kept in <out>/suite-<mode>.json, so `--only PHASE` can redo
               --start). Cached under --out with a marker (size, seed, hash of the generator).
   ingest      per size, interleaved rows, each a whole process timed from outside with
               /usr/bin/time -v and a /proc sampler of the whole process tree (RSS and PSS):
-              ours on the files, ours on the mbox, parsedmarc's parse_report_file per file,
+              ours on the files (core tables only, `--no-models`, and the whole command), ours on
+              the mbox, parsedmarc's parse_report_file per file,
               the floor (read + gunzip + json.loads) in 1 and 2 processes.
   cli         parsedmarc's CLI (`parsedmarc --offline -o DIR -r FILES`) at 100k (1 run).
   incremental on the largest size's warehouse: `tlsrpt ingest` of an empty folder and
@@ -506,8 +507,9 @@ class Suite:
     def repeats(self, n: int) -> int:
         return self.args.repeat if n < 1_000_000 else self.args.repeat_large
 
-    def ours(self, data_dir: Path, inputs: list[Path], workers: int | None = None) -> tuple[Run, dict]:
-        cmd = [str(self.tlsrpt), "ingest"] + (["--workers", str(workers)] if workers else []) + \
+    def ours(self, data_dir: Path, inputs: list[Path], workers: int | None = None,
+             options: tuple[str, ...] = ()) -> tuple[Run, dict]:
+        cmd = [str(self.tlsrpt), "ingest", *options] + (["--workers", str(workers)] if workers else []) + \
               ["--data-dir", str(data_dir), *map(str, inputs)]
         self.quiet()
         r, stdout = measure(cmd, env=self.env, check=False)
@@ -553,6 +555,7 @@ class Suite:
             base.warm_cache([str(mbox)])
             del files
             rows = {
+                "ours_core": f"{self.tlsrpt} ingest --no-models --data-dir <fresh dir> {corpus}/files",
                 "ours_files": f"{self.tlsrpt} ingest --data-dir <fresh dir> {corpus}/files",
                 "ours_mbox": f"{self.tlsrpt} ingest --data-dir <fresh dir> {mbox}",
                 "parsedmarc": f"{pd_py} {SCRIPT_IVP} _parsedmarc {list_file}",
@@ -567,7 +570,8 @@ class Suite:
                     if key.startswith("ours"):
                         d = self.work / f"run-{key}-{n}-{i}"
                         shutil.rmtree(d, ignore_errors=True)
-                        r, info = self.ours(d, [corpus / "files"] if key == "ours_files" else [mbox])
+                        r, info = self.ours(d, [mbox] if key == "ours_mbox" else [corpus / "files"],
+                                            options=("--no-models",) if key == "ours_core" else ())
                         r.out_bytes = base.du_bytes(d)
                         extra[key] = info
                         if key == "ours_files" and i == self.repeats(n) - 1:

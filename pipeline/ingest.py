@@ -147,7 +147,7 @@ def ingest(
                 summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
                 if not replay_only:
                     batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
-                    _load_batches(con, known.get(), settings, batches, summary, committed_paths, progress)
+                    _load_batches(con, known, settings, batches, summary, committed_paths, progress)
                 parquet_export.export_dirty(con, settings.parquet_dir)
                 if checkpoint:
                     con.execute("checkpoint")
@@ -161,7 +161,7 @@ def ingest(
     return summary
 
 
-def _load_batches(con, known: KnownState, settings: Settings, batches: Iterator[list[ChunkResult]],
+def _load_batches(con, known: _Lazy, settings: Settings, batches: Iterator[list[ChunkResult]],
                   summary: IngestSummary, committed_paths: set[str] | None, progress) -> None:
     """Prepare each batch (decide, land the pack) while a writer thread inserts the previous
     one: DuckDB releases the GIL, so its inserts and commits overlap this process's Python
@@ -172,7 +172,8 @@ def _load_batches(con, known: KnownState, settings: Settings, batches: Iterator[
         in_flight: tuple[Future, list[ChunkResult]] | None = None
         for batch in batches:
             now = datetime.now(timezone.utc)
-            prepared = prepare_batch(known, settings.data_dir, new_batch_id(now), batch, now)
+            # known.get() reads every key on first use; here, on this thread, before any insert
+            prepared = prepare_batch(known.get(), settings.data_dir, new_batch_id(now), batch, now)
             if in_flight is not None:
                 _committed(in_flight, summary, committed_paths, progress)
             if settings.workers > 1:

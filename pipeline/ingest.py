@@ -169,6 +169,7 @@ def _load_batches(con, known: _Lazy, settings: Settings, batches: Iterator[list[
     the pack of a batch is always durable before its insert starts. With one worker
     (`--workers 1`) everything stays on this thread, as a profiler or a debugger wants it."""
     with ThreadPoolExecutor(1, thread_name_prefix="tlsrpt-writer") as writer:
+        submit = writer.submit if settings.workers > 1 else _run_now
         in_flight: tuple[Future, list[ChunkResult]] | None = None
         for batch in batches:
             now = datetime.now(timezone.utc)
@@ -176,14 +177,16 @@ def _load_batches(con, known: _Lazy, settings: Settings, batches: Iterator[list[
             prepared = prepare_batch(known.get(), settings.data_dir, new_batch_id(now), batch, now)
             if in_flight is not None:
                 _committed(in_flight, summary, committed_paths, progress)
-            if settings.workers > 1:
-                in_flight = (writer.submit(write_batch, con, prepared), batch)
-            else:
-                done: Future = Future()
-                done.set_result(write_batch(con, prepared))
-                in_flight = (done, batch)
+            in_flight = (submit(write_batch, con, prepared), batch)
         if in_flight is not None:
             _committed(in_flight, summary, committed_paths, progress)
+
+
+def _run_now(work, *args) -> Future:
+    """writer.submit's answer, computed on this thread."""
+    done: Future = Future()
+    done.set_result(work(*args))
+    return done
 
 
 def _committed(in_flight, summary: IngestSummary, committed_paths: set[str] | None, progress) -> None:

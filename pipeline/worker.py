@@ -10,7 +10,6 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
 
 import pyarrow as pa
 
@@ -20,7 +19,7 @@ from pipeline import frames
 from pipeline.dkim_check import Verifier, make_resolver
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
-from pipeline.flatten import rows_for
+from pipeline.flatten import Row, rows_for
 from pipeline.rejection import Rejected
 from pipeline.sources import InputRef, IsMbox, is_multi_message_mbox, read_input
 
@@ -35,7 +34,7 @@ class PartResult:
     received_at: datetime | None = None
     report_key: str | None = None
     content_sha256: str | None = None
-    rows: tuple[dict[str, Any], list[dict[str, Any]], list[dict[str, Any]]] | None = None
+    rows: tuple[Row, list[Row], list[Row]] | None = None  # flatten.rows_for's, trust columns added
     reason_code: str | None = None
     detail: str | None = None
 
@@ -90,16 +89,15 @@ def trust_of(dkim: dict | None) -> str:
     return {"pass": "dkim_verified", "none": "unsigned_mail"}.get(dkim["result"], "dkim_failed")
 
 
-_NO_DKIM = {"dkim_result": None, "dkim_domain": None, "dkim_aligned": None, "dkim_key_tlsrpt": None,
-            "trust": trust_of(None)}
-
-
-def _dkim_columns(dkim: dict | None) -> dict:
-    """The reports columns that say who vouches for the report (one shared dict for files)."""
+def _dkim_columns(dkim: dict | None) -> tuple:
+    """The reports columns that say who vouches for the report (dkim_result, dkim_domain,
+    dkim_aligned, dkim_key_tlsrpt, trust: the last of frames.SCHEMAS["reports"])."""
     if dkim is None:
         return _NO_DKIM
-    return {"dkim_result": dkim["result"], "dkim_domain": dkim["domain"], "dkim_aligned": dkim["aligned"],
-            "dkim_key_tlsrpt": dkim["key_tlsrpt"], "trust": trust_of(dkim)}
+    return (dkim["result"], dkim["domain"], dkim["aligned"], dkim["key_tlsrpt"], trust_of(dkim))
+
+
+_NO_DKIM = (None, None, None, None, trust_of(None))
 
 
 def _refused(ref: InputRef, exc: Rejected) -> InputResult:
@@ -143,8 +141,8 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
             try:
                 if refuse_unverified:
                     raise Rejected("dkim_required", f"DKIM {result.dkim['result']}: {result.dkim.get('detail') or 'unsigned'}")
-                part.rows = rows_for(parsed)
-                part.rows[0].update(_dkim_columns(result.dkim))
+                report_row, policy_rows, detail_rows = rows_for(parsed)
+                part.rows = (report_row + _dkim_columns(result.dkim), policy_rows, detail_rows)
                 part.report_key = parsed.report_key
                 part.content_sha256 = parsed.content_sha256
             except Rejected as exc:
@@ -160,38 +158,44 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
 
 def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> ChunkResult:
     results = [process_input(ref, keep_bytes, dns_server, dkim_policy) for ref in refs]
-    inputs: list[dict[str, Any]] = []
-    parts: list[dict[str, Any]] = []
-    rows: dict[str, list[dict[str, Any]]] = {name: [] for name in ROW_TABLES}
+    # Every row is a tuple in the column order of frames.SCHEMAS (see there).
+    inputs: list[tuple] = []
+    parts: list[tuple] = []
+    rows: dict[str, list[Row]] = {name: [] for name in ROW_TABLES}
     tags: dict[str, list[int]] = {name: [] for name in ROW_TABLES}
     mboxes = [r.ref.path for r in results if r.is_mbox]
     for result in (r for r in results if not r.is_mbox):
         number = len(inputs)
-        ref = result.ref
-        inputs.append({
-            "input_no": number, "path": ref.path, "channel": ref.channel, "origin": ref.origin,
-            "sha256": result.sha256, "size": result.size, "kind": result.kind,
-            "received_at": result.received_at, "data": result.data,
-            "received_at_text": result.received_at.isoformat() if result.received_at else ref.received_at,
-            "dkim_json": orjson.dumps(result.dkim).decode() if result.dkim is not None else None,
-        })
+        ref, received = result.ref, result.received_at
+        inputs.append((
+            number, ref.path, ref.channel, ref.origin, result.sha256, result.size, result.kind, received,
+            received.isoformat() if received else ref.received_at,
+            orjson.dumps(result.dkim).decode() if result.dkim is not None else None,
+            result.data,
+        ))
         for part in result.parts:
             part_id = len(parts)
             report_date = None
             if part.rows is not None:
                 report_row, policy_rows, detail_rows = part.rows
-                report_date = report_row["report_date"].isoformat()
-                for name, new in zip(ROW_TABLES, ([report_row], policy_rows, detail_rows)):
-                    rows[name].extend(new)
-                    tags[name].extend([part_id] * len(new))
-            parts.append({
-                "input_no": number, "part_id": part_id, "part_index": part.part_index,
-                "attachment_name": part.attachment_name, "message_id": part.message_id,
-                "received_at": part.received_at or result.received_at, "report_key": part.report_key,
-                "content_sha256": part.content_sha256, "report_date": report_date,
-                "loadable": part.rows is not None, "reason_code": part.reason_code, "detail": part.detail,
-            })
+                report_date = report_row[_REPORT_DATE].isoformat()
+                rows["reports"].append(report_row)
+                tags["reports"].append(part_id)
+                if policy_rows:
+                    rows["policies"].extend(policy_rows)
+                    tags["policies"].extend([part_id] * len(policy_rows))
+                if detail_rows:
+                    rows["failure_details"].extend(detail_rows)
+                    tags["failure_details"].extend([part_id] * len(detail_rows))
+            parts.append((
+                number, part_id, part.part_index, part.attachment_name, part.message_id,
+                part.received_at or received, part.report_key, part.content_sha256, report_date,
+                part.rows is not None, part.reason_code, part.detail,
+            ))
     ipc = {name: frames.to_ipc(frames.table(name, rows[name], tags[name])) for name in ROW_TABLES}
     ipc["inputs"] = frames.to_ipc(frames.table("inputs", inputs))
     ipc["parts"] = frames.to_ipc(frames.table("parts", parts))
     return ChunkResult(ipc, mboxes)
+
+
+_REPORT_DATE = frames.SCHEMAS["reports"].names.index("report_date")

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from pipeline import limits
+from pipeline.frames import named
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.rejection import REASONS
@@ -50,9 +51,9 @@ def test_hostile_input_gets_its_outcome(case: Case, tmp_path: Path):
     _, result = _process(case, tmp_path)
     assert _outcomes(result) == case.expect, [part.detail for part in result.parts]
     loaded = [part for part in result.parts if part.rows is not None]
-    assert sorted(part.rows[0]["report_id"] for part in loaded) == sorted(case.report_ids)
+    assert sorted(named("reports", part.rows[0])["report_id"] for part in loaded) == sorted(case.report_ids)
     for part in loaded:
-        assert case.flags <= set(part.rows[0]["conformance_flags"])
+        assert case.flags <= set(named("reports", part.rows[0])["conformance_flags"])
     for part in result.parts:
         if part.rows is None:
             assert part.detail, "a quarantine record always says why"
@@ -67,7 +68,7 @@ def test_wide_text_that_is_no_report_is_still_not_a_report():
 
 def test_bad_ips_are_kept_as_text_and_marked_invalid(tmp_path: Path):
     _, result = _process(next(c for c in CASES if c.name == "bad_ips"), tmp_path)
-    _, _, details = result.parts[0].rows
+    details = [named("failure_details", row) for row in result.parts[0].rows[2]]
     assert [d["sending_mta_ip"] for d in details] == ["999.1.1.1", "<script>alert(1)</script>"]
     assert [d["is_sending_mta_ip_valid"] for d in details] == [False, False]
     assert [d["is_receiving_ip_valid"] for d in details] == [False, False]
@@ -76,8 +77,8 @@ def test_bad_ips_are_kept_as_text_and_marked_invalid(tmp_path: Path):
 def test_leap_second_is_clamped_and_lowercase_is_read(tmp_path: Path):
     _, leap = _process(next(c for c in CASES if c.name == "leap_second"), tmp_path)
     _, lower = _process(next(c for c in CASES if c.name == "lowercase_t_z"), tmp_path)
-    assert leap.parts[0].rows[0]["end_at"].isoformat() == "2024-05-01T23:59:59+00:00"
-    assert lower.parts[0].rows[0]["start_at"].isoformat() == "2024-05-01T00:00:00+00:00"
+    assert named("reports", leap.parts[0].rows[0])["end_at"].isoformat() == "2024-05-01T23:59:59+00:00"
+    assert named("reports", lower.parts[0].rows[0])["start_at"].isoformat() == "2024-05-01T00:00:00+00:00"
 
 
 def test_trailing_data_keeps_the_raw_bytes(tmp_path: Path):

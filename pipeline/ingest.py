@@ -148,14 +148,13 @@ def ingest(
     replay_only: bool = False,
     committed_paths: set[str] | None = None,
     channels: dict[Path, str] | None = None,
-    checkpoint: bool = True,
 ) -> IngestSummary:
     """Land, parse and load every input under `paths`; return what happened to them.
 
     `committed_paths`, when given, receives the path of every input whose batch is committed
     (the drop folder moves exactly those, never a file that arrived during the run).
-    `checkpoint=False` leaves the batches in DuckDB's WAL (durable; readers replay it) for the
-    model rebuild that follows to checkpoint once."""
+    The run ends with a checkpoint (closing the database would checkpoint anyway; leaving the
+    batches in the WAL for the model rebuild instead cost more, 0.8 s to replay per 100k)."""
     started = time.monotonic()
     summary = IngestSummary()
     with writer_lock(settings.data_dir):
@@ -171,9 +170,7 @@ def ingest(
                 if not replay_only:
                     batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
                     _load_batches(con, known, settings, batches, summary, committed_paths, progress)
-                parquet_export.export_dirty(con, settings.parquet_dir)
-                if checkpoint:
-                    con.execute("checkpoint")
+                parquet_export.export_dirty(con, settings.parquet_dir, checkpoint=True)
             finally:
                 con.close()
         finally:

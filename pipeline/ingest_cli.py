@@ -49,7 +49,7 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
     try:
         with _progress(console) as bar:
             task = bar.add_task("ingesting", total=None)
-            summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n), checkpoint=not models)
+            summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n))
         if models:
             with console.status("rebuilding the SQL models (staging -> marts)"):
                 refresh_all(settings)

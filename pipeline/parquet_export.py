@@ -24,8 +24,10 @@ PARTITION_COLUMN = {
 }
 
 
-def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> int:
-    """Write every dirty partition; return how many files were replaced."""
+def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path, checkpoint: bool = False) -> int:
+    """Write every dirty partition; return how many files were replaced. `checkpoint`: also
+    checkpoint the database, on its own cursor while the COPYs run: both take about one core
+    (0.5-0.7 s each per 100k reports), and the COPYs only read committed rows."""
     for stale in parquet_dir.glob("*/.staging-*"):
         shutil.rmtree(stale, ignore_errors=True)  # left by a killed export
     dirty = {
@@ -36,22 +38,39 @@ def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path) -> int:
     }
     dirty = {table: values for table, values in dirty.items() if values}
     if not dirty:
+        if checkpoint:
+            con.execute("checkpoint")
         return 0
     # Ingest keeps DuckDB on one thread (the parsers own the cores); the export runs after them.
     # One COPY keeps about one core busy, so the tables are written side by side, each on its
     # own cursor (a connection to the same database, its own transaction on committed data).
     threads = os.cpu_count() or 1
     con.execute(f"set threads = {threads}")
-    with ThreadPoolExecutor(min(threads, len(dirty)), thread_name_prefix="tlsrpt-export") as pool:
+    with ThreadPoolExecutor(min(threads, len(dirty)) + checkpoint, thread_name_prefix="tlsrpt-export") as pool:
+        checkpointed = pool.submit(_checkpoint, con.cursor()) if checkpoint else None
         # biggest tables first, so that the last one to start is a small one
         order = sorted(dirty, key=lambda table: table != "reports" and table != "policies")
         written = sum(pool.map(lambda table: _export_table(con.cursor(), parquet_dir, table, dirty[table]), order))
+        if checkpointed is not None and not checkpointed.result():
+            con.execute("checkpoint")  # refused beside the COPYs (see _checkpoint): now, alone
     for table, values in dirty.items():
         con.execute(
             "delete from dirty_partitions where table_name = ? and partition_value in (select unnest(?::varchar[]))",
             [table, values],
         )
     return written
+
+
+def _checkpoint(cursor: duckdb.DuckDBPyConnection) -> bool:
+    """Checkpoint; False if DuckDB refused because of the other transactions (it refuses beside
+    writers only, and the COPYs read, but a refusal must cost time, never the run)."""
+    try:
+        cursor.execute("checkpoint")
+        return True
+    except duckdb.TransactionException:
+        return False
+    finally:
+        cursor.close()
 
 
 def _export_table(cursor: duckdb.DuckDBPyConnection, parquet_dir: Path, table: str, values: list[str]) -> int:

@@ -190,8 +190,8 @@ def refresh_all(settings: Settings) -> list[str]:
         con = connect(settings.db_path)
         try:
             order = build_all(con, thresholds=thresholds, only_if_changed=True)
-            # Always: `tlsrpt ingest` leaves its batches in the WAL for this checkpoint to write
-            # together with the marts (one checkpoint instead of two); cheap when nothing changed.
+            # Always, so the published snapshot is one self-contained file; cheap when nothing
+            # changed (ingest has checkpointed its batches already).
             con.execute("checkpoint")
             return order
         finally:

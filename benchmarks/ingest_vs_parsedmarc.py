@@ -15,7 +15,7 @@ One run, the same files for every row (a corpus written by `tlsrpt generate --fo
 
 Every row is a whole process (start-up and imports included), timed from outside, repeated
 `--repeat` times in interleaved order after the page cache is warmed; the table shows the median
-and min-max. Everything written (corpus, parsedmarc venv, data dirs) goes under --out.
+and min-max. Memory (PSS of the whole tree) is sampled in one extra, untimed run per row. Everything written (corpus, parsedmarc venv, data dirs) goes under --out.
 
 The script is also its own worker: `_floor` and `_parsedmarc` modes (stdlib only at module level,
 so the parsedmarc venv's Python can run this file).
@@ -218,7 +218,11 @@ RUSAGE_WRAPPER = (
 )
 
 
-def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
+def measure(cmd: list[str], env: dict[str, str] | None = None, sample_memory: bool = True) -> Sample:
+    """Run cmd under /usr/bin/time -v. `sample_memory`: also sample the tree's PSS. Reading
+    /proc/PID/smaps_rollup walks a process's page tables: sampling every 0.05 s took ~8 % of
+    the CPU a two-process ingest needed (nothing from a one-process parser, whose second core
+    is idle), so timed runs do not sample and memory has runs of its own."""
     with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
         time_file = tf.name
     if TIME_BIN.exists():
@@ -229,12 +233,14 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
     busy0, self0 = busy_seconds(), time.process_time()
     started = time.perf_counter()
     proc = subprocess.Popen(wrapped, stdout=subprocess.PIPE, stderr=stderr_file, env=env, text=True)
-    sampler = TreeSampler(proc.pid)
-    sampler.start()
+    sampler = TreeSampler(proc.pid) if sample_memory else None
+    if sampler:
+        sampler.start()
     stdout, _ = proc.communicate()
     wall = time.perf_counter() - started
-    sampler.stop.set()
-    sampler.join()
+    if sampler:
+        sampler.stop.set()
+        sampler.join()
     busy, own = busy_seconds() - busy0, time.process_time() - self0
     stderr_file.seek(0)
     stderr = stderr_file.read()
@@ -246,7 +252,7 @@ def measure(cmd: list[str], env: dict[str, str] | None = None) -> Sample:
     m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_text)
     cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", time_text))
     foreign = max(0.0, busy - cpu - own) / wall if wall else 0.0
-    return Sample(wall, int(m.group(1)) if m else 0, sampler.peak_kb, stdout, cpu, foreign)
+    return Sample(wall, int(m.group(1)) if m else 0, sampler.peak_kb if sampler else 0, stdout, cpu, foreign)
 
 
 # --------------------------------------------------------------------------------------------
@@ -349,6 +355,7 @@ class Row:
     note: str = ""
     command: str = ""
     failures: list = field(default_factory=list)  # most common rejection messages, if any
+    memory: Sample | None = None  # the one run that sampled memory (not timed: see measure)
 
     def median(self) -> float:
         return statistics.median(s.wall for s in self.samples)
@@ -409,7 +416,7 @@ def render(rows: list[Row], meta: dict, machine: list[str], commands: list[str],
         lines.append(
             f"| {r.label} | {med:.2f} ({min(walls):.2f}-{max(walls):.2f}) "
             f"| {statistics.median(s.cpu for s in r.samples):.1f} | {n / med:,.0f} | {mb / med:,.1f} "
-            f"| {fmt_kb(max(s.max_rss_kb for s in r.samples))} | {fmt_kb(max(s.tree_pss_kb for s in r.samples))} "
+            f"| {fmt_kb(max(s.max_rss_kb for s in r.samples))} | {fmt_kb(r.memory.tree_pss_kb if r.memory else 0)} "
             f"| {ok} | {ratio_pd} | {ratio_fl} |")
     out = [
         "# Ingest benchmark: tlsrpt-warehouse vs parsedmarc",
@@ -503,39 +510,48 @@ def main(argv: list[str] | None = None) -> None:
     warm_cache(files)
     warm_cache(files)
     ours_out_bytes: list[int] = []
-    for i in range(args.repeat):
-        for row in rows:
-            if row.key in OURS:
-                data_dir = runs_dir / f"{row.key}-{i}"
-                cmd = [str(tlsrpt), "ingest", *OURS[row.key], "--data-dir", str(data_dir), str(corpus / "files")]
-            elif row.key == "parsedmarc":
-                cmd = [str(pd_py), script, "_parsedmarc", str(list_file)]
-            else:
-                cmd = [str(ours_py), script, "_floor", str(list_file), "2" if row.key == "floor2" else "1"]
-            if args.max_wait_quiet > 0:
-                wait_quiet(args.max_wait_quiet)
-            sample = measure(cmd, env=env)
-            row.samples.append(sample)
-            if row.key in OURS:
-                m = _OURS_LINE.search(sample.stdout)
-                if not m:
-                    raise SystemExit(f"unexpected `tlsrpt ingest` output:\n{sample.stdout}")
-                inputs, secs, loaded, dup, quar = m.groups()
-                if int(inputs) != len(files):
-                    raise SystemExit(f"ingest saw {inputs} inputs, the corpus has {len(files)}")
-                row.ok, row.failed = int(loaded), int(dup) + int(quar)
+
+    def run(row: Row, i: int | str, sample_memory: bool = False) -> Sample:
+        if row.key in OURS:
+            data_dir = runs_dir / f"{row.key}-{i}"
+            cmd = [str(tlsrpt), "ingest", *OURS[row.key], "--data-dir", str(data_dir), str(corpus / "files")]
+        elif row.key == "parsedmarc":
+            cmd = [str(pd_py), script, "_parsedmarc", str(list_file)]
+        else:
+            cmd = [str(ours_py), script, "_floor", str(list_file), "2" if row.key == "floor2" else "1"]
+        if args.max_wait_quiet > 0:
+            wait_quiet(args.max_wait_quiet)
+        sample = measure(cmd, env=env, sample_memory=sample_memory)
+        if row.key in OURS:
+            m = _OURS_LINE.search(sample.stdout)
+            if not m:
+                raise SystemExit(f"unexpected `tlsrpt ingest` output:\n{sample.stdout}")
+            inputs, secs, loaded, dup, quar = m.groups()
+            if int(inputs) != len(files):
+                raise SystemExit(f"ingest saw {inputs} inputs, the corpus has {len(files)}")
+            row.ok, row.failed = int(loaded), int(dup) + int(quar)
+            if not sample_memory:
                 row.inner.append(float(secs))
                 ours_out_bytes.append(du_bytes(data_dir))
-                shutil.rmtree(data_dir, ignore_errors=True)
-            else:
-                res = json.loads(sample.stdout.strip().splitlines()[-1])
-                row.ok, row.failed = res["ok"], res["failed"]
+            shutil.rmtree(data_dir, ignore_errors=True)
+        else:
+            res = json.loads(sample.stdout.strip().splitlines()[-1])
+            row.ok, row.failed = res["ok"], res["failed"]
+            if not sample_memory:
                 row.inner.append(res["inner_seconds"])
-                row.failures = res.get("failures") or []
+            row.failures = res.get("failures") or []
+        return sample
+
+    for i in range(args.repeat):
+        for row in rows:
+            sample = run(row, i)
+            row.samples.append(sample)
             print(f"run {i + 1}/{args.repeat} {row.key:<10} {sample.wall:7.2f} s  "
-                  f"max RSS {fmt_kb(sample.max_rss_kb):>9}  tree PSS {fmt_kb(sample.tree_pss_kb):>9}  "
-                  f"cpu {sample.cpu:6.1f} s  ok {row.ok:,}  others {sample.foreign_cores:.2f} cores",
-                  flush=True)
+                  f"max RSS {fmt_kb(sample.max_rss_kb):>9}  cpu {sample.cpu:6.1f} s  ok {row.ok:,}  "
+                  f"others {sample.foreign_cores:.2f} cores", flush=True)
+    for row in rows:  # memory: one more run each, sampled, not timed
+        row.memory = run(row, "memory", sample_memory=True)
+        print(f"memory run {row.key:<10} tree PSS {fmt_kb(row.memory.tree_pss_kb):>9}", flush=True)
 
     ours_py_ver = subprocess.run([str(ours_py), "-c", "import platform, duckdb; "
                                   "print(platform.python_version(), duckdb.__version__)"],
@@ -560,7 +576,9 @@ def main(argv: list[str] | None = None) -> None:
         "CPU s: user + system seconds of the whole process tree (median), from the same wrapper.",
         "Peak RSS, largest process: `ru_maxrss` of the biggest single process in the tree "
         "(`/usr/bin/time -v`). Peak PSS, whole tree: the sum of PSS over the process and its "
-        "descendants, sampled every 0.05 s (PSS counts copy-on-write pages shared by forked workers once).",
+        "descendants, sampled every 0.05 s (PSS counts copy-on-write pages shared by forked workers once) in one "
+        "extra run per row that is not timed: sampling costs a two-process run ~8 % of its time "
+        "(it reads every process's page tables) and a one-process run nothing, so timed runs do not sample.",
     ]
     pd_row = next(r for r in rows if r.key == "parsedmarc")
     if pd_row.failed:

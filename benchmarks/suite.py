@@ -124,9 +124,11 @@ class Run:
 
 
 def measure(cmd: list[str], env: dict | None = None, stdout_path: Path | None = None,
-            cwd: Path | None = None, check: bool = True) -> tuple[Run, str]:
+            cwd: Path | None = None, check: bool = True, sample_memory: bool = True) -> tuple[Run, str]:
     """Run cmd under /usr/bin/time -v (the wrapper is excluded from the sampled tree's RSS by
-    sampling from its child), sample the tree, return the Run and its stdout."""
+    sampling from its child), sample the tree unless `sample_memory` is off, return the Run and
+    its stdout. Sampling reads every process's page tables and costs a two-process ingest ~8 %
+    of its time: the ingest phase times unsampled runs and samples one extra run per row."""
     with tempfile.NamedTemporaryFile("r", suffix=".time", delete=False) as tf:
         time_file = tf.name
     use_time = base.TIME_BIN.exists()
@@ -138,11 +140,13 @@ def measure(cmd: list[str], env: dict | None = None, stdout_path: Path | None = 
     started = time.perf_counter()
     proc = subprocess.Popen(wrapped, stdout=out_fh, stderr=err_fh, env=env, cwd=cwd, text=True)
     sampler = TreeSampler(proc.pid)
-    sampler.start()
+    if sample_memory:
+        sampler.start()
     proc.wait()
     wall = time.perf_counter() - started
-    sampler.stop.set()
-    sampler.join()
+    if sample_memory:
+        sampler.stop.set()
+        sampler.join()
     busy, own = base.busy_seconds() - busy0, time.process_time() - self0
     err_fh.seek(0)
     stderr = err_fh.read()
@@ -508,11 +512,11 @@ class Suite:
         return self.args.repeat if n < 1_000_000 else self.args.repeat_large
 
     def ours(self, data_dir: Path, inputs: list[Path], workers: int | None = None,
-             options: tuple[str, ...] = ()) -> tuple[Run, dict]:
+             options: tuple[str, ...] = (), sample_memory: bool = True) -> tuple[Run, dict]:
         cmd = [str(self.tlsrpt), "ingest", *options] + (["--workers", str(workers)] if workers else []) + \
               ["--data-dir", str(data_dir), *map(str, inputs)]
         self.quiet()
-        r, stdout = measure(cmd, env=self.env, check=False)
+        r, stdout = measure(cmd, env=self.env, check=False, sample_memory=sample_memory)
         if r.error:
             log(f"FAILED: {' '.join(cmd)}\n  {r.error}")
         m = base._OURS_LINE.search(stdout)
@@ -563,40 +567,55 @@ class Suite:
                 "floor2": f"{self.py} {SCRIPT_IVP} _floor {list_file} 2",
             }
             results: dict[str, list] = {k: [] for k in rows}
+            memory: dict[str, dict] = {}
             extra: dict = {}
             keep = self.work / f"warehouse-{n}"
+
+            def run(key: str, i: int | str, sample_memory: bool) -> Run:
+                if key.startswith("ours"):
+                    d = self.work / f"run-{key}-{n}-{i}"
+                    shutil.rmtree(d, ignore_errors=True)
+                    r, info = self.ours(d, [mbox] if key == "ours_mbox" else [corpus / "files"],
+                                        options=("--no-models",) if key == "ours_core" else (),
+                                        sample_memory=sample_memory)
+                    r.out_bytes = base.du_bytes(d)
+                    extra[key] = info
+                    if key == "ours_files" and i == self.repeats(n) - 1:
+                        shutil.rmtree(keep, ignore_errors=True)
+                        d.rename(keep)  # the warehouse later phases work on
+                    else:
+                        shutil.rmtree(d, ignore_errors=True)
+                    return r
+                cmd = [pd_py, SCRIPT_IVP, "_parsedmarc", str(list_file)] if key == "parsedmarc" else \
+                      [str(self.py), SCRIPT_IVP, "_floor", str(list_file), key[-1]]
+                self.quiet()
+                r, stdout = measure(cmd, env=self.env, sample_memory=sample_memory)
+                res = json.loads(stdout.strip().splitlines()[-1])
+                r.ok, r.failed, r.inner = res["ok"], res["failed"], res["inner_seconds"]
+                if res.get("failures"):
+                    extra[key] = {"failures": res["failures"]}
+                return r
+
+            def save(partial: bool) -> None:
+                s["ingest"] = {"rows": results, "memory": memory, "extra": extra, "commands": rows,
+                               "warehouse": str(keep)}
+                s["ingest"].update({"partial": True} if partial else {"loadavg_after": os.getloadavg()})
+                self.state_file.write_text(json.dumps(self.state, indent=1, default=str))
+
             for i in range(self.repeats(n)):
                 for key in rows:
-                    if key.startswith("ours"):
-                        d = self.work / f"run-{key}-{n}-{i}"
-                        shutil.rmtree(d, ignore_errors=True)
-                        r, info = self.ours(d, [mbox] if key == "ours_mbox" else [corpus / "files"],
-                                            options=("--no-models",) if key == "ours_core" else ())
-                        r.out_bytes = base.du_bytes(d)
-                        extra[key] = info
-                        if key == "ours_files" and i == self.repeats(n) - 1:
-                            shutil.rmtree(keep, ignore_errors=True)
-                            d.rename(keep)  # the warehouse later phases work on
-                        else:
-                            shutil.rmtree(d, ignore_errors=True)
-                    else:
-                        cmd = [pd_py, SCRIPT_IVP, "_parsedmarc", str(list_file)] if key == "parsedmarc" else \
-                              [str(self.py), SCRIPT_IVP, "_floor", str(list_file), key[-1]]
-                        self.quiet()
-                        r, stdout = measure(cmd, env=self.env)
-                        res = json.loads(stdout.strip().splitlines()[-1])
-                        r.ok, r.failed, r.inner = res["ok"], res["failed"], res["inner_seconds"]
-                        if res.get("failures"):
-                            extra[key] = {"failures": res["failures"]}
+                    r = run(key, i, sample_memory=False)  # timed runs do not sample (see measure)
                     results[key].append(asdict(r))
-                    s["ingest"] = {"rows": results, "extra": extra, "commands": rows, "warehouse": str(keep),
-                                   "partial": True}
-                    self.state_file.write_text(json.dumps(self.state, indent=1, default=str))
-                    log(f"{n:,} run {i + 1} {key:<11} {r.wall:7.2f} s  cpu {r.cpu:6.1f}  tree RSS "
-                        f"{r.tree_rss_kb / 1024:6.0f} MiB  PSS {r.tree_pss_kb / 1024:6.0f} MiB  ok {r.ok}  "
+                    save(partial=True)
+                    log(f"{n:,} run {i + 1} {key:<11} {r.wall:7.2f} s  cpu {r.cpu:6.1f}  ok {r.ok}  "
                         f"others {r.foreign:.2f} cores")
-            s["ingest"] = {"rows": results, "extra": extra, "commands": rows, "warehouse": str(keep),
-                           "loadavg_after": os.getloadavg()}
+            for key in rows:  # memory: one more run per row, sampled, not timed
+                r = run(key, "memory", sample_memory=True)
+                memory[key] = asdict(r)
+                save(partial=True)
+                log(f"{n:,} memory {key:<11} tree RSS {r.tree_rss_kb / 1024:6.0f} MiB  "
+                    f"PSS {r.tree_pss_kb / 1024:6.0f} MiB")
+            save(partial=False)
             self.save()
         self.state["phases"]["ingest"] = True
 

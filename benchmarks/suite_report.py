@@ -446,7 +446,8 @@ def render(state, args) -> tuple[str, str | None]:
           "median wall (MB/s of the compressed `.json.gz` input, or of the mbox for the mbox row). CPU s: "
           "user + system of the whole process tree. Peak RSS, largest process: `ru_maxrss` from "
           "`/usr/bin/time -v`. Tree sums: RSS and PSS summed over the process and all its descendants "
-          "(our ingest forks one parser per core), sampled from /proc every 50 ms; RSS counts pages that "
+          "(our ingest forks one parser per core), sampled from /proc every 50 ms in one extra run per row that "
+          "is not timed (sampling slows a two-process run ~8 %, a one-process run not at all); RSS counts pages that "
           "forked workers share with the parent once per process, PSS splits them. Speed vs parsedmarc: "
           "this row's reports/s over parsedmarc's per-file parser's (above 1 = faster). Share of the "
           "2-proc floor: reports/s over the 2-process floor's.", ""]
@@ -794,9 +795,12 @@ def reading(state) -> list[str]:
         "",
         "The code measured here already takes the common case fast: clean reports (and the two most common "
         "quirks) are decoded by orjson and checked by hand instead of the strict decoder and pydantic "
-        "(`pipeline/fastpath.py`, the same rows by test), the workers leave the inherited heap out of their "
-        "garbage collections, batches are 20,000 reports, and a writer thread inserts a batch while the next "
-        "is prepared. What remains is one Python object graph per report (decode, check, flatten to rows, "
+        "(`pipeline/fastpath.py`, the same rows by test); rows travel as tuples that C turns into columns; the "
+        "workers leave the inherited heap out of their garbage collections and collect the young generation "
+        "every 10,000 allocations; the process pool's keeper thread no longer spins while results are in "
+        "flight; batches are 20,000 reports, a writer thread inserts a batch while the next is prepared, and the "
+        "Parquet COPYs run beside the final checkpoint. What remains is one Python object graph per report "
+        "(decode, check, flatten to rows, "
         "Arrow, IPC to the committing process) plus DuckDB and Parquet writes: no further tuning of this "
         "design reaches 4x parsedmarc, which is itself within ~3x of the floor. What would close the gap:",
         "",

@@ -49,7 +49,7 @@ def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path, checkpoint: 
     with ThreadPoolExecutor(min(threads, len(dirty)) + checkpoint, thread_name_prefix="tlsrpt-export") as pool:
         checkpointed = pool.submit(_checkpoint, con.cursor()) if checkpoint else None
         # biggest tables first, so that the last one to start is a small one
-        order = sorted(dirty, key=lambda table: table != "reports" and table != "policies")
+        order = sorted(dirty, key=lambda table: table not in ("reports", "policies"))
         written = sum(pool.map(lambda table: _export_table(con.cursor(), parquet_dir, table, dirty[table]), order))
         if checkpointed is not None and not checkpointed.result():
             con.execute("checkpoint")  # refused beside the COPYs (see _checkpoint): now, alone

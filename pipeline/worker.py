@@ -24,6 +24,7 @@ from pipeline.rejection import Rejected
 from pipeline.sources import InputRef, IsMbox, is_multi_message_mbox, read_input
 
 ROW_TABLES = ("reports", "policies", "failure_details")
+_REPORT_DATE = frames.SCHEMAS["reports"].names.index("report_date")  # where it sits in a report row
 
 
 @dataclass
@@ -179,14 +180,9 @@ def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str
             if part.rows is not None:
                 report_row, policy_rows, detail_rows = part.rows
                 report_date = report_row[_REPORT_DATE].isoformat()
-                rows["reports"].append(report_row)
-                tags["reports"].append(part_id)
-                if policy_rows:
-                    rows["policies"].extend(policy_rows)
-                    tags["policies"].extend([part_id] * len(policy_rows))
-                if detail_rows:
-                    rows["failure_details"].extend(detail_rows)
-                    tags["failure_details"].extend([part_id] * len(detail_rows))
+                for name, new in zip(ROW_TABLES, ((report_row,), policy_rows, detail_rows)):
+                    rows[name].extend(new)
+                    tags[name].extend([part_id] * len(new))
             parts.append((
                 number, part_id, part.part_index, part.attachment_name, part.message_id,
                 part.received_at or received, part.report_key, part.content_sha256, report_date,
@@ -196,6 +192,3 @@ def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str
     ipc["inputs"] = frames.to_ipc(frames.table("inputs", inputs))
     ipc["parts"] = frames.to_ipc(frames.table("parts", parts))
     return ChunkResult(ipc, mboxes)
-
-
-_REPORT_DATE = frames.SCHEMAS["reports"].names.index("report_date")

@@ -808,7 +808,10 @@ def reading(state) -> list[str]:
         "decompressed payloads of a whole batch to DuckDB (`read_json` over the batch, or JSON functions over a "
         "column of payloads), flattening policies and failure details with `unnest` in SQL; run the strict "
         "checks (duplicate keys, huge numbers, date-times, RFC 8460 schema) as vectorised SQL predicates and "
-        "send only the reports that fail them, or carry quirks, through today's Python path.",
+        "send only the reports that fail them, or carry quirks, through today's Python path. Measured "
+        "(`benchmarks/flatten_in_duckdb.py`): DuckDB flattens a 20,000-report batch at ~6 µs per report "
+        "against ~27 µs for our Python, but ~19 µs per 500-report chunk (statement overhead), so it would "
+        "run per batch in the committing process: about a tenth off the 100k wall time, not parity.",
         f"- **Rebuild only what a batch touched**: `tlsrpt ingest` rebuilds every SQL model "
         f"({len(state.get('marts', {}).get('order', [])) or 'all'} of them in this run, the anomaly detection "
         "included) whenever a batch committed, and copies the whole DuckDB file as the dashboard snapshot; "

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.warehouse import ALL_CORES
+
 PARTITION_COLUMN = {
     "reports": "report_date",
     "policies": "report_date",
@@ -44,7 +46,7 @@ def export_dirty(con: duckdb.DuckDBPyConnection, parquet_dir: Path, checkpoint: 
     # Ingest keeps DuckDB on one thread (the parsers own the cores); the export runs after them.
     # One COPY keeps about one core busy, so the tables are written side by side, each on its
     # own cursor (a connection to the same database, its own transaction on committed data).
-    threads = os.cpu_count() or 1
+    threads = ALL_CORES
     con.execute(f"set threads = {threads}")
     with ThreadPoolExecutor(min(threads, len(dirty)) + checkpoint, thread_name_prefix="tlsrpt-export") as pool:
         checkpointed = pool.submit(_checkpoint, con.cursor()) if checkpoint else None

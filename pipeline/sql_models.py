@@ -23,7 +23,7 @@ from pipeline.causes import CAUSES, REASON_PATTERNS, RESULT_TYPE_CAUSES
 from pipeline.detection_config import DEFAULTS, THRESHOLDS, load_thresholds
 from pipeline.schema_comments import TABLES
 from pipeline.settings import Settings
-from pipeline.warehouse import connect, writer_lock
+from pipeline.warehouse import ALL_CORES, connect, writer_lock
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
 LAYERS = ("staging", "intermediate", "marts")
@@ -156,7 +156,7 @@ def build_one(settings: Settings, model: Model) -> int:
     it (a run with nothing new); return its row count."""
     thresholds = load_thresholds(settings.data_dir)
     with writer_lock(settings.data_dir):
-        con = connect(settings.db_path)
+        con = connect(settings.db_path, threads=ALL_CORES)
         try:
             fingerprint = fingerprints(con, load_models(), thresholds)[model.key]
             built = _built(con).get(model.key)
@@ -187,7 +187,7 @@ def refresh_all(settings: Settings) -> list[str]:
     model is already built from the current data, SQL and thresholds (returns [] then)."""
     thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
     with writer_lock(settings.data_dir):
-        con = connect(settings.db_path)
+        con = connect(settings.db_path, threads=ALL_CORES)
         try:
             order = build_all(con, thresholds=thresholds, only_if_changed=True)
             # Always, so the published snapshot is one self-contained file; cheap when nothing

@@ -73,14 +73,19 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("commit")
 
 
-def connect(db_path: Path) -> duckdb.DuckDBPyConnection:
+ALL_CORES = os.cpu_count() or 1
+
+
+def connect(db_path: Path, threads: int = 1) -> duckdb.DuckDBPyConnection:
+    """The warehouse, schema ensured. One DuckDB thread by default: during an ingest the parser
+    processes keep every core busy, and DuckDB's own thread pool then only adds contention for
+    the small per-batch statements. Model builds run alone and pass ALL_CORES (at 1M reports
+    the full rebuild took 26.9 s on one thread, 17.6 s on two)."""
     db_path.parent.mkdir(parents=True, exist_ok=True)
-    # One DuckDB thread: the parser processes already keep both cores busy, and DuckDB's own
-    # thread pool then only adds contention for the small per-batch statements.
     # A large checkpoint threshold: otherwise DuckDB checkpoints inside batch commits once the
     # WAL passes 16 MB (145 ms a commit measured); ingest checkpoints once at the end instead,
     # and a killed run's WAL is replayed on the next open.
-    con = duckdb.connect(str(db_path), config={"threads": 1, "checkpoint_threshold": "256MB", "memory_limit": "512MB"})
+    con = duckdb.connect(str(db_path), config={"threads": threads, "checkpoint_threshold": "256MB", "memory_limit": "512MB"})
     ensure_schema(con)
     return con
 

@@ -828,7 +828,7 @@ class Suite:
         command = " ".join(["bash scripts/bench.sh", *sys.argv[1:]])
         if self.args.only:  # a partial re-run: keep the full run's settings, note the re-run
             self.state.setdefault("reruns", []).append(
-                {"command": command, "phases": phases, "sizes": self.sizes,
+                {"command": command, "phases": phases, "sizes": self.sizes, "git": base.git_state(),
                  "started": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")})
         else:
             self.state["started"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

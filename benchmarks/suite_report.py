@@ -428,8 +428,10 @@ def render(state, args) -> tuple[str, str | None]:
         "rows interleaved (row 1, row 2, ..., then again), page cache warm.",
     ]
     for rr in state.get("reruns", []):
-        L.append(f"- re-run after the full run, {rr.get('started', '?')}: `{rr['command']}` "
-                 f"({rr.get('seconds', 0):,.0f} s): {rr.get('why', 'phases ' + ', '.join(rr['phases']))}.")
+        L.append(f"- re-run after the full run, {rr.get('started', '?')}"
+                 + (f", repo at {rr['git']}" if rr.get("git") else "")
+                 + f": `{rr['command']}` ({rr.get('seconds', 0):,.0f} s): "
+                 f"{rr.get('why', 'phases ' + ', '.join(rr['phases']))}.")
     L += [
         "",
         "## Targets",

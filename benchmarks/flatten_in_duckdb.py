@@ -43,7 +43,7 @@ from pipeline import fastpath, frames  # noqa: E402
 from pipeline.envelope import Envelope  # noqa: E402
 from pipeline.flatten import rows_for  # noqa: E402
 from pipeline.parse import parse_report  # noqa: E402
-from pipeline.worker import ROW_TABLES  # noqa: E402
+from pipeline.worker import ROW_TABLES, _dkim_columns  # noqa: E402
 
 # The RFC 8460 fields as DuckDB types; json_transform leaves a missing or mistyped field NULL.
 REPORT_TYPE = """{
@@ -100,8 +100,8 @@ def python_flatten(texts: list[bytes], names: list[str]) -> dict[str, pa.Table]:
         parsed = parse_report(text, Envelope(channel="file", origin=name))
         parsed.extra.update(raw_sha256="0" * 64, part_index=0)
         report_row, policy_rows, detail_rows = rows_for(parsed)
-        for table, new in zip(ROW_TABLES, ((report_row + (None, None, None, None, "unauthenticated"),),
-                                           policy_rows, detail_rows)):
+        # a file: no DKIM verdict, the same trust columns the worker adds
+        for table, new in zip(ROW_TABLES, ((report_row + _dkim_columns(None),), policy_rows, detail_rows)):
             rows[table].extend(new)
             tags[table].extend([part] * len(new))
     return {table: frames.table(table, rows[table], tags[table]) for table in ROW_TABLES}

@@ -1,0 +1,265 @@
+"""How fast could the spine's ingest be with this design? A lean lower bound, beside the real one.
+
+    .venv/bin/python benchmarks/lean_ingest_bound.py [--reports 100000] [--repeat 3] [--out bench-out]
+
+The spine issue asks for `tlsrpt ingest` (parse, validate, dedupe, land raw, write tables) at
+parsedmarc's parser speed on 100k files. This script runs the same mandated work with every
+piece of machinery that is not strictly needed taken out, to see whether any rewrite of the
+hot path could get there on this machine:
+
+  lean     fork pool of 2 workers (the real `_pool`); per file: open + read + fstat, sha256,
+           capped gunzip, `fastpath.decode` (orjson + the clean-report checks), the identity and
+           content hashes, `rows_for`, then `frames.table` + Arrow IPC per chunk of 500. No
+           sniffing, no envelope or result objects beyond what `rows_for` reads, no quarantine
+           path (a report the fast path does not take is counted and dropped: less work, so
+           still a lower bound). The committing process: a dict of known keys, one pack per
+           batch of 20,000 (the real `write_pack`: one write + fsync), the core tables and a
+           slim deliveries table inserted by a writer thread (the real `insert_tables`), then
+           the real Parquet export with the checkpoint beside it.
+  ours     `tlsrpt ingest --no-models`, the real command.
+  parsedmarc  `parse_report_file` per file, the side-by-side benchmark's own row.
+
+Each row is a whole process, fresh data dir, interleaved, page cache warm; medians.
+Results: benchmarks/results/lean_ingest_bound.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+
+def lean_chunk(paths: list[str]) -> tuple[dict[str, bytes], int]:
+    """One worker's chunk: the mandated per-file work and nothing else."""
+    from pipeline import containers, fastpath, frames, limits
+    from pipeline.envelope import Envelope
+    from pipeline.flatten import rows_for
+    from pipeline.parse import ParsedReport, canonical_sha256, report_key
+    from pipeline.worker import _NO_DKIM, ROW_TABLES
+
+    rows: dict[str, list] = {name: [] for name in ROW_TABLES}
+    tags: dict[str, list[int]] = {name: [] for name in ROW_TABLES}
+    inputs: list[tuple] = []
+    dropped = 0
+    for path in paths:
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+        try:
+            info = os.fstat(fd)
+            data = os.read(fd, min(info.st_size, limits.MAX_INPUT_BYTES) + 1)
+        finally:
+            os.close(fd)
+        sha = hashlib.sha256(data).hexdigest()
+        clean = fastpath.decode(containers.gunzip(data))
+        if clean is None:
+            dropped += 1
+            continue
+        obj, report, flags = clean
+        received = datetime.fromtimestamp(info.st_mtime, tz=timezone.utc)
+        parsed = ParsedReport(
+            report, flags, report_key(report.organization_name.strip(), report.report_id.strip()),
+            canonical_sha256(obj), Envelope(channel="file", origin=path, received_at=received),
+            extra={"raw_sha256": sha, "part_index": 0},
+        )
+        report_row, policy_rows, detail_rows = rows_for(parsed)
+        part = len(inputs)
+        for name, new in zip(ROW_TABLES, ((report_row + _NO_DKIM,), policy_rows, detail_rows)):
+            rows[name].extend(new)
+            tags[name].extend([part] * len(new))
+        inputs.append((path, sha, len(data), data, parsed.report_key, parsed.content_sha256, received))
+    import pyarrow as pa
+
+    ipc = {name: frames.to_ipc(frames.table(name, rows[name], tags[name])) for name in ROW_TABLES}
+    columns = list(zip(*inputs)) if inputs else [[] for _ in range(7)]
+    ipc["inputs"] = frames.to_ipc(pa.table({
+        "origin": pa.array(columns[0], pa.string()), "sha256": pa.array(columns[1], pa.string()),
+        "size": pa.array(columns[2], pa.int64()), "data": pa.array(columns[3], pa.binary()),
+        "report_key": pa.array(columns[4], pa.string()), "content_sha256": pa.array(columns[5], pa.string()),
+        "received_at": pa.array(columns[6], frames.UTC_TIME),
+    }))
+    return ipc, dropped
+
+
+def run_lean(list_file: str, data_dir: str) -> None:
+    """The lean pipeline as one process (what the benchmark times from outside)."""
+    started = time.perf_counter()
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    from pipeline import PARSER_VERSION, frames, parquet_export
+    from pipeline.ingest import _pool
+    from pipeline.landing import write_pack
+    from pipeline.warehouse import connect, insert_tables, mark_dirty
+    from pipeline.worker import ROW_TABLES
+
+    paths = Path(list_file).read_text().split("\n")
+    paths = [p for p in paths if p]
+    pool = _pool(2)
+    con = connect(Path(data_dir) / "warehouse.duckdb")
+    known: dict[str, str] = {}
+    dropped = loaded = 0
+    pending: deque = deque()
+    batch: list[dict[str, pa.Table]] = []
+
+    def commit(tables: dict[str, pa.Table], dates: set[str]) -> None:
+        con.execute("begin transaction")
+        insert_tables(con, tables)
+        for name in ROW_TABLES:
+            mark_dirty(con, name, dates)
+        mark_dirty(con, "deliveries", {datetime.now(timezone.utc).date().isoformat()})
+        con.execute("commit")
+
+    def land(chunks: list[dict[str, pa.Table]], writer, previous):
+        nonlocal loaded
+        batch_id = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+        inputs = pa.concat_tables([c["inputs"] for c in chunks])
+        keep = []
+        for key, content in zip(inputs["report_key"].to_pylist(), inputs["content_sha256"].to_pylist()):
+            keep.append(key not in known)
+            known.setdefault(key, content)
+        loaded += sum(keep)
+        arrivals = [{"sha256": s, "size": n, "channel": "file", "origin": o}
+                    for s, n, o in zip(*(inputs[c].to_pylist() for c in ("sha256", "size", "origin")))]
+        write_pack(Path(data_dir), batch_id, arrivals, inputs["data"].to_pylist())
+        tables = {name: pa.concat_tables([c[name] for c in chunks]).drop_columns([frames.PART_COLUMN]) for name in ROW_TABLES}
+        if not all(keep):  # never in a clean generated corpus; kept so the bound decides like ours
+            tables = {n: t.filter(pc.is_in(t["report_key"], value_set=inputs["report_key"].filter(pa.array(keep))))
+                      for n, t in tables.items()}
+        n = inputs.num_rows
+        schema = frames.SCHEMAS["deliveries"]
+        now = datetime.now(timezone.utc)
+        given = {
+            "delivery_id": pa.array([f"{batch_id}:{i}:0" for i in range(n)], pa.string()),
+            "batch_id": pa.array([batch_id] * n, pa.string()), "ingested_at": pa.array([now] * n, frames.UTC_TIME),
+            "ingested_date": pa.array([now.date()] * n, pa.date32()), "received_at": inputs["received_at"],
+            "channel": pa.array(["file"] * n, pa.string()), "origin": inputs["origin"], "raw_sha256": inputs["sha256"],
+            "raw_size": inputs["size"], "outcome": pa.array(["loaded" if k else "duplicate" for k in keep], pa.string()),
+            "report_key": inputs["report_key"], "part_index": pa.array([0] * n, pa.int32()),
+            "parser_version": pa.array([PARSER_VERSION] * n, pa.string()),
+        }
+        tables["deliveries"] = pa.Table.from_arrays(
+            [given.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
+        dates = set(pc.unique(tables["reports"]["report_date"]).cast(pa.string()).to_pylist())
+        if previous is not None:
+            previous.result()
+        return writer.submit(commit, tables, dates)
+
+    with ThreadPoolExecutor(1) as writer:
+        in_flight = None
+
+        def take(answer: tuple[dict[str, bytes], int]) -> None:
+            nonlocal batch, dropped, in_flight
+            ipc, lost = answer
+            dropped += lost
+            batch.append({name: frames.from_ipc(buffer) for name, buffer in ipc.items()})
+            if sum(c["inputs"].num_rows for c in batch) >= 20_000:
+                in_flight = land(batch, writer, in_flight)
+                batch = []
+
+        for start in range(0, len(paths), 500):
+            pending.append(pool.apply_async(lean_chunk, (paths[start:start + 500],)))
+            if len(pending) >= 64:  # ingest's window: bounded memory, workers never idle
+                take(pending.popleft().get())
+        while pending:
+            take(pending.popleft().get())
+        if batch:
+            in_flight = land(batch, writer, in_flight)
+        if in_flight is not None:
+            in_flight.result()
+    parquet_export.export_dirty(con, Path(data_dir) / "parquet", checkpoint=True)
+    con.close()
+    pool.close()
+    pool.join()
+    print(json.dumps({"ok": loaded, "dropped": dropped, "inner_seconds": time.perf_counter() - started}))
+
+
+def _timed(command: list[str]) -> tuple[float, float]:
+    """(wall s, CPU s of the process tree) of one command run to completion."""
+    before = os.times()
+    started = time.perf_counter()
+    subprocess.run(command, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wall = time.perf_counter() - started
+    after = os.times()
+    return wall, (after.children_user - before.children_user) + (after.children_system - before.children_system)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--reports", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=REPO / "bench-out")
+    args = parser.parse_args()
+    corpus = args.out / f"corpus-n{args.reports}-seed{args.seed}"
+    list_file = corpus / "files.txt"
+    if not list_file.exists():
+        sys.exit(f"{list_file} is missing: run benchmarks/ingest_vs_parsedmarc.py --reports {args.reports} first "
+                 "(it generates the corpus and installs parsedmarc)")
+    parsedmarc_python = next(args.out.glob("parsedmarc-*-venv/bin/python"), None)
+    python = sys.executable
+    rows = {
+        "lean": lambda d: [python, __file__, "_lean", str(list_file), d],
+        "ours": lambda d: [str(Path(python).parent / "tlsrpt"), "ingest", "--no-models", "--data-dir", d, str(corpus / "files")],
+    }
+    if parsedmarc_python is not None:
+        rows["parsedmarc"] = lambda d: [str(parsedmarc_python), str(REPO / "benchmarks/ingest_vs_parsedmarc.py"),
+                                        "_parsedmarc", str(list_file)]
+    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
+    scratch = args.out / "runs-lean"
+    for attempt in range(args.repeat):
+        for name, command in rows.items():
+            target = scratch / f"{name}-{attempt}"
+            subprocess.run(["rm", "-rf", str(target)], check=True)
+            target.mkdir(parents=True)
+            runs[name].append(_timed(command(str(target))))
+            subprocess.run(["rm", "-rf", str(target)], check=True)
+            print(name, attempt, f"{runs[name][-1][0]:.2f} s", file=sys.stderr)
+    reference = statistics.median(w for w, _ in runs["parsedmarc"]) if "parsedmarc" in runs else None
+    lines = [
+        "# A lean lower bound for the spine's ingest, beside the real one",
+        "",
+        f"{args.reports:,} generated `.json.gz` reports, one per file; {args.repeat} runs per row, interleaved; "
+        f"whole process, fresh data dir, page cache warm. What each row does: see the script's docstring.",
+        "",
+        "| row | wall s, median (min-max) | CPU s, median | vs parsedmarc |",
+        "|---|---|---|---|",
+    ]
+    for name, measured in runs.items():
+        walls = [w for w, _ in measured]
+        wall = statistics.median(walls)
+        ratio = f"{reference / wall:.2f}x" if reference else "-"
+        lines.append(f"| {name} | {wall:.2f} ({min(walls):.2f}-{max(walls):.2f}) | "
+                     f"{statistics.median(c for _, c in measured):.1f} | {ratio} |")
+    lines += ["", f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; "
+              f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; repo at {_commit()}.", "",
+              "Command:", "", "```",
+              f".venv/bin/python benchmarks/lean_ingest_bound.py --reports {args.reports} --repeat {args.repeat}", "```", ""]
+    out = REPO / "benchmarks/results/lean_ingest_bound.md"
+    out.write_text("\n".join(lines))
+    print("\n".join(lines))
+
+
+def _commit() -> str:
+    head = subprocess.run(["git", "-C", str(REPO), "rev-parse", "--short", "HEAD"], capture_output=True, text=True).stdout.strip()
+    dirty = subprocess.run(["git", "-C", str(REPO), "status", "--porcelain"], capture_output=True, text=True).stdout.strip()
+    return head + (" + uncommitted changes" if dirty else "")
+
+
+if __name__ == "__main__":
+    if len(sys.argv) > 1 and sys.argv[1] == "_lean":
+        run_lean(sys.argv[2], sys.argv[3])
+    else:
+        main()

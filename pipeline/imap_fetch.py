@@ -3,7 +3,9 @@
 Incremental by UID within a UIDVALIDITY (kept in `<data>/imap/<account>.json`). For each new
 message: its size is checked before downloading; its exact bytes (BODY.PEEK[], so nothing is
 marked seen) are written durably to the spool; only then is it moved to the processed folder, or
-to the quarantine folder when it holds no TLS report; only then does the state advance. A crash
+to the quarantine folder when it holds no TLS report; only then does the state advance. A
+message over the size cap is never downloaded: a refusal record (sources.refusal_record) is
+spooled in its place, so it still gets its quarantined `deliveries` row. A crash
 anywhere means a message is fetched again (the same spool file: a no-op), never lost. A message
 that fails to parse is moved aside, never retried forever (parsedmarc#638). `read_only` opens the
 folder with EXAMINE and changes nothing on the server.
@@ -17,7 +19,9 @@ import os
 import re
 import ssl
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import quote
 
 from imap_tools import MailBox, MailBoxStartTls, MailBoxUnencrypted
 
@@ -25,6 +29,7 @@ from pipeline import limits
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.settings import Settings
+from pipeline.sources import REFUSAL_SUFFIX, refusal_record
 from pipeline.spool import write_durably
 
 _SIZE = re.compile(rb"RFC822\.SIZE (\d+)")
@@ -85,6 +90,11 @@ def _save_state(path: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
+def _message_url(config: ImapConfig, uidvalidity: int, uid: int) -> str:
+    """The message as an IMAP URL (RFC 5092): what `deliveries.origin` shows for it."""
+    return f"imap://{quote(config.user)}@{config.host}:{config.port}/{quote(config.folder)};UIDVALIDITY={uidvalidity}/;UID={uid}"
+
+
 def _holds_report(data: bytes) -> bool:
     _, outcomes = extract(data, Envelope(channel="imap"))
     return any(outcome.parsed is not None for outcome in outcomes)
@@ -111,7 +121,16 @@ def fetch(config: ImapConfig, settings: Settings) -> FetchSummary:
             size = int(found.group(1)) if found else 0
             target = config.quarantine_folder
             if size > config.max_message_bytes:
-                summary.too_large.append(uid)  # left unread; moved aside below, never downloaded
+                # Never downloaded: left on the server (moved aside below), and a record landed
+                # in its place gives it a quarantined `deliveries` row like any refused input.
+                summary.too_large.append(uid)
+                record = refusal_record(
+                    _message_url(config, uidvalidity, uid), "input_too_large",
+                    f"a message of {size} bytes (cap {config.max_message_bytes}), not downloaded; "
+                    f"left on the server{'' if config.read_only else ' in ' + repr(config.quarantine_folder)}",
+                    datetime.now(timezone.utc).isoformat(),
+                )
+                write_durably(settings.imap_spool_dir, f"{uidvalidity}-{uid}{REFUSAL_SUFFIX}", record)
             else:
                 status, response = box.client.uid("FETCH", str(uid), "(BODY.PEEK[])")
                 data = next(part[1] for part in response if isinstance(part, tuple))

@@ -86,7 +86,7 @@ COLUMNS = {
         "ingested_date": "UTC date of ingested_at (partition key).",
         "received_at": "When the input reached us (mail Date header, else file time).",
         "channel": "file, maildir, mbox, https or imap.",
-        "origin": "Where it came from: the path, or path#n for the n-th message of an mbox.",
+        "origin": "Where it came from: the path, or path#n for the n-th message of an mbox, or the IMAP URL of a message refused unread (over the size cap).",
         "part_index": "Which report payload inside the input, from 0.",
         "attachment_name": "Attachment or zip entry name, as escaped metadata.",
         "message_id": "Message-ID header of a mailed input.",

@@ -14,6 +14,8 @@ import stat
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
+import orjson
+
 from pipeline import limits
 from pipeline.rejection import Rejected
 
@@ -44,14 +46,40 @@ def _is_maildir(path: Path) -> bool:
 
 def walk(paths: list[Path], channels: dict[Path, str] | None = None) -> Iterator[InputRef]:
     """Every input below the given paths, in a stable (sorted) order. `channels` names how the
-    inputs of a root arrived (the HTTPS spool: "https"); the default is "file"."""
+    inputs of a root arrived (the HTTPS spool: "https"); the default is "file". In the IMAP
+    spool, a refusal record stands for a message that was never downloaded (see refusal_record)."""
     for root in paths:
         channel = (channels or {}).get(root, "file")
         if root.is_dir() and not root.is_symlink():
             for ref in _walk_dir(root):
-                yield ref._replace(channel=channel) if channel != "file" and ref.channel == "file" else ref
+                if channel != "file" and ref.channel == "file":
+                    ref = ref._replace(channel=channel)
+                if channel == "imap" and ref.path.endswith(REFUSAL_SUFFIX):
+                    ref = _refused_message(ref)
+                yield ref
         else:
             yield InputRef(str(root), channel, str(root))
+
+
+REFUSAL_SUFFIX = ".refused"
+
+
+def refusal_record(origin: str, reason_code: str, detail: str, received_at: str) -> bytes:
+    """What the IMAP fetcher spools for a message it refuses to download (one over the size
+    cap): the message stays on the server, and this record gives it its `deliveries` row, so an
+    input is never seen without a trace in the warehouse."""
+    return orjson.dumps({"origin": origin, "reason_code": reason_code, "detail": detail, "received_at": received_at})
+
+
+def _refused_message(ref: InputRef) -> InputRef:
+    """The input a refusal record stands for: its origin, arrival time and verdict. A record
+    that does not read back as one is ingested as what it is, a file (and quarantined)."""
+    try:
+        record = orjson.loads(read_input(ref)[0])
+        verdict = (str(record["reason_code"]), str(record["detail"]))
+        return ref._replace(origin=str(record["origin"]), received_at=str(record["received_at"]), verdict=verdict)
+    except (Rejected, orjson.JSONDecodeError, KeyError, TypeError):
+        return ref
 
 
 def _walk_dir(folder: Path) -> Iterator[InputRef]:

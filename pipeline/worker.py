@@ -102,7 +102,10 @@ _NO_DKIM = (None, None, None, None, trust_of(None))
 
 
 def _refused(ref: InputRef, exc: Rejected) -> InputResult:
-    return InputResult(ref, parts=[PartResult(0, reason_code=exc.code, detail=exc.detail)])
+    # An input refused unread has no bytes and no mtime; a known arrival time (an IMAP refusal
+    # record's, a replayed one's) is kept.
+    received = datetime.fromisoformat(ref.received_at) if ref.received_at else None
+    return InputResult(ref, received_at=received, parts=[PartResult(0, received_at=received, reason_code=exc.code, detail=exc.detail)])
 
 
 def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> InputResult:

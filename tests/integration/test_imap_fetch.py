@@ -3,7 +3,9 @@ quarantines what holds no report, read-only changes nothing, a re-run fetches no
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from imap_tools import MailBoxUnencrypted
@@ -84,8 +86,26 @@ def test_too_large_message_is_moved_aside_unread(dovecot, messages, tmp_path: Pa
         with MailBoxUnencrypted("127.0.0.1", dovecot.imap_port).login(imap_server.USER, imap_server.PASSWORD) as box:
             box.delete(uid)
     _append(dovecot, [messages[0]])
-    summary = fetch(config(dovecot, max_message_bytes=100), Settings(data_dir=tmp_path / "data", workers=1))
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    summary = fetch(config(dovecot, max_message_bytes=100), settings)
     assert summary.too_large and summary.spooled == 0 and summary.moved_quarantine == 1
+    # Never downloaded, yet not without a trace: its refusal record becomes a quarantined delivery.
+    spool = settings.imap_spool_dir
+    loaded = ingest([spool], settings, channels={spool: "imap"})
+    assert loaded.inputs == 1 and loaded.quarantined == {"input_too_large": 1}
+    [(channel, origin, outcome, detail, sha, received)] = query(
+        settings.data_dir, "select channel, origin, outcome, detail, raw_sha256, received_at from deliveries")
+    uid = summary.too_large[0]
+    assert channel == "imap" and outcome == "quarantined" and sha is None and received is not None
+    assert origin.startswith(f"imap://{quote(imap_server.USER)}@127.0.0.1:")  # RFC 5092: the user's "@" escaped and origin.endswith(f";UID={uid}")
+    size = int(re.search(r"a message of (\d+) bytes", detail).group(1))  # as the server counts (CRLF lines)
+    assert size >= len(messages[0]) and "cap 100" in detail and "'Quarantine'" in detail
+    # Replaying the landing zone alone gives the same row.
+    (settings.data_dir / "warehouse.duckdb").unlink()
+    replayed = ingest([], settings, replay_only=True)
+    assert replayed.quarantined == {"input_too_large": 1}
+    assert query(settings.data_dir, "select channel, origin, outcome, detail, raw_sha256, received_at from deliveries") == [
+        (channel, origin, outcome, detail, sha, received)]
 
 
 def test_wrong_password_is_a_clear_error(dovecot, tmp_path: Path):

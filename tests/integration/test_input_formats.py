@@ -66,3 +66,29 @@ def test_containers_and_names_are_sniffed_not_trusted(tmp_path: Path):
     assert kinds == {"report.txt": "json", "noextension": "gzip", "two.zip": "zip", "mislabelled.eml": "mail", "bare-report.msg": "mail"}
     entries = query(tmp_path / "data", "select attachment_name, part_index from deliveries where origin like '%two.zip' order by 2")
     assert entries == [("a.json", 0), ("b.json", 1)]
+
+
+def test_refusal_records_count_only_in_the_imap_spool(tmp_path: Path):
+    """A refusal record (what the IMAP fetcher spools for a message it would not download) gives
+    a quarantined delivery in the IMAP spool; the same bytes anywhere else are just a file, and
+    a damaged record in the spool is a file too: nothing is trusted by its name."""
+    from pipeline.ingest import ingest
+    from pipeline.settings import Settings
+    from pipeline.sources import refusal_record
+
+    record = refusal_record("imap://u@h:993/INBOX;UIDVALIDITY=7/;UID=3", "input_too_large", "a message of 9 bytes", "2026-01-02T03:04:05+00:00")
+    spool, inbox = tmp_path / "spool", tmp_path / "inbox"
+    for folder in (spool, inbox):
+        folder.mkdir()
+        (folder / "7-3.refused").write_bytes(record)
+    (spool / "7-4.refused").write_bytes(b'{"origin": "imap://u@h:993/INBOX;UIDVALIDITY=7/;UID=4"}')  # no verdict
+    settings = Settings(data_dir=tmp_path / "data", workers=1)
+    summary = ingest([spool, inbox], settings, channels={spool: "imap"})
+    assert summary.quarantined == {"input_too_large": 1, "not_a_tls_report": 2}
+    rows = query(tmp_path / "data", "select channel, split_part(origin, '/', -1), reason_code, received_at is not null, "
+                                    "raw_sha256 is null from deliveries order by 1, 2")
+    assert rows == [
+        ("file", "7-3.refused", "not_a_tls_report", True, False),
+        ("imap", "7-4.refused", "not_a_tls_report", True, False),
+        ("imap", ";UID=3", "input_too_large", True, True),
+    ]

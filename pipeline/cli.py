@@ -106,7 +106,7 @@ def raw(
 
 @app.command()
 def run(data_dir: DataDir = None) -> None:
-    """Materialize the whole asset graph (inbox -> landing -> core tables -> Parquet) once."""
+    """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
     from pipeline.run import materialize_all, nothing_new
 
     settings = settings_for(data_dir)

@@ -20,7 +20,9 @@ def print_status(settings: Settings, out: Console) -> None:
         out.print("the warehouse is being written by a running pipeline; try again when it ends")
         return
     try:
-        counts = Table("table", "rows", title=f"warehouse {settings.db_path}")
+        # The path on its own line: as a table title it was wrapped inside the table's width.
+        out.print(f"warehouse: {settings.db_path}", highlight=False, soft_wrap=True)
+        counts = Table("table", "rows")
         for table in ("reports", "policies", "failure_details", "deliveries"):
             counts.add_row(table, f"{con.execute(f'select count(*) from {table}').fetchone()[0]:,}")
         out.print(counts)

@@ -16,6 +16,9 @@ hot path could get there on this machine:
            batch of 20,000 (the real `write_pack`: one write + fsync), the core tables and a
            slim deliveries table inserted by a writer thread (the real `insert_tables`), then
            the real Parquet export with the checkpoint beside it.
+  lean, Parquet only  the same, but each batch's rows go straight to Parquet files (one per
+           batch and date partition, pyarrow) and there is no DuckDB at all: what a warehouse whose
+           tables were views over Parquet would write per batch (no insert, checkpoint or export).
   ours     `tlsrpt ingest --no-models`, the real command.
   parsedmarc  `parse_report_file` per file, the side-by-side benchmark's own row.
 
@@ -93,8 +96,12 @@ def lean_chunk(paths: list[str]) -> tuple[dict[str, bytes], int]:
     return ipc, dropped
 
 
-def run_lean(list_file: str, data_dir: str) -> None:
-    """The lean pipeline as one process (what the benchmark times from outside)."""
+def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
+    """The lean pipeline as one process (what the benchmark times from outside). `storage`:
+    "duckdb" writes the core tables as ours does (DuckDB, then the Parquet export beside the
+    checkpoint); "parquet" writes each batch's rows straight to Parquet files partitioned by
+    date (pyarrow), with no DuckDB at all: what a warehouse whose tables are views over Parquet
+    would write."""
     started = time.perf_counter()
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -108,13 +115,31 @@ def run_lean(list_file: str, data_dir: str) -> None:
     paths = Path(list_file).read_text().split("\n")
     paths = [p for p in paths if p]
     pool = _pool(2)
-    con = connect(Path(data_dir) / "warehouse.duckdb")
+    con = connect(Path(data_dir) / "warehouse.duckdb") if storage == "duckdb" else None
     known: dict[str, str] = {}
     dropped = loaded = 0
     pending: deque = deque()
     batch: list[dict[str, pa.Table]] = []
 
+    def write_parquet(tables: dict[str, pa.Table]) -> None:
+        import pyarrow.parquet as pq
+
+        from pipeline.parquet_export import PARTITION_COLUMN
+
+        # One file per batch and date partition (pyarrow's write_to_dataset took 5x longer).
+        batch_id = tables["deliveries"]["batch_id"][0].as_py()
+        for name, table in tables.items():
+            column = PARTITION_COLUMN[name]
+            for day in pc.unique(table[column]).to_pylist():
+                folder = Path(data_dir) / "parquet" / name / f"{column}={day}"
+                folder.mkdir(parents=True, exist_ok=True)
+                rows = table.filter(pc.equal(table[column], pa.scalar(day, table.schema.field(column).type)))
+                pq.write_table(rows, folder / f"{batch_id}.parquet", compression="snappy")
+
     def commit(tables: dict[str, pa.Table], dates: set[str]) -> None:
+        if con is None:
+            write_parquet(tables)
+            return
         con.execute("begin transaction")
         insert_tables(con, tables)
         for name in ROW_TABLES:
@@ -179,8 +204,9 @@ def run_lean(list_file: str, data_dir: str) -> None:
             in_flight = land(batch, writer, in_flight)
         if in_flight is not None:
             in_flight.result()
-    parquet_export.export_dirty(con, Path(data_dir) / "parquet", checkpoint=True)
-    con.close()
+    if con is not None:
+        parquet_export.export_dirty(con, Path(data_dir) / "parquet", checkpoint=True)
+        con.close()
     pool.close()
     pool.join()
     print(json.dumps({"ok": loaded, "dropped": dropped, "inner_seconds": time.perf_counter() - started}))
@@ -212,6 +238,7 @@ def main() -> None:
     python = sys.executable
     rows = {
         "lean": lambda d: [python, __file__, "_lean", str(list_file), d],
+        "lean, Parquet only": lambda d: [python, __file__, "_lean", str(list_file), d, "parquet"],
         "ours": lambda d: [str(Path(python).parent / "tlsrpt"), "ingest", "--no-models", "--data-dir", d, str(corpus / "files")],
     }
     if parsedmarc_python is not None:
@@ -260,6 +287,6 @@ def _commit() -> str:
 
 if __name__ == "__main__":
     if len(sys.argv) > 1 and sys.argv[1] == "_lean":
-        run_lean(sys.argv[2], sys.argv[3])
+        run_lean(*sys.argv[2:])
     else:
         main()

@@ -11,6 +11,7 @@ import mmap
 import os
 import re
 import stat
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator, NamedTuple
 
@@ -77,8 +78,9 @@ def _refused_message(ref: InputRef) -> InputRef:
     try:
         record = orjson.loads(read_input(ref)[0])
         verdict = (str(record["reason_code"]), str(record["detail"]))
-        return ref._replace(origin=str(record["origin"]), received_at=str(record["received_at"]), verdict=verdict)
-    except (Rejected, orjson.JSONDecodeError, KeyError, TypeError):
+        received_at = datetime.fromisoformat(str(record["received_at"])).isoformat()
+        return ref._replace(origin=str(record["origin"]), received_at=received_at, verdict=verdict)
+    except (Rejected, orjson.JSONDecodeError, KeyError, TypeError, ValueError):
         return ref
 
 

@@ -82,13 +82,15 @@ def test_refusal_records_count_only_in_the_imap_spool(tmp_path: Path):
         folder.mkdir()
         (folder / "7-3.refused").write_bytes(record)
     (spool / "7-4.refused").write_bytes(b'{"origin": "imap://u@h:993/INBOX;UIDVALIDITY=7/;UID=4"}')  # no verdict
+    (spool / "7-5.refused").write_bytes(record.replace(b"2026-01-02T03:04:05", b"yesterday"))  # a bad time
     settings = Settings(data_dir=tmp_path / "data", workers=1)
     summary = ingest([spool, inbox], settings, channels={spool: "imap"})
-    assert summary.quarantined == {"input_too_large": 1, "not_a_tls_report": 2}
+    assert summary.quarantined == {"input_too_large": 1, "not_a_tls_report": 3}
     rows = query(tmp_path / "data", "select channel, split_part(origin, '/', -1), reason_code, received_at is not null, "
                                     "raw_sha256 is null from deliveries order by 1, 2")
     assert rows == [
         ("file", "7-3.refused", "not_a_tls_report", True, False),
         ("imap", "7-4.refused", "not_a_tls_report", True, False),
+        ("imap", "7-5.refused", "not_a_tls_report", True, False),
         ("imap", ";UID=3", "input_too_large", True, True),
     ]

@@ -110,6 +110,7 @@ def _safe_filename(part: Message) -> str | None:
 _FIXED_BOUNDARY = b"tlsrpt-warehouse-fixed-boundary"
 _BOUNDARY_PARAM = re.compile(rb'(?im)^content-type:[^\r\n]*(?:\r?\n(?=[ \t])[^\r\n]*)*?[;\s]boundary="?([^"\s;]+)')
 _HEADER_END = re.compile(rb"\r?\n\r?\n")
+_RENAME_MAX_BYTES = 1 << 20
 
 
 def _is_delimiter(line: bytes, separator: bytes) -> bool:
@@ -124,7 +125,10 @@ def _with_fixed_boundary(data: bytes) -> bytes | None:
     """`data` with its top-level boundary renamed to _FIXED_BOUNDARY, or None when that cannot
     be done safely. The renaming is consistent: the old boundary must occur nowhere but in the
     Content-Type header (once) and in boundary lines, and the new one nowhere at all, so the
-    parser splits the renamed message exactly where it would have split the original."""
+    parser splits the renamed message exactly where it would have split the original. Only
+    for mails of ordinary size (a report mail is a few KB): the checks copy the message."""
+    if len(data) > _RENAME_MAX_BYTES:
+        return None
     end = _HEADER_END.search(data)
     found = _BOUNDARY_PARAM.search(data, 0, end.start() if end else 0)
     if found is None or _FIXED_BOUNDARY in data:

@@ -113,3 +113,12 @@ def test_hostile_mime_is_refused_as_before():
     with pytest.raises(mail.Rejected) as refused:
         mail.read_mail(mime_nested_multipart(30))
     assert refused.value.code == "mime_too_deep"
+
+
+def test_a_large_mail_is_parsed_as_sent():
+    padding = b"x" * 76 + b"\n"
+    data = _multipart(b"big", body=(
+        b"--big\nContent-Type: text/plain\n\n" + padding * (mail._RENAME_MAX_BYTES // len(padding) + 1)
+        + b"--big\n" + REPORT_PART + b"--big--\n"))
+    assert mail._with_fixed_boundary(data) is None
+    assert _same_parse(data)

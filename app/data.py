@@ -1,21 +1,18 @@
 """Every query the dashboard makes: against the latest published snapshot, read-only, per call.
 
-Never the live warehouse file (its writer would lock us out, and we it): see pipeline/snapshot.py.
+Never the live warehouse file (its writer would lock us out, and we it): pipeline/read.py, the one
+module the app reads through, says what it may read.
 Values are bound parameters; results are cached per snapshot, so a new run shows at once."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 
-import duckdb
 import polars as pl
 import streamlit as st
 
-from pipeline import snapshot
-from pipeline.raw_lookup import report_json
-from pipeline.settings import Settings
+from pipeline import read
 
 
 @dataclass(frozen=True)
@@ -37,22 +34,14 @@ WHERE = ("(len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain)
 WHERE_REPORTER = WHERE + " and ($4::varchar is null or reporter = $4) and (not $5 or trust = 'dkim_verified')"
 
 
-def settings() -> Settings:
-    return Settings()
-
-
 def current_snapshot() -> str | None:
-    path = snapshot.current(settings())
+    path = read.current_snapshot()
     return str(path) if path else None
 
 
 @st.cache_data(ttl="10m", show_spinner=False)
 def run(sql: str, params: tuple, snapshot_path: str) -> pl.DataFrame:
-    con = duckdb.connect(snapshot_path, read_only=True)
-    try:
-        return con.sql(sql, params=list(params)).pl()
-    finally:
-        con.close()
+    return read.query(snapshot_path, sql, params)
 
 
 def _q(sql: str, params: list, snap: str) -> pl.DataFrame:
@@ -178,7 +167,7 @@ def quarantine(snap: str) -> pl.DataFrame:
 
 
 def raw_report(report_key: str, snap: str) -> str | None:
-    return report_json(settings(), report_key, Path(snap))
+    return read.raw_report_json(report_key, snap)
 
 
 def problems(f: Filters, status: str | None, snap: str) -> pl.DataFrame:

@@ -5,7 +5,7 @@ the core tables (every failed session and every report counted, exactly once).""
 import dagster as dg
 import duckdb
 
-from pipeline.resources import WarehouseResource
+from assets.resources import WarehouseResource
 
 # (asset, check name, SQL counting offending rows, what it proves)
 CHECKS = [

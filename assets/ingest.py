@@ -7,9 +7,9 @@ multi-asset still declares landing and each core table separately so the graph s
 
 import dagster as dg
 
-from pipeline.imap_fetch import fetch
-from pipeline.inbox import ingest_drop_folders
-from pipeline.resources import ImapResource, WarehouseResource
+from assets.resources import ImapResource, WarehouseResource
+from pipeline.ingest import ingest_drop_folders
+from pipeline.intake.imap_fetch import fetch
 
 INBOX = dg.AssetSpec(
     "inbox",

@@ -1,11 +1,11 @@
 """One Dagster asset per SQL model file (sql/<schema>/<name>.sql -> asset <schema>/<name>),
-its dependencies read from the SQL (pipeline.sql_models)."""
+its dependencies read from the SQL (pipeline.transform.sql_models)."""
 
 import dagster as dg
 
-from pipeline.sql_models import Model, build_one, load_models
-from pipeline.resources import WarehouseResource
-from pipeline.snapshot import publish
+from assets.resources import WarehouseResource
+from pipeline.store.snapshot import publish
+from pipeline.transform.sql_models import Model, build_one, load_models
 
 
 def _key(dependency: str) -> dg.AssetKey:

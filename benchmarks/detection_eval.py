@@ -6,7 +6,7 @@
 Each scenario seed is `tlsrpt generate --scenario all --seed S --domains D` (every scenario of
 pipeline.generate.scenarios injected into a 90-day background, each on its own domain), ingested
 with `tlsrpt ingest`; each clean seed is `--scenario clean` (no incident at all: every problem
-opened there is a false alarm). Scores come from pipeline.evaluate. Corpora and warehouses go
+opened there is a false alarm). Scores come from pipeline.detect.evaluate. Corpora and warehouses go
 under bench-out/detection/ (git-ignored) and are reused when present.
 """
 
@@ -23,7 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from pipeline.evaluate import Scores, load_problems, markdown_table, score  # noqa: E402
+from pipeline.detect.evaluate import Scores, load_problems, markdown_table, score  # noqa: E402
 
 TLSRPT = str(ROOT / ".venv" / "bin" / "tlsrpt")
 BEGIN, END = "<!-- detection-results:begin (benchmarks/detection_eval.py) -->", "<!-- detection-results:end -->"

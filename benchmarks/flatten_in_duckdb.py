@@ -39,11 +39,11 @@ sys.path.insert(0, str(REPO))
 import duckdb  # noqa: E402
 import pyarrow as pa  # noqa: E402
 
-from pipeline import fastpath, frames  # noqa: E402
-from pipeline.envelope import Envelope  # noqa: E402
-from pipeline.flatten import rows_for  # noqa: E402
-from pipeline.parse import parse_report  # noqa: E402
-from pipeline.worker import ROW_TABLES, _dkim_columns  # noqa: E402
+from pipeline.parse import fastpath, frames  # noqa: E402
+from pipeline.parse.envelope import Envelope  # noqa: E402
+from pipeline.parse.flatten import rows_for  # noqa: E402
+from pipeline.parse.report_parser import parse_report  # noqa: E402
+from pipeline.parse.worker import ROW_TABLES, _dkim_columns  # noqa: E402
 
 # The RFC 8460 fields as DuckDB types; json_transform leaves a missing or mistyped field NULL.
 REPORT_TYPE = """{

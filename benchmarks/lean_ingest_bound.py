@@ -48,11 +48,11 @@ sys.path.insert(0, str(REPO))
 
 def lean_chunk(paths: list[str]) -> tuple[dict[str, bytes], int]:
     """One worker's chunk: the mandated per-file work and nothing else."""
-    from pipeline import containers, fastpath, frames, limits
-    from pipeline.envelope import Envelope
-    from pipeline.flatten import rows_for
-    from pipeline.parse import ParsedReport, canonical_sha256, report_key
-    from pipeline.worker import _NO_DKIM, ROW_TABLES
+    from pipeline.parse import containers, fastpath, frames, limits
+    from pipeline.parse.envelope import Envelope
+    from pipeline.parse.flatten import rows_for
+    from pipeline.parse.report_parser import ParsedReport, canonical_sha256, report_key
+    from pipeline.parse.worker import _NO_DKIM, ROW_TABLES
 
     rows: dict[str, list] = {name: [] for name in ROW_TABLES}
     tags: dict[str, list[int]] = {name: [] for name in ROW_TABLES}
@@ -106,11 +106,13 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
     import pyarrow as pa
     import pyarrow.compute as pc
 
-    from pipeline import PARSER_VERSION, frames, parquet_export
+    from pipeline import PARSER_VERSION
     from pipeline.ingest import _pool
-    from pipeline.landing import write_pack
-    from pipeline.warehouse import connect, insert_tables, mark_dirty
-    from pipeline.worker import ROW_TABLES
+    from pipeline.parse import frames
+    from pipeline.parse.worker import ROW_TABLES
+    from pipeline.store import parquet_export
+    from pipeline.store.landing import write_pack
+    from pipeline.store.warehouse import connect, insert_tables, mark_dirty
 
     paths = Path(list_file).read_text().split("\n")
     paths = [p for p in paths if p]
@@ -124,7 +126,7 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
     def write_parquet(tables: dict[str, pa.Table]) -> None:
         import pyarrow.parquet as pq
 
-        from pipeline.parquet_export import PARTITION_COLUMN
+        from pipeline.store.parquet_export import PARTITION_COLUMN
 
         # One file per batch and date partition (pyarrow's write_to_dataset took 5x longer).
         batch_id = tables["deliveries"]["batch_id"][0].as_py()

@@ -26,7 +26,7 @@ the measurements are kept in <out>/suite-<mode>.json, so `--only PHASE` can redo
               `tlsrpt run` with an empty inbox; one new day on top vs the same day alone.
   marts       full rebuild of the SQL models on a copy of the largest warehouse: refresh_all as
               the pipeline runs it, and each model's `create or replace table` timed alone, in
-              build order (read from pipeline.sql_models, so new models show up by themselves).
+              build order (read from pipeline.transform.sql_models, so new models show up by themselves).
   dashboard   every query function of app/data.py against the published snapshot, at 100k and
               the largest size: median and p95.
   profile     cProfile of `tlsrpt ingest --workers 1` at 100k (py-spy is not in the venv):
@@ -311,8 +311,8 @@ def worker_marts(db_copy: str, repeat: int) -> None:
     replace table` alone, in build order, each in its own transaction."""
     import duckdb
 
-    from pipeline import sql_models as sm
     from pipeline.settings import Settings
+    from pipeline.transform import sql_models as sm
 
     settings = Settings(data_dir=Path(db_copy).parent)
     assert settings.db_path == Path(db_copy).absolute(), (settings.db_path, db_copy)
@@ -444,8 +444,8 @@ def worker_dashboard(data_dir: str, repeat: int) -> None:
 
     os.environ["TLSRPT_DATA_DIR"] = data_dir
     logging.getLogger("streamlit").setLevel(logging.ERROR)
-    from pipeline import snapshot
     from pipeline.settings import Settings
+    from pipeline.store import snapshot
 
     snap = snapshot.current(Settings(data_dir=Path(data_dir)))
     if snap is None:
@@ -696,7 +696,7 @@ class Suite:
     def startup(self, res: dict) -> None:
         """Fixed costs for reference: the CLI's start-up and loading the Dagster definitions."""
         for key, cmd in (("startup_cli", [str(self.tlsrpt), "--help"]),
-                         ("startup_dagster", [str(self.py), "-c", "import pipeline.definitions"])):
+                         ("startup_dagster", [str(self.py), "-c", "import assets.definitions"])):
             res[key] = []
             for _ in range(self.args.repeat):
                 self.quiet()
@@ -892,12 +892,12 @@ def summarise_profile(prof: Path, n: int) -> dict:
 
 PROFILE_STEPS = (  # disjoint steps of one `tlsrpt ingest --workers 1` run, by the function that does each
     ("replay unfinished packs", "pipeline/ingest.py", "replay_pending"),
-    ("read, sniff, decode, parse, validate, flatten, hash (per input)", "pipeline/worker.py", "process_chunk"),
-    ("decide a batch, write its pack + fsync", "pipeline/batch.py", "prepare_batch"),
-    ("insert a batch: DuckDB inserts, commit", "pipeline/batch.py", "write_batch"),
-    ("Parquet export", "pipeline/parquet_export.py", "export_dirty"),
-    ("rebuild the SQL models (marts)", "pipeline/sql_models.py", "refresh_all"),
-    ("publish the dashboard snapshot (copy of the DuckDB file)", "pipeline/snapshot.py", "publish"),
+    ("read, sniff, decode, parse, validate, flatten, hash (per input)", "pipeline/parse/worker.py", "process_chunk"),
+    ("decide a batch, write its pack + fsync", "pipeline/store/batch.py", "prepare_batch"),
+    ("insert a batch: DuckDB inserts, commit", "pipeline/store/batch.py", "write_batch"),
+    ("Parquet export", "pipeline/store/parquet_export.py", "export_dirty"),
+    ("rebuild the SQL models (marts)", "pipeline/transform/sql_models.py", "refresh_all"),
+    ("publish the dashboard snapshot (copy of the DuckDB file)", "pipeline/store/snapshot.py", "publish"),
 )
 
 

@@ -529,7 +529,7 @@ def render(state, args) -> tuple[str, str | None]:
                            ("day_alone", f"one new day ({dm.get('reports', 0):,} reports) into an empty warehouse"),
                            ("day_on_top", f"the same day on top of the {inc['size']:,} reports"),
                            ("startup_cli", "for reference: `tlsrpt --help` (interpreter + CLI start-up)"),
-                           ("startup_dagster", "for reference: `python -c 'import pipeline.definitions'` "
+                           ("startup_dagster", "for reference: `python -c 'import assets.definitions'` "
                                                "(loading the Dagster definitions)")):
             runs = inc.get(key, [])
             if runs:
@@ -612,7 +612,7 @@ def render(state, args) -> tuple[str, str | None]:
               f"after an ingest that changed anything (`sql_models.build_all` in one transaction, then `checkpoint`): "
               f"**{med(whole):.2f} s** median ({min(whole):.2f}-{max(whole):.2f}, {len(whole)} runs). "
               "Then each model's `create or replace table ... as <its select>` alone, in build order (read "
-              "from `pipeline.sql_models.load_models`/`build_order`, so models added later appear here by "
+              "from `pipeline.transform.sql_models.load_models`/`build_order`, so models added later appear here by "
               "themselves):", "",
               "| # | model | rows | median s (min-max) | share |", "|---|---|---|---|---|"]
         for i, key in enumerate(mt["order"], 1):
@@ -796,7 +796,7 @@ def reading(state) -> list[str]:
         "",
         "The code measured here already takes the common case fast: clean reports (and the two most common "
         "quirks) are decoded by orjson and checked by hand instead of the strict decoder and pydantic "
-        "(`pipeline/fastpath.py`, the same rows by test); rows travel as tuples that C turns into columns; the "
+        "(`pipeline/parse/fastpath.py`, the same rows by test); rows travel as tuples that C turns into columns; the "
         "workers leave the inherited heap out of their garbage collections and collect the young generation "
         "every 10,000 allocations; the process pool's keeper thread no longer spins while results are in "
         "flight; batches are 20,000 reports, a writer thread inserts a batch while the next is prepared, and the "
@@ -829,7 +829,7 @@ def reading(state) -> list[str]:
         "- **The mbox path** costs 2-4x the files per report, most of it in the stdlib `email` parser "
         "(`email.message_from_bytes`, see its profile). That parser compiled a new regular expression for "
         "every message's boundary (one `re` cache miss per message, as every boundary is unique, ~100 µs); "
-        "`pipeline/mail.py` now renames the top-level boundary to a fixed one first where that provably "
+        "`pipeline/parse/mail.py` now renames the top-level boundary to a fixed one first where that provably "
         "changes nothing else, which took 18 % off the 100k mbox. What remains is the parser's own Python "
         "(header parsing and lookups); parsing only the part headers of `multipart/report` messages "
         "ourselves would take more, at the price of a second MIME parser.",

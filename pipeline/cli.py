@@ -91,7 +91,7 @@ def raw(
     out_file: Annotated[Optional[Path], typer.Option("--out", help="Write here instead of standard output.")] = None,
 ) -> None:
     """Write the raw input bytes (the mail, .json.gz, ...) that carried a report, from the landing zone."""
-    from pipeline.raw_lookup import find_raw
+    from pipeline.store.raw_lookup import find_raw
 
     settings = settings_for(data_dir)
     found = find_raw(settings, key.strip().lower())
@@ -107,17 +107,12 @@ def raw(
 @app.command()
 def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
-    from pipeline.run import materialize_all, nothing_new
+    import os
 
     settings = settings_for(data_dir)
-    if reason := nothing_new(settings):
-        console.print(reason, highlight=False)
-        status_mod.print_status(settings, out)
-        return
-    ok = materialize_all(settings, console)
-    if not ok:
-        fail("the run failed; see the messages above")
-    status_mod.print_status(settings, out)
+    # The Dagster side lives in assets/ (the pipeline package never imports Dagster): this
+    # command becomes `python -m assets.run`, the same process, its exit code the command's.
+    os.execv(sys.executable, [sys.executable, "-m", "assets.run", str(settings.data_dir)])
 
 
 @app.command()
@@ -168,8 +163,8 @@ def fetch_imap(
 
     from imap_tools import MailboxLoginError
 
-    from pipeline.imap_fetch import ImapConfig, fetch
     from pipeline.ingest_cli import load_drop_folders
+    from pipeline.intake.imap_fetch import ImapConfig, fetch
 
     settings = settings_for(data_dir)
     if password_file is not None:
@@ -231,7 +226,7 @@ def serve(
     scheme = "https" if certfile else "http"
     out.print(f"receiving TLS reports at {scheme}://{host}:{port}/tlsrpt  (spool: {settings.spool_dir}; health: /healthz)", highlight=False)
     uvicorn.run(
-        "pipeline.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
+        "pipeline.intake.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
         limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
     )

@@ -23,12 +23,14 @@ from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline import frames, landing, parquet_export
-from pipeline.batch import BatchOutcome, prepare_batch, write_batch
+from pipeline.intake.inbox import archive_processed
+from pipeline.intake.sources import InputRef, mbox_messages, walk
+from pipeline.parse import frames
+from pipeline.parse.worker import ChunkResult, process_chunk
 from pipeline.settings import Settings
-from pipeline.sources import InputRef, mbox_messages, walk
-from pipeline.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
-from pipeline.worker import ChunkResult, process_chunk
+from pipeline.store import landing, parquet_export
+from pipeline.store.batch import BatchOutcome, prepare_batch, write_batch
+from pipeline.store.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
 
 BATCH_BYTES = 64 * 1024 * 1024
 CHUNK_INPUTS = 500  # inputs per worker task: big enough to amortise IPC, small enough to share work
@@ -270,3 +272,14 @@ def replay_pending(con, known: _Lazy, settings: Settings, pool, summary: IngestS
         if progress:
             progress(len(entries))
     return replayed
+
+
+def ingest_drop_folders(settings: Settings) -> tuple[IngestSummary, int]:
+    """Land and load everything waiting in the drop folders (inbox, HTTPS and IMAP spools), each
+    with its channel, then move what was committed to processed/. Returns (summary, moved)."""
+    folders = settings.drop_folders()
+    for folder in folders:
+        folder.mkdir(parents=True, exist_ok=True)
+    committed: set[str] = set()
+    summary = ingest(list(folders), settings, committed_paths=committed, channels=folders)
+    return summary, archive_processed(settings, committed)

@@ -10,13 +10,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from pipeline.inbox import ingest_drop_folders
-from pipeline.ingest import IngestSummary, ingest
-from pipeline.rejection import REASONS
+from pipeline.ingest import IngestSummary, ingest, ingest_drop_folders
+from pipeline.parse.rejection import REASONS
 from pipeline.settings import Settings
-from pipeline.snapshot import publish
-from pipeline.sql_models import ModelError, refresh_all
-from pipeline.warehouse import WarehouseBusy
+from pipeline.store.snapshot import publish
+from pipeline.store.warehouse import WarehouseBusy
+from pipeline.transform.sql_models import ModelError, refresh_all
 
 
 def _progress(console: Console) -> Progress:
@@ -82,7 +81,7 @@ def load_drop_folders(settings: Settings, console: Console, out: Console) -> Non
 
 def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
     """Move the old tables aside, replay every pack, then drop the old copy."""
-    from pipeline.warehouse import writer_lock
+    from pipeline.store.warehouse import writer_lock
 
     old = settings.db_path.with_suffix(".duckdb.before-rebuild")
     try:

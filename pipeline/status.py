@@ -6,7 +6,7 @@ import duckdb
 from rich.console import Console
 from rich.table import Table
 
-from pipeline.rejection import REASONS
+from pipeline.parse.rejection import REASONS
 from pipeline.settings import Settings
 
 
@@ -49,8 +49,8 @@ def print_status(settings: Settings, out: Console) -> None:
 
 def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: Settings) -> None:
     """Whether the marts reflect the core tables (`tlsrpt ingest --no-models` leaves them behind)."""
-    from pipeline.detection_config import DetectionConfigError, load_thresholds
-    from pipeline.sql_models import stale_models
+    from pipeline.detect.detection_config import DetectionConfigError, load_thresholds
+    from pipeline.transform.sql_models import stale_models
 
     try:
         thresholds = load_thresholds(settings.data_dir)

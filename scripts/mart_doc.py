@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.sql_models import build_all, load_models
-from pipeline.warehouse import ensure_schema
+from pipeline.store.warehouse import ensure_schema
+from pipeline.transform.sql_models import build_all, load_models
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "marts.md"
 BEGIN, END = "<!-- catalogue:begin (scripts/mart_doc.py) -->", "<!-- catalogue:end -->"

@@ -4,9 +4,9 @@ conformance-flag sections, from the code's own dictionaries, so the docs cannot 
 
 from __future__ import annotations
 
-from pipeline.conformance import FLAGS
-from pipeline.rejection import REASONS
-from pipeline.schema_comments import COLUMNS, TABLES
+from pipeline.parse.conformance import FLAGS
+from pipeline.parse.rejection import REASONS
+from pipeline.store.schema_comments import COLUMNS, TABLES
 
 BEGIN, END = "<!-- schema:begin (scripts/schema_doc.py) -->", "<!-- schema:end -->"
 

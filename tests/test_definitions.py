@@ -7,17 +7,17 @@ from pathlib import Path
 
 import dagster as dg
 
+from assets.automation import inbox_sensor
 from assets.checks import core_checks
 from assets.ingest import INBOX, ingest_inbox
-from pipeline.automation import inbox_sensor
-from pipeline.resources import WarehouseResource
+from assets.resources import WarehouseResource
 from tests.conftest import query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 
 
 def test_definitions_load_with_lineage_inbox_landing_core():
-    from pipeline.definitions import defs
+    from assets.definitions import defs
 
     defs.resolve_all_job_defs()
     graph = defs.resolve_asset_graph()

@@ -1,5 +1,5 @@
 """The rows of `marts.problems`, read from the published snapshot (never the live warehouse,
-whose writer would lock us out: pipeline/snapshot.py), one short read-only connection."""
+whose writer would lock us out: pipeline/store/snapshot.py), one short read-only connection."""
 
 from __future__ import annotations
 
@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline import snapshot
 from pipeline.settings import Settings
+from pipeline.store import snapshot
 
 COLUMNS = (
     "problem_id", "kind", "cause", "title", "policy_domain", "affected_domains", "status", "resolved_on",

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Iterator
 
 from pipeline.alerts.problems import Problem
-from pipeline.spool import fsync_dir
+from pipeline.intake.spool import fsync_dir
 
 VERSION = 1
 ALERTING = ("opened", "worsened")  # events after which the channel believes the problem is open

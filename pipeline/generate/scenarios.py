@@ -7,7 +7,7 @@ starttls-not-supported from one of the reporter's sending IPs: always under 0.5 
 
 Each scenario is a function of (domain, first day, rng) that returns an Injected record; reports.py
 asks failures() for the failure-details of every report of a background domain. Reason texts are
-written per reporter so that pipeline.causes maps them to the scenario's cause.
+written per reporter so that pipeline.detect.causes maps them to the scenario's cause.
 """
 
 from __future__ import annotations

@@ -11,12 +11,12 @@ import dagster as dg
 from app import data
 from assets.checks import core_checks, mart_checks
 from assets.ingest import INBOX, ingest_inbox
+from assets.resources import WarehouseResource
 from assets.warehouse import model_assets
 from pipeline.generate import write_corpus
-from pipeline.resources import WarehouseResource
 from pipeline.settings import Settings
-from pipeline.snapshot import publish
-from pipeline.sql_models import refresh_all
+from pipeline.store.snapshot import publish
+from pipeline.transform.sql_models import refresh_all
 from tests.conftest import ingest_into
 
 

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from pipeline.snapshot import publish
 from pipeline.settings import Settings
-from pipeline.sql_models import refresh_all
+from pipeline.store.snapshot import publish
+from pipeline.transform.sql_models import refresh_all
 from tests.conftest import ingest_into
 
 ROOT = Path(__file__).parents[2]

@@ -19,13 +19,19 @@ import duckdb
 import pytest
 import trustme
 
+from assets.automation import alert_sensor
+from assets.resources import WarehouseResource
 from pipeline.alerts.run import run_alerts
-from pipeline.automation import alert_sensor
-from pipeline.resources import WarehouseResource
 from pipeline.settings import Settings
-from pipeline.snapshot import publish
-from tests.services import (free_port, http_recorder_command, loopback_service, loopback_tcp_service, port_is_free,
-                            smtp_server_command)
+from pipeline.store.snapshot import publish
+from tests.services import (
+    free_port,
+    http_recorder_command,
+    loopback_service,
+    loopback_tcp_service,
+    port_is_free,
+    smtp_server_command,
+)
 
 SECRET = "webhook-test-secret"
 SMTP_USER, SMTP_PASSWORD = "alerts", "smtp-test-password"

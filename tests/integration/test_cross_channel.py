@@ -5,9 +5,9 @@ from __future__ import annotations
 import gzip
 from pathlib import Path
 
-from pipeline.envelope import Envelope
-from pipeline.extract import extract
-from pipeline.inbox import ingest_drop_folders
+from pipeline.ingest import ingest_drop_folders
+from pipeline.parse.envelope import Envelope
+from pipeline.parse.extract import extract
 from pipeline.settings import Settings
 from tests.conftest import query
 

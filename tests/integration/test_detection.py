@@ -11,11 +11,11 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.detection_config import DetectionConfigError, load_thresholds
-from pipeline.evaluate import score
+from pipeline.detect.detection_config import DetectionConfigError, load_thresholds
+from pipeline.detect.evaluate import score
 from pipeline.generate import write_corpus
 from pipeline.settings import Settings
-from pipeline.sql_models import refresh_all
+from pipeline.transform.sql_models import refresh_all
 from tests.conftest import ingest_into
 
 
@@ -166,11 +166,11 @@ def test_real_corpus_problems_are_the_ones_a_reader_sees(real_corpus, tmp_path):
 
 
 def test_detection_doc_is_current():
-    from pipeline import causes, detection_config
+    from pipeline.detect import causes, detection_config
 
     doc = (Path(__file__).resolve().parents[2] / "docs" / "detection.md").read_text(encoding="utf-8")
-    assert detection_config.markdown() in doc, "docs/detection.md: paste pipeline.detection_config.markdown()"
-    assert causes.markdown() in doc, "docs/detection.md: paste pipeline.causes.markdown()"
+    assert detection_config.markdown() in doc, "docs/detection.md: paste pipeline.detect.detection_config.markdown()"
+    assert causes.markdown() in doc, "docs/detection.md: paste pipeline.detect.causes.markdown()"
     sql = (Path(__file__).resolve().parents[2] / "sql" / "marts" / "anomalies.sql").read_text(encoding="utf-8")
     for detector in ("failure_spike", "new_result_type", "failure_sustained", "success_drop", "mx_failing_alone",
                      "silent_reporter", "stale_policy"):

@@ -7,7 +7,7 @@ from pathlib import Path
 import dkim
 import pytest
 
-from pipeline.dkim_check import Verifier, make_resolver
+from pipeline.intake.dkim_check import Verifier, make_resolver
 from tests import dns_server
 
 MESSAGE = (

@@ -17,8 +17,8 @@ import pytest
 from pipeline.ingest import ingest
 from pipeline.settings import Settings
 from tests.conftest import query
-from tests.services import free_port, loopback_service, stop_process
 from tests.fixtures.builders import valid_report
+from tests.services import free_port, loopback_service, stop_process
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "reports" / "google_report.json"
 
@@ -132,7 +132,7 @@ def test_tls_directly_with_cert_and_key(tmp_path: Path):
 
 
 def test_gzip_bombs_are_refused_as_too_large(server):
-    from pipeline import limits
+    from pipeline.parse import limits
     from tests.fixtures.builders import gzip_bomb
 
     port, _ = server

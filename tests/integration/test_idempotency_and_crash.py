@@ -15,7 +15,7 @@ import duckdb
 import pytest
 
 from pipeline.generate import write_corpus
-from pipeline.landing import read_object, read_pack
+from pipeline.store.landing import read_object, read_pack
 from tests.conftest import ingest_into, query
 
 CORE_SNAPSHOT = {

@@ -11,8 +11,8 @@ import pytest
 from imap_tools import MailBoxUnencrypted
 
 from pipeline.generate import write_corpus
-from pipeline.imap_fetch import ImapConfig, fetch
 from pipeline.ingest import ingest
+from pipeline.intake.imap_fetch import ImapConfig, fetch
 from pipeline.settings import Settings
 from tests import imap_server
 from tests.conftest import query

@@ -73,8 +73,8 @@ def test_refusal_records_count_only_in_the_imap_spool(tmp_path: Path):
     a quarantined delivery in the IMAP spool; the same bytes anywhere else are just a file, and
     a damaged record in the spool is a file too: nothing is trusted by its name."""
     from pipeline.ingest import ingest
+    from pipeline.intake.sources import refusal_record
     from pipeline.settings import Settings
-    from pipeline.sources import refusal_record
 
     record = refusal_record("imap://u@h:993/INBOX;UIDVALIDITY=7/;UID=3", "input_too_large", "a message of 9 bytes", "2026-01-02T03:04:05+00:00")
     spool, inbox = tmp_path / "spool", tmp_path / "inbox"

@@ -11,7 +11,7 @@ import duckdb
 import pytest
 
 from pipeline.generate import write_corpus
-from pipeline.sql_models import build_all
+from pipeline.transform.sql_models import build_all
 from tests.conftest import ingest_into
 
 ROOT = Path(__file__).parents[2]

@@ -9,8 +9,8 @@ import duckdb
 import pytest
 
 from pipeline.generate import write_corpus
-from pipeline.sql_models import build_all, load_models
-from pipeline.warehouse import ensure_schema
+from pipeline.store.warehouse import ensure_schema
+from pipeline.transform.sql_models import build_all, load_models
 from tests.conftest import ingest_into, query
 
 MARTS = ("marts.daily_outcomes", "marts.daily_domain_sessions", "marts.failures_by_result")

@@ -7,8 +7,8 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline.sql_models import build_all
-from pipeline.warehouse import ensure_schema
+from pipeline.store.warehouse import ensure_schema
+from pipeline.transform.sql_models import build_all
 from tests.conftest import ingest_into, query
 from tests.sql.test_models import add_report
 

@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from pipeline.warehouse import writer_lock
+from pipeline.store.warehouse import writer_lock
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 

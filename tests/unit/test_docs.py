@@ -9,9 +9,9 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.conformance import FLAGS
-from pipeline.schema_comments import COLUMNS
-from pipeline.warehouse import ensure_schema
+from pipeline.parse.conformance import FLAGS
+from pipeline.store.schema_comments import COLUMNS
+from pipeline.store.warehouse import ensure_schema
 
 ROOT = Path(__file__).parents[2]
 

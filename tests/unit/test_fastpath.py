@@ -9,14 +9,14 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fastpath
-from pipeline.envelope import Envelope
-from pipeline.flatten import rows_for
 from pipeline.generate import write_corpus
-from pipeline.parse import parse_report
-from pipeline.rejection import Rejected
-from pipeline.sources import InputRef
-from pipeline.worker import process_chunk
+from pipeline.intake.sources import InputRef
+from pipeline.parse import fastpath
+from pipeline.parse.envelope import Envelope
+from pipeline.parse.flatten import rows_for
+from pipeline.parse.rejection import Rejected
+from pipeline.parse.report_parser import parse_report
+from pipeline.parse.worker import process_chunk
 from tests.conftest import REAL_CORPUS
 from tests.fixtures.hostile import CASES, write_case
 

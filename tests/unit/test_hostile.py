@@ -10,13 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import limits
-from pipeline.frames import named
-from pipeline.envelope import Envelope
-from pipeline.extract import extract
-from pipeline.rejection import REASONS
-from pipeline.sources import InputRef
-from pipeline.worker import InputResult, process_input
+from pipeline.intake.sources import InputRef
+from pipeline.parse import limits
+from pipeline.parse.envelope import Envelope
+from pipeline.parse.extract import extract
+from pipeline.parse.frames import named
+from pipeline.parse.rejection import REASONS
+from pipeline.parse.worker import InputResult, process_input
 from tests.fixtures.builders import BOMB_MIB, MIB
 from tests.fixtures.hostile import ABSOLUTE_NAME, CASES, ESCAPE_NAME, TRAVERSAL_CASES, Case, write_case
 

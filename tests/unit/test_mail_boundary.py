@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import mail
 from pipeline.generate import write_corpus
+from pipeline.parse import mail
 
 REPORT_PART = (
     b"Content-Type: application/tlsrpt+gzip\n"

@@ -7,9 +7,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from pipeline import parquet_export
 from pipeline.ingest import ingest
 from pipeline.settings import Settings
+from pipeline.store import parquet_export
 from tests.fixtures.builders import gz, valid_report
 
 

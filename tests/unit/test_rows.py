@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from pipeline import fastpath, frames
-from pipeline.sources import InputRef
-from pipeline.worker import process_chunk, process_input
+from pipeline.intake.sources import InputRef
+from pipeline.parse import fastpath, frames
+from pipeline.parse.worker import process_chunk, process_input
 
 REPORT = {
     "organization-name": "Org Name",

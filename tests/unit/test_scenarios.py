@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 import pytest
 
-from pipeline.causes import REASON_PATTERNS, RESULT_TYPE_CAUSES
+from pipeline.detect.causes import REASON_PATTERNS, RESULT_TYPE_CAUSES
 from pipeline.generate import write_corpus
 from pipeline.generate.incidents import DEFAULT_DOMAINS, plan, resolve
 from pipeline.generate.scenarios import NOISE_MIN_SESSIONS, SCENARIOS
@@ -76,7 +76,7 @@ def _is_noise(row: Row) -> bool:
 
 
 def _cause(row: Row) -> str:
-    """The cause pipeline.causes gives a detail (a reason pattern overrides the catch-all type)."""
+    """The cause pipeline.detect.causes gives a detail (a reason pattern overrides the catch-all type)."""
     text = (row.reason or "").lower()
     for p in sorted(REASON_PATTERNS):
         if p.cause and re.search(p.pattern, text):

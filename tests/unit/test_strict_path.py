@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pipeline import containers, fastpath
-from pipeline.envelope import Envelope
-from pipeline.flatten import rows_for
 from pipeline.generate import write_corpus
-from pipeline.jsonsafe import decode_report_json
-from pipeline.models import Report
-from pipeline.models_strict import StrictReport
-from pipeline.parse import ParsedReport, canonical_sha256, parse_report, report_key
+from pipeline.parse import containers, fastpath
+from pipeline.parse.envelope import Envelope
+from pipeline.parse.flatten import rows_for
+from pipeline.parse.jsonsafe import decode_report_json
+from pipeline.parse.models import Report
+from pipeline.parse.models_strict import StrictReport
+from pipeline.parse.report_parser import ParsedReport, canonical_sha256, parse_report, report_key
 
 
 def test_both_paths_give_the_same_rows_and_flags(tmp_path: Path, monkeypatch):

@@ -1,0 +1,110 @@
+"""`tlsrpt run`: materialize the whole asset graph once, on a persistent local Dagster instance
+under <data>/dagster, so `dagster dev` later shows the run and its lineage."""
+
+from __future__ import annotations
+
+import os
+
+import dagster as dg
+from rich.console import Console
+
+from pipeline.settings import Settings
+from pipeline.store import landing
+
+_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
+_LAST_GOOD = "last-good-run"  # under the Dagster home: the state a run left with every check passed
+
+
+def _state(settings: Settings) -> str | None:
+    """The warehouse file as a run leaves it, plus the packs beside it (a crashed ingest leaves
+    a pack its tables do not have yet): equal strings, nothing changed in between."""
+    if not settings.db_path.exists():
+        return None
+    stat = settings.db_path.stat()
+    packs = [batch for batch, _ in landing.pack_batches(settings.data_dir)]
+    return f"{stat.st_mtime_ns} {stat.st_size} {len(packs)} {packs[-1] if packs else ''}"
+
+
+def nothing_new(settings: Settings) -> str | None:
+    """Why a run can stop before it starts, or None: nothing waits in the drop folders, no
+    mailbox is configured, and the warehouse, its marts and its snapshot are what the last
+    successful run (every check passed) left. A run with nothing new then costs a second, not
+    a Dagster run that rebuilds and re-checks the same tables."""
+    from assets.automation import inbox_fingerprint
+    from assets.resources import ImapResource
+    from pipeline.store.snapshot import current
+
+    marker = settings.dagster_home / _LAST_GOOD
+    state = _state(settings)
+    if state is None or not marker.exists() or marker.read_text() != state or current(settings) is None:
+        return None
+    if ImapResource.from_env().config() is not None:
+        return None
+    if any(inbox_fingerprint(str(folder))[0] for folder in settings.drop_folders()):
+        return None
+    return "nothing new: no input waiting, and the warehouse, marts and snapshot are as the last successful run left them"
+
+
+def dagster_instance(settings: Settings) -> dg.DagsterInstance:
+    home = settings.dagster_home
+    home.mkdir(parents=True, exist_ok=True)
+    config = home / "dagster.yaml"
+    if not config.exists():
+        config.write_text(_INSTANCE_YAML)
+    os.environ["DAGSTER_HOME"] = str(home)
+    return dg.DagsterInstance.get()
+
+
+def materialize_all(settings: Settings, console: Console) -> bool:
+    from assets.checks import core_checks, mart_checks
+    from assets.ingest import INBOX, imap_mailbox, ingest_inbox
+    from assets.resources import ImapResource, WarehouseResource
+    from assets.warehouse import model_assets
+
+    settings.inbox_dir.mkdir(parents=True, exist_ok=True)
+    with console.status("running the pipeline (inbox -> landing -> core tables -> SQL models)"):
+        result = dg.materialize(
+            [INBOX, imap_mailbox, ingest_inbox, *model_assets, *core_checks, *mart_checks],
+            instance=dagster_instance(settings),
+            resources={
+                "warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers),
+                "imap": ImapResource.from_env(),
+            },
+            raise_on_error=False,
+            # The CLI prints its own summary; Dagster's step-by-step DEBUG lines stay in the UI.
+            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+        )
+    for evaluation in result.get_asset_check_evaluations():
+        mark = "[green]passed[/green]" if evaluation.passed else "[red]FAILED[/red]"
+        console.print(f"check {evaluation.asset_key.to_user_string()}/{evaluation.check_name}: {mark}")
+    ok = result.success and all(e.passed for e in result.get_asset_check_evaluations())
+    marker = settings.dagster_home / _LAST_GOOD
+    state = _state(settings) if ok else None
+    if state:
+        marker.write_text(state)
+    else:
+        marker.unlink(missing_ok=True)
+    return ok
+
+
+def main(argv: list[str]) -> int:
+    """`tlsrpt run` execs this with the data dir it checked; prints what the CLI printed before."""
+    from pipeline import status
+
+    console, out = Console(stderr=True), Console()
+    settings = Settings(data_dir=argv[0])
+    if reason := nothing_new(settings):
+        console.print(reason, highlight=False)
+        status.print_status(settings, out)
+        return 0
+    if not materialize_all(settings, console):
+        console.print("[red]error:[/red] the run failed; see the messages above", highlight=False)
+        return 2
+    status.print_status(settings, out)
+    return 0
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.exit(main(sys.argv[1:]))

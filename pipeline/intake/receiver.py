@@ -1,0 +1,125 @@
+"""The HTTPS rua endpoint (RFC 8460 section 5.4): `tlsrpt serve` runs this ASGI app.
+
+A POSTed report is checked (size, media type, that it is a TLS report, optionally that its
+policy domain is ours), then its bytes are written durably into the spool folder
+`<data>/spool/https/` (temp file, fsync, rename, fsync of the folder) before we answer 201, or
+200 when the same bytes were already spooled. The pipeline lands the spool like the inbox (the
+inbox sensor and `tlsrpt run` read both), with channel `https`. Anything refused gets a 4xx a
+sender can act on; senders retry non-2xx answers for up to a day (RFC 8460 section 5.5).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from starlette.applications import Starlette
+from starlette.requests import ClientDisconnect, Request
+from starlette.responses import JSONResponse, PlainTextResponse
+from starlette.routing import Route
+
+from pipeline.intake.spool import write_durably
+from pipeline.parse.envelope import Envelope
+from pipeline.parse.extract import extract
+from pipeline.parse.policy_text import normalise_host
+
+# RFC 8460 names the +gzip and +json types; generic ones are sniffed and accepted when the body
+# is a report (senders and proxies relabel); anything else is refused as 415.
+REPORT_TYPES = {"application/tlsrpt+gzip", "application/tlsrpt+json"}
+LENIENT_TYPES = {"application/gzip", "application/x-gzip", "application/json", "application/octet-stream"}
+
+
+@dataclass(frozen=True)
+class ReceiverConfig:
+    spool_dir: Path
+    max_body_bytes: int = 10 * 1024 * 1024  # "ten megabytes" is the common receiver limit (RFC 8460 5.2)
+    body_deadline_seconds: float = 30.0  # total, not per read: a trickling client is cut off
+    allowed_domains: frozenset[str] = field(default_factory=frozenset)  # empty: accept any domain
+
+
+def _answer(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"status": status, "message": message}, status_code=status)
+
+
+async def _read_body(request: Request, config: ReceiverConfig) -> bytes | JSONResponse:
+    declared = request.headers.get("content-length")
+    if declared is not None:
+        if not declared.isdigit():
+            return _answer(400, "Content-Length is not a number")
+        if int(declared) > config.max_body_bytes:
+            return _answer(413, f"the body is larger than {config.max_body_bytes} bytes")
+    deadline = time.monotonic() + config.body_deadline_seconds
+    chunks, size = [], 0
+    stream = request.stream().__aiter__()
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return _answer(408, f"the body took longer than {config.body_deadline_seconds:g} s")
+        try:
+            chunk = await asyncio.wait_for(stream.__anext__(), timeout=remaining)
+        except StopAsyncIteration:
+            break
+        except asyncio.TimeoutError:
+            return _answer(408, f"the body took longer than {config.body_deadline_seconds:g} s")
+        size += len(chunk)
+        if size > config.max_body_bytes:
+            return _answer(413, f"the body is larger than {config.max_body_bytes} bytes")
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _spool(config: ReceiverConfig, body: bytes) -> bool:
+    """Write the body durably under its sha256; False when those bytes were already spooled."""
+    return write_durably(config.spool_dir, f"{hashlib.sha256(body).hexdigest()}.report", body)
+
+
+def make_app(config: ReceiverConfig) -> Starlette:
+    async def receive_report(request: Request):
+        media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
+        if media_type not in REPORT_TYPES | LENIENT_TYPES:
+            return _answer(415, "send application/tlsrpt+gzip or application/tlsrpt+json (RFC 8460 5.4)")
+        try:
+            body = await _read_body(request, config)
+        except ClientDisconnect:
+            return _answer(400, "the client went away before the body ended")
+        if isinstance(body, JSONResponse):
+            return body
+        if not body:
+            return _answer(400, "the body is empty")
+        # Decoding is CPU work: off the event loop, so one big body does not stall the others.
+        _, outcomes = await asyncio.to_thread(extract, body, Envelope(channel="https"))
+        reports = [o.parsed for o in outcomes if o.parsed is not None]
+        if not reports:
+            refusal = outcomes[0].rejected
+            return _answer(400 if refusal.code != "gzip_too_large" else 413, f"not accepted: {refusal.code}: {refusal.detail}")
+        if config.allowed_domains:
+            domains = {normalise_host(p.policy.policy_domain) for r in reports for p in r.report.policies if p.policy.policy_domain}
+            if not domains & config.allowed_domains:
+                return _answer(403, f"policy domain(s) {sorted(domains)} are not served here")
+        fresh = await asyncio.to_thread(_spool, config, body)
+        return _answer(201 if fresh else 200, "stored" if fresh else "already have this report")
+
+    async def health(_: Request):
+        return PlainTextResponse("ok")
+
+    return Starlette(routes=[
+        Route("/", receive_report, methods=["POST"]),
+        Route("/tlsrpt", receive_report, methods=["POST"]),
+        Route("/healthz", health, methods=["GET"]),
+    ])
+
+
+def app_from_env() -> Starlette:
+    """Factory for `uvicorn --factory`: `tlsrpt serve` passes its settings through the environment."""
+    domains = {normalise_host(d) for d in os.environ.get("TLSRPT_ALLOWED_DOMAINS", "").split(",") if d.strip()}
+    return make_app(ReceiverConfig(
+        spool_dir=Path(os.environ["TLSRPT_SPOOL_DIR"]),
+        max_body_bytes=int(os.environ.get("TLSRPT_MAX_BODY_BYTES", 10 * 1024 * 1024)),
+        body_deadline_seconds=float(os.environ.get("TLSRPT_BODY_DEADLINE", 30)),
+        allowed_domains=frozenset(domains),
+    ))
+

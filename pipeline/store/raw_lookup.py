@@ -1,0 +1,42 @@
+"""Find the raw bytes behind a report or a delivery, through the raw_objects index."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import duckdb
+
+from pipeline.parse.envelope import Envelope
+from pipeline.parse.extract import extract
+from pipeline.settings import Settings
+from pipeline.store.landing import read_object
+
+
+def find_raw(settings: Settings, key: str, db_path: Path | None = None) -> bytes | None:
+    """`key` is a report_key or a raw_sha256; None when neither is known. `db_path` may name a
+    published snapshot (the dashboard never opens the live file)."""
+    db_path = db_path or settings.db_path
+    if not db_path.exists():
+        return None
+    con = duckdb.connect(str(db_path), read_only=True)
+    try:
+        row = con.execute(
+            "select o.pack_path, o.byte_offset, o.byte_size from raw_objects o"
+            " where o.raw_sha256 = coalesce((select raw_sha256 from reports where report_key = ?), ?) limit 1",
+            [key, key],
+        ).fetchone()
+    finally:
+        con.close()
+    return read_object(settings.data_dir, row[0], row[1], row[2]) if row else None
+
+
+def report_json(settings: Settings, report_key: str, db_path: Path | None = None) -> str | None:
+    """The report's JSON as the reporter sent it, taken out of whatever carried it (mail, gzip...)."""
+    raw = find_raw(settings, report_key, db_path)
+    if raw is None:
+        return None
+    _, outcomes = extract(raw, Envelope())
+    for outcome in outcomes:
+        if outcome.parsed is not None and outcome.parsed.report_key == report_key:
+            return outcome.parsed.payload.decode("utf-8-sig", errors="replace")
+    return None

@@ -1,0 +1,228 @@
+"""The SQL models under sql/: discovery, dependency wiring and (re)building.
+
+One `select` per file; folder = DuckDB schema, file name = table (STYLE.md). Dependencies are
+read from the SQL itself: every schema-qualified name (`staging.x`, `marts.y`, `main.reports`)
+is an edge. Each file's first line states its grain (`-- grain: ...`). Models are rebuilt in
+full, in dependency order, inside one transaction, which makes late reports land in their day
+without any incremental bookkeeping (0.2 s at 10k reports, 24 s at 1M: docs/benchmarks.md).
+Each model carries a fingerprint of what its table is a function of (its SQL, its inputs, the
+committed batches, the detection thresholds), so a run with nothing new rebuilds nothing.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from dataclasses import dataclass
+from graphlib import TopologicalSorter
+from pathlib import Path
+
+import duckdb
+
+from pipeline.detect.causes import CAUSES, REASON_PATTERNS, RESULT_TYPE_CAUSES
+from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_thresholds
+from pipeline.settings import Settings
+from pipeline.store.schema_comments import TABLES
+from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
+
+SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+LAYERS = ("staging", "intermediate", "marts")
+CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
+_COMMENT = re.compile(r"--[^\n]*")
+_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main|config)\.([a-z_][a-z0-9_]*)\b")
+
+
+@dataclass(frozen=True)
+class Model:
+    schema: str
+    name: str
+    sql: str
+    grain: str
+    deps: frozenset[str]  # "schema.name" of other models, "main.<core table>" or "config.<table>"
+
+    @property
+    def key(self) -> str:
+        return f"{self.schema}.{self.name}"
+
+
+def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
+    models: dict[str, Model] = {}
+    for layer in LAYERS:
+        for path in sorted((sql_dir / layer).glob("*.sql")):
+            text = path.read_text(encoding="utf-8")
+            first = text.splitlines()[0] if text.strip() else ""
+            if not first.startswith("-- grain:"):
+                raise ValueError(f"{path}: the first line must state the grain ('-- grain: ...')")
+            key = f"{layer}.{path.stem}"
+            # Edges come from the SQL itself, not from comments that mention other models.
+            code = _COMMENT.sub("", text)
+            deps = {f"{s}.{n}" for s, n in _QUALIFIED.findall(code)} - {key}
+            unknown_core = {d for d in deps if d.startswith("main.") and d[5:] not in CORE_TABLES}
+            unknown_core |= {d for d in deps if d.startswith("config.") and d[7:] not in CONFIG_TABLES}
+            if unknown_core:
+                raise ValueError(f"{path}: reads unknown core or config tables {sorted(unknown_core)}")
+            models[key] = Model(layer, path.stem, text, first.removeprefix("-- grain:").strip(), frozenset(deps))
+    for model in models.values():
+        missing = {d for d in model.deps if not d.startswith(("main.", "config.")) and d not in models}
+        if missing:
+            raise ValueError(f"{model.key} reads models that do not exist: {sorted(missing)}")
+    return models
+
+
+def build_order(models: dict[str, Model]) -> list[str]:
+    graph = {key: {d for d in m.deps if d in models} for key, m in models.items()}
+    return list(TopologicalSorter(graph).static_order())
+
+
+CONFIG_TABLES = ("thresholds", "detection_thresholds", "causes", "result_type_causes", "reason_patterns")
+
+
+def _reads_config(model: Model) -> bool:
+    return any(d.startswith("config.") for d in model.deps)
+
+
+def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -> None:
+    """(Re)write the `config` tables the detection models read: thresholds and the cause catalogue."""
+    con.execute("create schema if not exists config")
+    values = {t.name: t.kind(thresholds.get(t.name, t.default)) for t in THRESHOLDS}
+    # One wide row for the models (`cross join config.thresholds as t`, then `t.<name>`), typed
+    # so day counts can bound window frames; one row per threshold, described, for people.
+    columns = ", ".join(f"{t.name} {'integer' if t.kind is int else 'double'}" for t in THRESHOLDS)
+    con.execute(f"create or replace table config.thresholds ({columns})")
+    con.execute(f"insert into config.thresholds values ({', '.join('?' * len(THRESHOLDS))})", list(values.values()))
+    con.execute("create or replace table config.detection_thresholds (name varchar primary key, value double, description varchar)")
+    con.executemany("insert into config.detection_thresholds values (?, ?, ?)",
+                    [(t.name, float(values[t.name]), t.description) for t in THRESHOLDS])
+    con.execute("create or replace table config.causes (cause varchar primary key, title varchar, diagnosis varchar, fix varchar)")
+    con.executemany("insert into config.causes values (?, ?, ?, ?)", [tuple(c) for c in CAUSES])
+    con.execute("create or replace table config.result_type_causes (result_type varchar primary key, cause varchar)")
+    con.executemany("insert into config.result_type_causes values (?, ?)", list(RESULT_TYPE_CAUSES.items()))
+    con.execute("create or replace table config.reason_patterns (priority integer, pattern varchar, sub_cause varchar, cause varchar)")
+    con.executemany("insert into config.reason_patterns values (?, ?, ?, ?)", [tuple(p) for p in REASON_PATTERNS])
+
+
+class ModelError(RuntimeError):
+    """A SQL model failed to build; the message names the file."""
+
+
+def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
+    con.execute(f"create schema if not exists {model.schema}")
+    try:
+        con.execute(f"create or replace table {model.key} as {model.sql}")
+    except duckdb.Error as exc:
+        raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}") from exc
+    con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
+
+
+def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float]) -> dict[str, str]:
+    """What each model's table is a function of: its SQL, its inputs' fingerprints, the data
+    (every change to the core tables is a committed batch in ingest_batches) and, for the
+    detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table."""
+    data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone())
+    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items())))
+    out: dict[str, str] = {}
+    for key in build_order(models):
+        model = models[key]
+        parts = [model.sql, data, *(out[d] for d in sorted(model.deps) if d in out)]
+        if _reads_config(model):
+            parts.append(config)
+        out[key] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
+    return out
+
+
+def _built(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
+    """model -> (fingerprint, rows) as last built, for the models whose table still exists."""
+    try:
+        rows = con.execute(
+            "select b.model, b.fingerprint, b.row_count from config.model_builds as b"
+            " join duckdb_tables() as t on b.model = t.schema_name || '.' || t.table_name"
+        ).fetchall()
+    except duckdb.CatalogException:
+        return {}
+    return {model: (fingerprint, count) for model, fingerprint, count in rows}
+
+
+def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
+    con.execute("create schema if not exists config")
+    con.execute("create table if not exists config.model_builds"
+                " (model varchar primary key, fingerprint varchar, row_count bigint, built_at timestamptz)")
+    for key, fingerprint in done.items():
+        rows = con.execute(f"select count(*) from {key}").fetchone()[0]
+        con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
+
+
+def build_one(settings: Settings, model: Model) -> int:
+    """Rebuild one model (a Dagster asset step) unless its table is already what its inputs make
+    it (a run with nothing new); return its row count."""
+    thresholds = load_thresholds(settings.data_dir)
+    with writer_lock(settings.data_dir):
+        con = connect(settings.db_path, threads=ALL_CORES)
+        try:
+            fingerprint = fingerprints(con, load_models(), thresholds)[model.key]
+            built = _built(con).get(model.key)
+            if built and built[0] == fingerprint:
+                return built[1]
+            con.execute("begin transaction")
+            if _reads_config(model):
+                write_config(con, thresholds)
+            _create(con, model)
+            _record(con, {model.key: fingerprint})
+            con.execute("commit")
+            rows = con.execute(f"select count(*) from {model.key}").fetchone()[0]
+            con.execute("checkpoint")  # a self-contained file, ready to publish as a snapshot
+            return rows
+        finally:
+            con.close()
+
+
+def stale_models(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float] | None = None) -> list[str]:
+    """The models whose table is missing or older than the data, SQL or thresholds behind it."""
+    built = _built(con)
+    wanted = fingerprints(con, load_models(), thresholds or DEFAULTS)
+    return [key for key, fingerprint in wanted.items() if built.get(key, ("",))[0] != fingerprint]
+
+
+def refresh_all(settings: Settings) -> list[str]:
+    """Rebuild every model (after `tlsrpt ingest`), under the writer lock; nothing when every
+    model is already built from the current data, SQL and thresholds (returns [] then)."""
+    thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
+    with writer_lock(settings.data_dir):
+        con = connect(settings.db_path, threads=ALL_CORES)
+        try:
+            order = build_all(con, thresholds=thresholds, only_if_changed=True)
+            # Always, so the published snapshot is one self-contained file; cheap when nothing
+            # changed (ingest has checkpointed its batches already).
+            con.execute("checkpoint")
+            return order
+        finally:
+            con.close()
+
+
+def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None,
+              thresholds: dict[str, float] | None = None, only_if_changed: bool = False) -> list[str]:
+    """Rebuild every model in dependency order, atomically: readers see the old marts or the new.
+
+    `thresholds` overrides detection defaults (pipeline.detect.detection_config); the config tables are
+    written in the same transaction, so the marts always match the thresholds they show.
+    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged."""
+    models = models or load_models()
+    thresholds = thresholds or DEFAULTS
+    order = build_order(models)
+    wanted = fingerprints(con, models, thresholds)
+    if only_if_changed:
+        built = _built(con)
+        if all(built.get(key, ("",))[0] == fingerprint for key, fingerprint in wanted.items()):
+            return []
+    con.execute("begin transaction")
+    try:
+        write_config(con, thresholds)
+        for layer in LAYERS:
+            con.execute(f"create schema if not exists {layer}")
+        for key in order:
+            _create(con, models[key])
+        _record(con, wanted)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+    return order

@@ -24,7 +24,7 @@ from starlette.routing import Route
 
 from pipeline.envelope import Envelope
 from pipeline.extract import extract
-from pipeline.policy_text import normalise_host
+from pipeline.policy_text import is_ascii_number, normalise_host
 from pipeline.spool import write_durably
 
 # RFC 8460 names the +gzip and +json types; generic ones are sniffed and accepted when the body
@@ -48,7 +48,7 @@ def _answer(status: int, message: str) -> JSONResponse:
 async def _read_body(request: Request, config: ReceiverConfig) -> bytes | JSONResponse:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not is_ascii_number(declared):
             return _answer(400, "Content-Length is not a number")
         if int(declared) > config.max_body_bytes:
             return _answer(413, f"the body is larger than {config.max_body_bytes} bytes")

@@ -124,10 +124,11 @@ def dashboard(
     """Start the analyst dashboard on the latest published snapshot and print its address."""
     import os
     import subprocess
+    from importlib import resources
     from pathlib import Path as _Path
 
     settings = settings_for(data_dir)
-    script = _Path(__file__).resolve().parents[1] / "app" / "streamlit_app.py"
+    script = _Path(str(resources.files("app").joinpath("streamlit_app.py")))
     if not script.exists():
         fail(f"the dashboard code is missing ({script})")
     wanted = port

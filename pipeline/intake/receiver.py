@@ -25,7 +25,7 @@ from starlette.routing import Route
 from pipeline.intake.spool import write_durably
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.extract import extract
-from pipeline.parse.policy_text import normalise_host
+from pipeline.parse.policy_text import is_ascii_number, normalise_host
 
 # RFC 8460 names the +gzip and +json types; generic ones are sniffed and accepted when the body
 # is a report (senders and proxies relabel); anything else is refused as 415.
@@ -48,7 +48,7 @@ def _answer(status: int, message: str) -> JSONResponse:
 async def _read_body(request: Request, config: ReceiverConfig) -> bytes | JSONResponse:
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not is_ascii_number(declared):
             return _answer(400, "Content-Length is not a number")
         if int(declared) > config.max_body_bytes:
             return _answer(413, f"the body is larger than {config.max_body_bytes} bytes")

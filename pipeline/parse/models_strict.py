@@ -19,7 +19,7 @@ from pipeline.parse import limits
 Count = Annotated[int, Field(strict=True), Ge(0), Le(limits.MAX_COUNT)]
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=limits.MAX_STRING_CHARS)]
 # Only the one shape every big reporter sends; the C parser reads it (timeparse.py vouches).
-ZuluTime = Annotated[str, StringConstraints(strict=True, pattern=r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(\.\d{1,6})?Z$")]
+ZuluTime = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{1,6})?Z$")]
 PolicyType = Literal["sts", "tlsa", "no-policy-found"]
 ResultType = Literal[
     "starttls-not-supported", "certificate-host-mismatch", "certificate-expired", "certificate-not-trusted",

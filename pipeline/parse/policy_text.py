@@ -6,6 +6,12 @@ import json
 from typing import Any
 
 
+def is_ascii_number(text: str) -> bool:
+    """ASCII digits only: `"¹".isdigit()` is true but `int("¹")` fails, and `int("٣")` succeeds
+    on a character no record or policy file is written with."""
+    return text.isascii() and text.isdigit()
+
+
 def unwrap_tlsa_strings(strings: list[str], flags: set[str]) -> list[str]:
     """Microsoft sends `["[\\"3 1 1 60..\\",\\"3 1 1 83..\\"]"]`: one string holding a JSON array.
     RFC 8460 section 4 also shows one `;`-separated string. Both become one record per item."""
@@ -28,7 +34,7 @@ def parse_tlsa(strings: list[str], flags: set[str]) -> list[dict[str, Any]]:
     records = []
     for text in strings:
         parts = text.split()
-        if len(parts) == 4 and all(p.isdigit() and int(p) < 256 for p in parts[:3]):
+        if len(parts) == 4 and all(is_ascii_number(p) and int(p) < 256 for p in parts[:3]):
             records.append(
                 {
                     "usage": int(parts[0]),
@@ -56,7 +62,7 @@ def parse_sts(strings: list[str], flags: set[str]) -> tuple[str | None, int | No
         if key == "mode":
             mode = value.lower()
         elif key == "max_age":
-            if value.isdigit() and len(value) <= 12:
+            if is_ascii_number(value) and len(value) <= 12:
                 max_age = int(value)
             else:
                 flags.add("sts_max_age_invalid")

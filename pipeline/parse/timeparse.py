@@ -13,7 +13,8 @@ from datetime import datetime, timedelta, timezone
 from pipeline.parse.rejection import Rejected
 
 _RFC3339 = re.compile(
-    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?"
+    r"(\d{4})-(\d{2})-(\d{2})[Tt](\d{2}):(\d{2}):(\d{2})(\.\d{1,9})?([Zz]|[+-]\d{2}:\d{2})?",
+    re.ASCII,  # `\d` would also match fullwidth and other Unicode digits
 )
 
 

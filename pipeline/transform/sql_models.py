@@ -15,6 +15,7 @@ import hashlib
 import re
 from dataclasses import dataclass
 from graphlib import TopologicalSorter
+from importlib import resources
 from pathlib import Path
 
 import duckdb
@@ -25,7 +26,7 @@ from pipeline.settings import Settings
 from pipeline.store.schema_comments import TABLES
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 
-SQL_DIR = Path(__file__).resolve().parents[2] / "sql"
+SQL_DIR = Path(str(resources.files("sql")))  # the checkout's sql/ or the installed package's
 LAYERS = ("staging", "intermediate", "marts")
 CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
 _COMMENT = re.compile(r"--[^\n]*")

@@ -171,12 +171,12 @@ def raw_report(report_key: str, snap: str) -> str | None:
 
 
 def problems(f: Filters, status: str | None, snap: str) -> pl.DataFrame:
-    """Problems touching the selected domains and days, worst first (marts.problems)."""
+    """Problems touching the selected domains and days, worst first (detect.problems)."""
     return _q(
         "select problem_id, status, severity, title, first_seen, last_seen, resolved_on, detected_on, policy_domain,"
         " affected_domains, affected_mx_hosts, affected_ips, affected_sending_networks, affected_reporters,"
         " sessions_affected, peak_failure_rate, diagnosis, fix, reason_codes, anomaly_count, cause, kind,"
-        " count(*) over () as total_rows from marts.problems"
+        " count(*) over () as total_rows from detect.problems"
         " where (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
         " and last_seen >= $2 and first_seen <= $3 and ($4::varchar is null or status = $4)"
         f" order by status = 'open' desc, severity_rank desc, last_seen desc, title limit {LIST_LIMIT}",
@@ -186,7 +186,7 @@ def problems(f: Filters, status: str | None, snap: str) -> pl.DataFrame:
 def open_problems(f: Filters, snap: str) -> pl.DataFrame:
     """How many problems touching the selection are open, and how many of them are critical."""
     return _q(
-        "select count(*) as open, count(*) filter (where severity = 'critical') as critical from marts.problems"
+        "select count(*) as open, count(*) filter (where severity = 'critical') as critical from detect.problems"
         " where status = 'open' and (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
         " and last_seen >= $2 and first_seen <= $3", [list(f.domains), f.start, f.end], snap)
 
@@ -196,6 +196,6 @@ def problem_evidence(problem_id: str, snap: str) -> pl.DataFrame:
     return _q(
         "select a.report_date, a.detector, a.detail, a.observed, a.baseline, a.score, a.threshold, a.failed_sessions,"
         " a.total_sessions, a.baseline_from, a.baseline_to, a.reporter, a.receiving_mx, a.evidence_report_keys"
-        " from marts.anomalies a join (select unnest(anomaly_ids) as anomaly_id from marts.problems"
+        " from detect.anomalies a join (select unnest(anomaly_ids) as anomaly_id from detect.problems"
         " where problem_id = $1) p using (anomaly_id) order by a.report_date, a.detector",
         [problem_id], snap)

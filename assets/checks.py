@@ -34,8 +34,8 @@ MART_KEYS = {
     ],
     "marts/applied_policies": ["policy_domain", "reporter", "policy_type", "policy_fingerprint"],
     "marts/reporter_health": ["reporter"],
-    "marts/anomalies": ["anomaly_id"],
-    "marts/problems": ["problem_id"],
+    "detect/anomalies": ["anomaly_id"],
+    "detect/problems": ["problem_id"],
 }
 
 # Reconciliation: the marts count exactly what the core tables hold. Each query returns the
@@ -69,9 +69,9 @@ RECONCILIATIONS = [
      " (select report_date, policy_domain, sum(total_session_count) n from marts.daily_outcomes group by all) m"
      " using (report_date, policy_domain) where p.n is distinct from m.n",
      "stated sessions per day and domain equal those in policies"),
-    ("marts/problems", "every_anomaly_in_exactly_one_problem",
-     "select a.anomaly_id, a.detector, a.policy_domain, a.report_date, p.n as problems from marts.anomalies a"
-     " full join (select anomaly_id, count(*) n from (select unnest(anomaly_ids) as anomaly_id from marts.problems)"
+    ("detect/problems", "every_anomaly_in_exactly_one_problem",
+     "select a.anomaly_id, a.detector, a.policy_domain, a.report_date, p.n as problems from detect.anomalies a"
+     " full join (select anomaly_id, count(*) n from (select unnest(anomaly_ids) as anomaly_id from detect.problems)"
      " group by 1) p using (anomaly_id) where p.n is distinct from 1 or a.detector is null",
      "each anomaly is evidence of exactly one problem, and every problem rests on existing anomalies"),
 ]

@@ -34,7 +34,7 @@ _MODELS = load_models()
 
 @dg.asset(
     key="dashboard_snapshot",
-    deps=[dg.AssetKey([m.schema, m.name]) for m in _MODELS.values() if m.schema == "marts"],
+    deps=[dg.AssetKey([m.schema, m.name]) for m in _MODELS.values() if m.schema in ("marts", "detect")],
     group_name="serving",
     kinds={"duckdb"},
     description="A read-only copy of the warehouse the dashboard reads (<data>/snapshots), so neither blocks the other.",

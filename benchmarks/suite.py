@@ -390,7 +390,7 @@ def _dashboard_calls(snap: str, data_dir: Path):
     def guess(pname: str, annotation) -> tuple[bool, object]:
         """A value for an argument the suite does not know: None when the type allows it (a filter
         left open), else a value of the column of that name in the snapshot (e.g. problem_id -> a
-        row of marts.problems)."""
+        row of detect.problems)."""
         if "None" in str(annotation) or "Optional" in str(annotation):
             return True, None  # a filter left open, as the page starts
         con = duckdb.connect(snap, read_only=True)

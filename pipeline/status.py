@@ -65,10 +65,10 @@ def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: S
 
 
 def _print_open_problems(con: duckdb.DuckDBPyConnection, out: Console) -> None:
-    """The open problems, worst first (marts.problems; absent before the first model build)."""
+    """The open problems, worst first (detect.problems; absent before the first model build)."""
     try:
         rows = con.execute(
-            "select severity, title, first_seen from marts.problems where status = 'open'"
+            "select severity, title, first_seen from detect.problems where status = 'open'"
             " order by severity_rank desc, first_seen"
         ).fetchall()
     except duckdb.CatalogException:
@@ -76,7 +76,7 @@ def _print_open_problems(con: duckdb.DuckDBPyConnection, out: Console) -> None:
     if not rows:
         out.print("open problems: none")
         return
-    table = Table("severity", "problem", "since", title=f"open problems ({len(rows)}; details: dashboard or marts.problems)")
+    table = Table("severity", "problem", "since", title=f"open problems ({len(rows)}; details: dashboard or detect.problems)")
     for severity, title, since in rows:
         table.add_row(severity, title, str(since))
     out.print(table)

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import duckdb
 
+from pipeline.transform.sql_models import LAYERS, build_all, load_models
 from pipeline.store.warehouse import ensure_schema
-from pipeline.transform.sql_models import build_all, load_models
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "marts.md"
 BEGIN, END = "<!-- catalogue:begin (scripts/mart_doc.py) -->", "<!-- catalogue:end -->"
@@ -22,7 +22,7 @@ def render() -> str:
     models = load_models()
     build_all(con, models)
     lines = [BEGIN, ""]
-    for key in sorted(models, key=lambda k: ("staging", "intermediate", "marts").index(k.split(".")[0])):
+    for key in sorted(models, key=lambda k: LAYERS.index(k.split(".")[0])):
         model = models[key]
         columns = con.execute(
             "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ?",

@@ -1,4 +1,4 @@
-"""Alerts on detected problems (`marts.problems`): webhooks, e-mail and Apprise, per domain.
+"""Alerts on detected problems (`detect.problems`): webhooks, e-mail and Apprise, per domain.
 
 config.py reads alerts.toml (toml_table.py: checked reads), problems.py the published snapshot, decide.py (pure) turns problems
 and the state into opened / worsened / resolved events, state.py keeps what each channel was

@@ -7,7 +7,7 @@ Per channel and problem (routing by any of the problem's affected_domains):
   or sessions_affected at least doubled; held back while the last message about the problem
   to that channel is younger than suppress_hours (then compared again with that message);
 - resolved: the channel was told it opened, and now the row says status = 'resolved' or the row
-  is gone from marts.problems. "Gone" counts only while the table holds other rows: an empty
+  is gone from detect.problems. "Gone" counts only while the table holds other rows: an empty
   table more likely means a broken build than every problem fixed at once. Resolved messages
   ignore routing and min_severity (they close what the channel was told) and are never held back.
 A channel whose last message about a problem is the event decided now gets nothing (no
@@ -124,5 +124,5 @@ def decide(problems: tuple[Problem, ...] | list[Problem], state: State, config: 
             if problem_id in current or last is None or last.event not in ALERTING or gone is None:
                 continue
             gone = replace(gone, status="resolved", resolved_on=None)
-            events.append(Event(channel.name, "resolved", gone, "no longer detected in marts.problems", last.alerts + 1))
+            events.append(Event(channel.name, "resolved", gone, "no longer detected in detect.problems", last.alerts + 1))
     return Decision(tuple(events), tuple(held))

@@ -1,4 +1,4 @@
-"""The rows of `marts.problems`, read from the published snapshot (never the live warehouse,
+"""The rows of `detect.problems`, read from the published snapshot (never the live warehouse,
 whose writer would lock us out: pipeline/store/snapshot.py), one short read-only connection."""
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ COLUMNS = (
 
 @dataclass(frozen=True)
 class Problem:
-    """One row of marts.problems (the contract in docs/alerts.md)."""
+    """One row of detect.problems (the contract in docs/alerts.md)."""
 
     problem_id: str
     kind: str
@@ -96,14 +96,14 @@ def load_problems(settings: Settings) -> Loaded:
     con = duckdb.connect(str(path), read_only=True)
     try:
         present = {name for (name,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'marts' and table_name = 'problems'"
+            "select column_name from information_schema.columns where table_schema = 'detect' and table_name = 'problems'"
         ).fetchall()}
         if not present:
-            return Loaded((), path, f"the snapshot {path.name} has no marts.problems table yet (a newer pipeline builds it)")
+            return Loaded((), path, f"the snapshot {path.name} has no detect.problems table yet (a newer pipeline builds it)")
         missing = [c for c in COLUMNS if c not in present]
         if missing:
-            return Loaded((), path, f"marts.problems in {path.name} lacks the columns {', '.join(missing)}")
-        cursor = con.execute(f"select {', '.join(COLUMNS)} from marts.problems order by problem_id")
+            return Loaded((), path, f"detect.problems in {path.name} lacks the columns {', '.join(missing)}")
+        cursor = con.execute(f"select {', '.join(COLUMNS)} from detect.problems order by problem_id")
         rows = [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
     finally:
         con.close()

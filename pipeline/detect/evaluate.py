@@ -2,7 +2,7 @@
 
 `tlsrpt generate --scenario ...` injects labelled incidents into a clean 90-day background and
 writes what it injected to `incidents.json`. After the corpus is ingested and the models are
-built, this module compares `marts.problems` with those labels:
+built, this module compares `detect.problems` with those labels:
 
 - an incident is **detected** when a problem names the same policy domain (or, for a silent
   reporter, the same reporter), one of the incident's accepted causes, and overlaps its days
@@ -80,7 +80,7 @@ def _matches(incident: dict, problem: dict, data_through: date, slack: int) -> b
 def load_problems(db_path: Path) -> list[dict]:
     con = duckdb.connect(str(db_path), read_only=True)
     try:
-        cur = con.execute("select * from marts.problems order by first_seen, title")
+        cur = con.execute("select * from detect.problems order by first_seen, title")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
     finally:

@@ -27,10 +27,12 @@ from pipeline.store.schema_comments import TABLES
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 
 SQL_DIR = Path(str(resources.files("sql")))  # the checkout's sql/ or the installed package's
-LAYERS = ("staging", "intermediate", "marts")
+# In flow order: a model reads only core or config tables and models of its own or an earlier
+# layer (tests/sql/test_layers.py), so every arrow of the lineage points forward.
+LAYERS = ("staging", "intermediate", "marts", "detect")
 CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
 _COMMENT = re.compile(r"--[^\n]*")
-_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main|config)\.([a-z_][a-z0-9_]*)\b")
+_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|detect|main|config)\.([a-z_][a-z0-9_]*)\b")
 
 
 @dataclass(frozen=True)
@@ -67,6 +69,9 @@ def load_models(sql_dir: Path = SQL_DIR) -> dict[str, Model]:
         missing = {d for d in model.deps if not d.startswith(("main.", "config.")) and d not in models}
         if missing:
             raise ValueError(f"{model.key} reads models that do not exist: {sorted(missing)}")
+        later = sorted(d for d in model.deps if d in models and LAYERS.index(models[d].schema) > LAYERS.index(model.schema))
+        if later:
+            raise ValueError(f"{model.key} reads models of a later layer {later}: layers run {' -> '.join(LAYERS)}")
     return models
 
 
@@ -152,6 +157,14 @@ def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
         con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
 
 
+def _drop_retired(con: duckdb.DuckDBPyConnection, models: dict[str, Model]) -> None:
+    """Drop the tables of models this version no longer has (a model moved to another layer,
+    say), so nobody queries a table that stopped being rebuilt. Only tables the builder made."""
+    for key in set(_built(con)) - set(models):
+        con.execute(f"drop table if exists {key}")
+        con.execute("delete from config.model_builds where model = ?", [key])
+
+
 def build_one(settings: Settings, model: Model) -> int:
     """Rebuild one model (a Dagster asset step) unless its table is already what its inputs make
     it (a run with nothing new); return its row count."""
@@ -221,6 +234,7 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
             con.execute(f"create schema if not exists {layer}")
         for key in order:
             _create(con, models[key])
+        _drop_retired(con, models)
         _record(con, wanted)
         con.execute("commit")
     except BaseException:

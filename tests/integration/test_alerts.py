@@ -1,6 +1,6 @@
 """Alerts against real servers on 127.0.0.1: an aiosmtpd with STARTTLS (trustme CA) and AUTH,
 and an http.server recording every POST (webhooks and Apprise's json://). The problems come
-from a published snapshot holding marts.problems rows, as the pipeline publishes it."""
+from a published snapshot holding detect.problems rows, as the pipeline publishes it."""
 
 from __future__ import annotations
 
@@ -37,7 +37,7 @@ SECRET = "webhook-test-secret"
 SMTP_USER, SMTP_PASSWORD = "alerts", "smtp-test-password"
 
 PROBLEMS_DDL = """
-create or replace table marts.problems (
+create or replace table detect.problems (
     problem_id varchar, kind varchar, cause varchar, title varchar, policy_domain varchar,
     affected_domains varchar[], status varchar, resolved_on date, severity varchar, severity_rank integer,
     first_seen date, last_seen date, affected_mx_hosts varchar[], affected_ips varchar[],
@@ -62,14 +62,14 @@ def problem_row(pid: str, domain: str = "example.com", severity: str = "critical
 
 
 def publish_problems(data_dir: Path, rows: list[dict]) -> Path:
-    """Write marts.problems into the warehouse file and publish it as the current snapshot."""
+    """Write detect.problems into the warehouse file and publish it as the current snapshot."""
     data_dir.mkdir(parents=True, exist_ok=True)
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
     try:
-        con.execute("create schema if not exists marts")
+        con.execute("create schema if not exists detect")
         con.execute(PROBLEMS_DDL)
         for row in rows:
-            con.execute(f"insert into marts.problems ({', '.join(row)}) values ({', '.join('?' * len(row))})",
+            con.execute(f"insert into detect.problems ({', '.join(row)}) values ({', '.join('?' * len(row))})",
                         list(row.values()))
         con.execute("checkpoint")
     finally:
@@ -278,7 +278,7 @@ def test_nothing_to_read_says_why(tmp_path, http):
     con.execute("create table t (x int)")
     con.close()
     publish(Settings(data_dir=data))
-    assert "no marts.problems table" in run_alerts(Settings(data_dir=data)).reason
+    assert "no detect.problems table" in run_alerts(Settings(data_dir=data)).reason
     assert "no alerts config" in run_alerts(Settings(data_dir=tmp_path / "other")).reason
     assert posts(http, "/empty") == []
 
@@ -316,7 +316,7 @@ def test_dagster_sensor_retries_a_failed_channel_on_the_next_tick(tmp_path, http
 
 def test_pipeline_run_then_sensor_alerts_each_new_problem_once(tmp_path, http, smtp, certs):
     """The whole path: scenario reports in the inbox, `tlsrpt run` (the Dagster job) builds
-    marts.problems and publishes a snapshot, the sensor sends one webhook and one mail per new
+    detect.problems and publishes a snapshot, the sensor sends one webhook and one mail per new
     problem; a second run with nothing new sends nothing."""
     from pipeline.generate import write_corpus
 
@@ -331,7 +331,7 @@ def test_pipeline_run_then_sensor_alerts_each_new_problem_once(tmp_path, http, s
     try:
         # Problems that opened and resolved before anyone was told are history, not news.
         expected = {pid for (pid,) in con.execute(
-            "select problem_id from marts.problems where severity_rank >= 2 and status = 'open'").fetchall()}
+            "select problem_id from detect.problems where severity_rank >= 2 and status = 'open'").fetchall()}
     finally:
         con.close()
     assert len(expected) >= 3  # the open scenarios: expired certificate, MX migration, silent reporter

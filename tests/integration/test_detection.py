@@ -36,7 +36,7 @@ def scenario_run(tmp_path_factory):
 def problems(data_dir: Path, where: str = "true") -> list[dict]:
     con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
     try:
-        cur = con.execute(f"select * from marts.problems where {where} order by first_seen, title")
+        cur = con.execute(f"select * from detect.problems where {where} order by first_seen, title")
         names = [d[0] for d in cur.description]
         return [dict(zip(names, row)) for row in cur.fetchall()]
     finally:
@@ -85,10 +85,10 @@ def test_every_anomaly_row_carries_its_evidence(scenario_run):
     try:
         rows = con.execute(
             "select detector, observed, baseline, score, threshold, detail, evidence_report_keys, baseline_day_count"
-            " from marts.anomalies").fetchall()
+            " from detect.anomalies").fetchall()
         orphans = con.execute(
-            "select count(*) from (select unnest(anomaly_ids) as anomaly_id from marts.problems)"
-            " anti join marts.anomalies using (anomaly_id)").fetchone()[0]
+            "select count(*) from (select unnest(anomaly_ids) as anomaly_id from detect.problems)"
+            " anti join detect.anomalies using (anomaly_id)").fetchone()[0]
     finally:
         con.close()
     assert rows and orphans == 0
@@ -171,7 +171,7 @@ def test_detection_doc_is_current():
     doc = (Path(__file__).resolve().parents[2] / "docs" / "detection.md").read_text(encoding="utf-8")
     assert detection_config.markdown() in doc, "docs/detection.md: paste pipeline.detect.detection_config.markdown()"
     assert causes.markdown() in doc, "docs/detection.md: paste pipeline.detect.causes.markdown()"
-    sql = (Path(__file__).resolve().parents[2] / "sql" / "marts" / "anomalies.sql").read_text(encoding="utf-8")
+    sql = (Path(__file__).resolve().parents[2] / "sql" / "detect" / "anomalies.sql").read_text(encoding="utf-8")
     for detector in ("failure_spike", "new_result_type", "failure_sustained", "success_drop", "mx_failing_alone",
                      "silent_reporter", "stale_policy"):
         assert f"'{detector}'" in sql and f"`{detector}`" in doc

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date
 from pathlib import Path
 
 import duckdb
@@ -23,8 +24,10 @@ def warehouse() -> duckdb.DuckDBPyConnection:
     return con
 
 
-def add_report(con, key: str, org: str, day: str, policies: list[tuple], details: list[tuple] = ()) -> None:
-    """policies: (index, type, domain, successful, failed); details: (policy index, result type, count)."""
+def add_report(con, key: str, org: str, day: str, policies: list[tuple], details: list[tuple] = (),
+               sts_mx: list[str] = ()) -> None:
+    """policies: (index, type, domain, successful, failed); details: (policy index, result type, count);
+    sts_mx: the mx lines of its sts policies (mode enforce, max_age one week)."""
     con.execute(
         "insert into reports (report_key, organization_name, report_id, contact_domain, start_at, end_at, report_date,"
         " channel, raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version, trust)"
@@ -36,8 +39,12 @@ def add_report(con, key: str, org: str, day: str, policies: list[tuple], details
             "insert into policies (report_key, policy_index, report_date, policy_type, policy_domain, policy_strings,"
             " mx_host, sts_mx, tlsa_records, successful_session_count, failed_session_count,"
             " failure_detail_session_sum, failure_detail_count, has_totals_mismatch)"
-            " values (?, ?, ?::date, ?, ?, [], [], [], [], ?, ?, 0, 0, false)",
-            [key, index, day, kind, domain, ok, failed],
+            " values (?, ?, ?::date, ?, ?, [], [], ?, [], ?, ?, 0, 0, false)",
+            [key, index, day, kind, domain, list(sts_mx) if kind == "sts" else [], ok, failed],
+        )
+        con.execute(
+            "update policies set sts_mode = 'enforce', sts_max_age = 604800"
+            " where report_key = ? and policy_index = ? and policy_type = 'sts' and len(sts_mx) > 0", [key, index],
         )
     for number, (index, result, count) in enumerate(details):
         con.execute(
@@ -166,3 +173,20 @@ def test_comments_naming_other_models_are_not_dependencies():
     models = load_models()
     # daily_outcomes' comments mention the counted-once marts; only its SQL reads staging.policies.
     assert models["marts.daily_outcomes"].deps == frozenset({"staging.policies"})
+
+
+def test_two_stale_reports_of_one_reporter_on_one_day_are_one_anomaly(warehouse):
+    # google.com keeps applying the first policy after microsoft.com applied a revised one
+    # (stale_policy_days = 3 before), and sends two reports on the stale day.
+    sts = [(0, "sts", "example.com", 10, 0)]
+    add_report(warehouse, "g0", "google.com", "2026-03-01", sts, sts_mx=["mx1.example.com"])
+    add_report(warehouse, "m1", "microsoft.com", "2026-03-02", sts, sts_mx=["mx2.example.com"])
+    add_report(warehouse, "g5a", "google.com", "2026-03-06", sts, sts_mx=["mx1.example.com"])
+    add_report(warehouse, "g5b", "google.com", "2026-03-06", sts, sts_mx=["mx1.example.com"])
+    build_all(warehouse)
+    stale = warehouse.execute(
+        "select report_date, reporter, count(*), count(distinct anomaly_id) from detect.anomalies"
+        " where detector = 'stale_policy' group by all").fetchall()
+    assert stale == [(date(2026, 3, 6), "google.com", 1, 1)]
+    assert warehouse.execute(
+        "select anomaly_count from detect.problems where kind = 'stale_policy'").fetchall() == [(1,)]

@@ -1,13 +1,13 @@
--- grain: one row per report_date, policy_domain, reporter and MTA-STS policy version it applied
+-- grain: one row per report_date, policy_domain, reporter and MTA-STS policy version it applied (its reports listed)
 -- reads: staging.policies, config.thresholds
 with t as (
     select * from config.thresholds
 ),
 
-applied as (
+versioned as (
     -- A version is what the policy says (mode, max_age, mx lines), not how a sender wrote it:
     -- senders order and space the lines differently for the same policy.
-    select distinct
+    select
         report_date,
         policy_domain,
         reporter,
@@ -22,6 +22,22 @@ applied as (
         report_key
     from staging.policies
     where policy_type = 'sts' and len(sts_mx) > 0
+),
+
+applied as (
+    -- One row per day, domain, reporter and version, however many of its reports applied it
+    -- (sys4 sends several a day): they are the evidence, not more rows.
+    select
+        report_date,
+        policy_domain,
+        reporter,
+        policy_version,
+        any_value(sts_mode) as sts_mode,
+        any_value(sts_max_age) as sts_max_age,
+        first(sts_mx order by report_key) as sts_mx,
+        list(report_key order by report_key) as report_keys
+    from versioned
+    group by report_date, policy_domain, reporter, policy_version
 ),
 
 versions as (
@@ -78,7 +94,7 @@ select
     d.sts_mode,
     d.sts_max_age,
     d.sts_mx,
-    d.report_key,
+    d.report_keys,
     n.newer_version,
     n.newer_first_seen,
     n.newer_version is not null as is_stale

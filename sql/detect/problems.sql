@@ -1,6 +1,6 @@
 -- grain: one row per problem a person acts on: a domain's anomalies of one cause in one episode
 -- (a reporter's silences: one problem per reporter and episode)
--- reads: marts.anomalies, intermediate.failure_causes, intermediate.sessions_once_per_report,
+-- reads: detect.anomalies, intermediate.failure_causes, intermediate.sessions_once_per_report,
 --        marts.daily_domain_sessions, main.policies, config.causes, config.thresholds
 with t as (
     select * from config.thresholds
@@ -49,7 +49,7 @@ anomalies as (
     select
         a.*,
         coalesce(o.owner_domain, a.policy_domain) as problem_domain
-    from marts.anomalies as a
+    from detect.anomalies as a
     left join owners as o on a.policy_domain = o.policy_domain
 ),
 
@@ -314,7 +314,7 @@ silence_rows as (
         -- The silence runs to the day before the next report, or to the end of the data.
         least(a.report_date + a.observed::integer - 2, e.data_through) as silent_to,
         a.report_date + a.observed::integer - 1 > e.data_through as still_silent
-    from marts.anomalies as a
+    from detect.anomalies as a
     cross join data_end as e
     where a.kind = 'silent_reporter'
 ),

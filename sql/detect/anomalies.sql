@@ -1,6 +1,6 @@
 -- grain: one row per detector, subject and day that breaks its baseline (a silence: one row per gap)
--- reads: intermediate.failure_rate_daily, intermediate.reporter_success_daily, intermediate.mx_failures_daily
---        intermediate.reporter_cadence, intermediate.policy_versions_daily, config.thresholds
+-- reads: detect.failure_rate_daily, detect.reporter_success_daily, detect.mx_failures_daily
+--        detect.reporter_cadence, detect.policy_versions_daily, config.thresholds
 -- Every row carries its evidence: what was observed, the baseline and the window it came from,
 -- the score and the threshold it was held to, and the reports the day rests on.
 with t as (
@@ -56,7 +56,7 @@ failure_rates as (
                 '{} failures still at {:.1f}% of sessions since {}.', f.result_type, 100 * f.failure_rate, f.run_onset
             )
         end as detail
-    from intermediate.failure_rate_daily as f
+    from detect.failure_rate_daily as f
     cross join t
     where f.is_anomalous
 ),
@@ -89,7 +89,7 @@ success_drops as (
             'Success rate seen by {} fell to {:.1f}% from a baseline of {:.1f}% (score {:.1f}).',
             s.reporter, 100 * s.success_rate, 100 * s.baseline_rate, s.score
         ) as detail
-    from intermediate.reporter_success_daily as s
+    from detect.reporter_success_daily as s
     cross join t
     where s.is_drop
 ),
@@ -123,7 +123,7 @@ mx_alone as (
             || 'while the domain delivers {:.0f}% of sessions fine.',
             m.receiving_mx, 100 * m.mx_share, m.failed_sessions, 100 * m.domain_success_rate
         ) as detail
-    from intermediate.mx_failures_daily as m
+    from detect.mx_failures_daily as m
     cross join t
     where m.is_failing_alone
 ),
@@ -164,7 +164,7 @@ silences as (
                 c.reporter, c.last_report_day, c.next_report_day, c.gap_days - 1, c.usual_max_gap
             )
         end as detail
-    from intermediate.reporter_cadence as c
+    from detect.reporter_cadence as c
     where c.is_silent
 ),
 
@@ -188,7 +188,7 @@ stale as (
         p.version_first_seen as baseline_from,
         p.newer_first_seen as baseline_to,
         null::bigint as baseline_day_count,
-        [p.report_key] as evidence_report_keys,
+        p.report_keys[1:20] as evidence_report_keys,
         null::varchar[] as sending_networks,
         null::bigint as failing_reporters,
         null::bigint as domain_reporters,
@@ -196,7 +196,7 @@ stale as (
             '{} still applies the policy first seen {} (mx: {}), although a newer one has been applied since {}.',
             p.reporter, p.version_first_seen, array_to_string(p.sts_mx, ' '), p.newer_first_seen
         ) as detail
-    from intermediate.policy_versions_daily as p
+    from detect.policy_versions_daily as p
     cross join t
     where p.is_stale
 ),

@@ -20,7 +20,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script with --write
     sys.path.insert(0, str(ROOT))
 
-from benchmarks.suite_report import render  # noqa: E402
+from benchmarks.suite.report.page import render  # noqa: E402
 
 EXPECTED = ROOT / "tests" / "fixtures" / "bench_page"
 ROWS = ("ours_core", "ours_files", "ours_mbox", "parsedmarc", "floor1", "floor2")
@@ -33,7 +33,7 @@ CPU_PER_WALL = {"ours_core": 1.76, "ours_files": 1.6, "ours_mbox": 1.8, "parsedm
 
 def run(wall: float, *, cpu: float | None = None, rss_mib: float = 100, foreign: float = 0.01, ok: int | None = 0,
         failed: int = 0, inner: float | None = None, out_bytes: int = 0, error: str = "") -> dict:
-    """One measured process, as suite.measure records it (benchmarks/suite.py `Run`)."""
+    """One measured process, as the suite records it (`Run` in benchmarks/suite/measure.py)."""
     return {"wall": wall, "cpu": wall if cpu is None else cpu, "max_rss_kb": int(rss_mib * 800),
             "tree_rss_kb": int(rss_mib * 1024), "tree_pss_kb": int(rss_mib * 900), "foreign": foreign,
             "procs": 2, "ok": ok, "failed": failed, "inner": inner, "out_bytes": out_bytes, "error": error}
@@ -96,7 +96,7 @@ def size_entry(n: int, repeats: int, growth: float, root: Path, *, same: bool | 
     return entry
 
 
-def profile(n: int, wall: float, prefix: str = "") -> dict:
+def profile(n: int, wall: float, root: Path, prefix: str = "") -> dict:
     steps = [("replay unfinished packs", "pipeline/ingest.py:replay_pending", 0.4),
              ("read, sniff, decode, parse, validate, flatten, hash (per input)",
               "pipeline/parse/worker.py:process_chunk", 120.5),
@@ -108,9 +108,9 @@ def profile(n: int, wall: float, prefix: str = "") -> dict:
     return {
         "size": n, "wall_profiled": round(wall * 2.3, 2), "wall_plain_workers1": wall,
         "cpu_plain_workers1": wall * 0.97,
-        "foreign": 0.02, "prof": f"{ROOT}/bench-out/suite/{prefix}ingest.prof",
-        "command": f"{ROOT}/.venv/bin/python -m cProfile -o x.prof -m pipeline ingest --workers 1 --data-dir "
-                   f"<fresh dir> {ROOT}/bench-out/corpus-n{n}-seed1/files",
+        "foreign": 0.02, "prof": f"{root}/bench-out/suite/{prefix}ingest.prof",
+        "command": f"{root}/.venv/bin/python -m cProfile -o x.prof -m pipeline ingest --workers 1 --data-dir "
+                   f"<fresh dir> {root}/bench-out/corpus-n{n}-seed1/files",
         "total_us": 206.0,
         "steps": [{"step": s, "func": f, "cum_us": us} for s, f, us in steps],
         "groups": [{"group": g, "own_us": round(40.0 / (i + 1), 2)}
@@ -226,8 +226,8 @@ def full_state(root: Path) -> dict:
                 "snapshot": f"{root}/bench-out/snap-{n}.duckdb", "snapshot_bytes": int(n) * 620, "foreign": 0.01}
             for n, f in (("100000", 1.0), ("1000000", 1.9))
         },
-        "profile": profile(100_000, 19.8),
-        "profile_mbox": {**profile(10_000, 3.9, "mbox-"), "size": 10_000},
+        "profile": profile(100_000, 19.8, root),
+        "profile_mbox": {**profile(10_000, 3.9, root, "mbox-"), "size": 10_000},
         "rebuild": {"size": 1_000_000, "run": run(92.0, cpu=150.0, rss_mib=1500, foreign=0.03, ok=1_000_000)},
     }
 
@@ -273,7 +273,7 @@ def sparse_state(root: Path) -> dict:
                   "split": {"build_all": [], "checkpoint": []}, "process": run(3.0, rss_mib=0)},
         "dashboard": {"100000": {"queries": {"daily_sessions": {"times": [0.3, 0.25], "rows": 30, "args": ""}},
                                  "skipped": [], "snapshot_bytes": 6_000_000}},
-        "profile": profile(100_000, 3.0),
+        "profile": profile(100_000, 3.0, root),
         "rebuild": {"size": 1_000_000, "run": run(5.0, ok=1_000_000, error="exit 1: pack missing")},
         "notes": ["dashboard at 1,000,000: no published snapshot (the models failed?)"],
     }

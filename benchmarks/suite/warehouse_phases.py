@@ -1,0 +1,147 @@
+"""The phases on the largest warehouse the ingest phase kept: `incremental` (nothing new, and one
+new day on top vs alone) with the fixed start-up costs, `marts` and `dashboard` (each timed inside
+a worker process: marts_worker, dashboard_worker) and `rebuild`."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import statistics
+import time
+from dataclasses import asdict
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks import ingest_vs_parsedmarc as base  # stdlib only at import
+from benchmarks.suite import REPO, log
+from benchmarks.suite.measure import measure
+
+if TYPE_CHECKING:
+    from benchmarks.suite.runner import Suite
+
+
+def phase_incremental(suite: Suite) -> None:
+    n = suite.largest
+    wh = Path(suite.state["sizes"][str(n)]["ingest"]["warehouse"])
+    day = Path(suite.state["day_meta"]["dir"])
+    reps = suite.args.repeat
+    empty = suite.work / "empty-inbox"
+    shutil.rmtree(empty, ignore_errors=True)
+    empty.mkdir(parents=True)
+    res: dict = {"size": n, "ingest_empty": [], "run_empty": [], "day_alone": [], "day_on_top": []}
+    base.warm_cache([str(p) for p in (day / "files").rglob("*.json.gz")])
+    # a copy of the warehouse for every "on top" run, made before the empty runs touch it
+    for i in range(reps):
+        r, info = suite.ours(wh, [empty])
+        res["ingest_empty"].append(asdict(r))
+        log(f"nothing new, ingest (on {n:,}): {r.wall:.2f} s  {info}")
+    for i in range(reps):
+        suite.quiet()
+        r, stdout = measure([str(suite.tlsrpt), "run", "--data-dir", str(wh)], env=suite.env, check=False)
+        if r.error:
+            log(f"FAILED: tlsrpt run\n  {r.error}")
+        res["run_empty"].append(asdict(r))
+        log(f"nothing new, run (on {n:,}): {r.wall:.2f} s")
+    for i in range(reps):
+        d = suite.work / f"day-alone-{i}"
+        shutil.rmtree(d, ignore_errors=True)
+        r, info = suite.ours(d, [day / "files"])
+        res["day_alone"].append(asdict(r))
+        res["day_alone_info"] = info
+        shutil.rmtree(d, ignore_errors=True)
+        log(f"day alone: {r.wall:.2f} s {info}")
+        d = suite.work / f"day-on-top-{i}"
+        shutil.rmtree(d, ignore_errors=True)
+        t0 = time.perf_counter()
+        shutil.copytree(wh, d, symlinks=True)
+        copy_s = time.perf_counter() - t0
+        r, info = suite.ours(d, [day / "files"])
+        res["day_on_top"].append(asdict(r))
+        res["day_on_top_info"] = info
+        res["copy_seconds"] = copy_s
+        shutil.rmtree(d, ignore_errors=True)
+        log(f"day on top of {n:,}: {r.wall:.2f} s {info} (copy of the warehouse took {copy_s:.1f} s, not counted)")
+    startup(suite, res)
+    res["warehouse_bytes"] = base.du_bytes(wh)
+    res["db_bytes"] = (wh / "warehouse.duckdb").stat().st_size
+    suite.state["incremental"] = res
+    suite.state["phases"]["incremental"] = True
+    suite.save()
+
+
+def startup(suite: Suite, res: dict) -> None:
+    """Fixed costs for reference: the CLI's start-up and loading the Dagster definitions."""
+    for key, cmd in (("startup_cli", [str(suite.tlsrpt), "--help"]),
+                     ("startup_dagster", [str(suite.py), "-c", "import assets.definitions"])):
+        res[key] = []
+        for _ in range(suite.args.repeat):
+            suite.quiet()
+            r, _ = measure(cmd, env=suite.env, cwd=REPO)
+            res[key].append(asdict(r))
+        log(f"{key}: {statistics.median(x['wall'] for x in res[key]):.2f} s")
+
+
+def phase_startup(suite: Suite) -> None:
+    startup(suite, suite.state.setdefault("incremental", {}))
+    suite.state["phases"]["startup"] = True
+    suite.save()
+
+
+def phase_marts(suite: Suite) -> None:
+    n = suite.largest
+    wh = Path(suite.state["sizes"][str(n)]["ingest"]["warehouse"])
+    scratch = suite.work / "marts"
+    shutil.rmtree(scratch, ignore_errors=True)
+    scratch.mkdir(parents=True)
+    db = scratch / "warehouse.duckdb"
+    shutil.copyfile(wh / "warehouse.duckdb", db)
+    suite.quiet()
+    r, stdout = measure([str(suite.py), "-m", "benchmarks.suite", "_marts", str(db), str(suite.args.repeat)],
+                        env=suite.env, cwd=REPO)
+    res = json.loads(stdout.strip().splitlines()[-1])
+    res["size"] = n
+    res["process"] = asdict(r)
+    suite.state["marts"] = res
+    shutil.rmtree(scratch, ignore_errors=True)
+    log(f"marts at {n:,}: whole {statistics.median(res['whole']):.2f} s")
+    suite.state["phases"]["marts"] = True
+    suite.save()
+
+
+def phase_dashboard(suite: Suite) -> None:
+    out = {}
+    for n in sorted({x for x in suite.sizes if x >= 100_000} | {suite.largest}):
+        wh = suite.state["sizes"][str(n)]["ingest"]["warehouse"]
+        suite.quiet()
+        r, stdout = measure([str(suite.py), "-m", "benchmarks.suite", "_dashboard", wh,
+                             str(suite.args.dashboard_repeat)], env=suite.env, cwd=REPO)
+        res = json.loads(stdout.strip().splitlines()[-1])
+        res["foreign"] = r.foreign
+        if res.get("error"):
+            log(f"dashboard at {n:,}: {res['error']}")
+            suite.state.setdefault("notes", []).append(f"dashboard at {n:,}: {res['error']}")
+            continue
+        out[str(n)] = res
+        worst = max(statistics.median(q["times"]) for q in res["queries"].values())
+        log(f"dashboard at {n:,}: {len(res['queries'])} queries, slowest median {worst * 1000:.0f} ms")
+    suite.state["dashboard"] = out
+    suite.state["phases"]["dashboard"] = True
+    suite.save()
+
+
+def phase_rebuild(suite: Suite) -> None:
+    n = suite.largest
+    wh = Path(suite.state["sizes"][str(n)]["ingest"]["warehouse"])
+    d = suite.work / "rebuild"
+    shutil.rmtree(d, ignore_errors=True)
+    shutil.copytree(wh, d, symlinks=True)
+    suite.quiet()
+    r, stdout = measure([str(suite.tlsrpt), "rebuild", "--data-dir", str(d)], env=suite.env, check=False)
+    m = base._OURS_LINE.search(stdout)
+    if m:
+        r.ok = int(m.group(3))
+    shutil.rmtree(d, ignore_errors=True)
+    suite.state["rebuild"] = {"size": n, "run": asdict(r)}
+    log(f"tlsrpt rebuild at {n:,}: {r.wall:.1f} s")
+    suite.state["phases"]["rebuild"] = True
+    suite.save()

@@ -9,6 +9,7 @@ from assets.checks import core_checks, mart_checks
 from assets.ingest import INBOX, imap_mailbox, ingest_inbox
 from assets.resources import ImapResource, WarehouseResource
 from assets.warehouse import model_assets
+from pipeline.settings import Settings
 
 defs = dg.Definitions(
     assets=[INBOX, imap_mailbox, ingest_inbox, *model_assets],
@@ -16,7 +17,7 @@ defs = dg.Definitions(
     jobs=[ingest_job],
     schedules=[daily_ingest, mailbox_poll],
     sensors=[inbox_sensor, alert_sensor],
-    resources={"warehouse": WarehouseResource(), "imap": ImapResource.from_env()},
+    resources={"warehouse": WarehouseResource(), "imap": ImapResource.from_settings(Settings().imap)},
     # One process per step costs ~3 s each here (STACK.md 4); the steps are cheap to run in-process.
     executor=dg.in_process_executor,
 )

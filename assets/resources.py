@@ -1,22 +1,22 @@
 """Dagster resource: the warehouse settings, so assets never read the environment themselves."""
 
 
-import os
-
 import dagster as dg
 
 from pipeline.intake.imap_fetch import ImapConfig
-from pipeline.settings import Settings, default_data_dir, default_workers
+from pipeline.settings import ImapSettings, Settings, secret
 
 
 class WarehouseResource(dg.ConfigurableResource):
-    """Where the data dir is (inbox, landing, Parquet, DuckDB) and how many parser processes."""
+    """Where the data dir is (inbox, landing, Parquet, DuckDB) and how many parser processes.
+    Empty or 0: the validated settings (TLSRPT_DATA_DIR, TLSRPT_WORKERS, else their defaults)."""
 
-    data_dir: str = str(default_data_dir())
-    workers: int = default_workers()
+    data_dir: str = ""
+    workers: int = 0
 
     def settings(self) -> Settings:
-        return Settings(data_dir=self.data_dir, workers=self.workers)  # type: ignore[arg-type]
+        given = {"data_dir": self.data_dir, "workers": self.workers}
+        return Settings(**{name: value for name, value in given.items() if value})
 
 
 class ImapResource(dg.ConfigurableResource):
@@ -35,14 +35,11 @@ class ImapResource(dg.ConfigurableResource):
     ca_file: str = ""
 
     @classmethod
-    def from_env(cls) -> "ImapResource":
-        env = os.environ
+    def from_settings(cls, imap: ImapSettings) -> "ImapResource":
+        """The mailbox of the validated TLSRPT_IMAP_* settings."""
         return cls(
-            host=env.get("TLSRPT_IMAP_HOST", ""), port=int(env.get("TLSRPT_IMAP_PORT", 993)),
-            security=env.get("TLSRPT_IMAP_SECURITY", "tls"), user=env.get("TLSRPT_IMAP_USER", ""),
-            folder=env.get("TLSRPT_IMAP_FOLDER", "INBOX"),
-            read_only=env.get("TLSRPT_IMAP_READ_ONLY", "") in ("1", "true", "yes"),
-            ca_file=env.get("TLSRPT_IMAP_CA_FILE", ""),
+            host=imap.host, port=imap.port or (993 if imap.security == "tls" else 143), security=imap.security,
+            user=imap.user, folder=imap.folder, read_only=imap.read_only, ca_file=str(imap.ca_file or ""),
         )
 
     def config(self) -> ImapConfig | None:
@@ -50,7 +47,7 @@ class ImapResource(dg.ConfigurableResource):
             return None
         return ImapConfig(
             host=self.host, port=self.port, security=self.security, user=self.user,
-            password=os.environ.get(self.password_env, ""), folder=self.folder,
+            password=secret(self.password_env), folder=self.folder,
             processed_folder=self.processed_folder, quarantine_folder=self.quarantine_folder,
             read_only=self.read_only, ca_file=self.ca_file or None,
         )

@@ -38,7 +38,7 @@ def nothing_new(settings: Settings) -> str | None:
     state = _state(settings)
     if state is None or not marker.exists() or marker.read_text() != state or current(settings) is None:
         return None
-    if ImapResource.from_env().config() is not None:
+    if ImapResource.from_settings(settings.imap).config() is not None:
         return None
     if any(inbox_fingerprint(str(folder))[0] for folder in settings.drop_folders()):
         return None
@@ -68,7 +68,7 @@ def materialize_all(settings: Settings, console: Console) -> bool:
             instance=dagster_instance(settings),
             resources={
                 "warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers),
-                "imap": ImapResource.from_env(),
+                "imap": ImapResource.from_settings(settings.imap),
             },
             raise_on_error=False,
             # The CLI prints its own summary; Dagster's step-by-step DEBUG lines stay in the UI.

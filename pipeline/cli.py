@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 
 from pipeline import status as status_mod
-from pipeline.settings import Settings, default_data_dir
+from pipeline.settings import Settings, SettingsError
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="SMTP TLS Reporting (RFC 8460) warehouse.")
 console = Console(stderr=True)
@@ -18,7 +18,7 @@ out = Console()
 
 DataDir = Annotated[
     Optional[Path],
-    typer.Option("--data-dir", envvar="TLSRPT_DATA_DIR", help="Where everything is written (default ./data)."),
+    typer.Option("--data-dir", help="Where everything is written (default: TLSRPT_DATA_DIR, else ./data)."),
 ]
 
 
@@ -38,8 +38,24 @@ def _port_is_free(host: str, port: int) -> bool:
     return True
 
 
+def validated(**given: object) -> Settings:
+    """The settings from the options given and the environment, or a one-line error (exit 2)."""
+    try:
+        return Settings(**{name: value for name, value in given.items() if value is not None})
+    except SettingsError as exc:
+        fail(str(exc))
+        raise  # unreachable: fail() exits
+
+
+@app.callback()
+def check_settings() -> None:
+    # Every command checks every TLSRPT_* value before it does anything.
+    validated()
+
+
 def settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
-    directory = data_dir or default_data_dir()
+    settings = validated(data_dir=data_dir, workers=workers or None)
+    directory = settings.data_dir
     if directory.exists() and not directory.is_dir():
         fail(f"--data-dir {directory} exists and is not a folder")
     try:
@@ -49,7 +65,7 @@ def settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
         probe.unlink()
     except OSError as exc:
         fail(f"cannot write to data dir {directory}: {exc.strerror or exc}")
-    return Settings(data_dir=directory, **({"workers": workers} if workers else {}))
+    return settings
 
 
 @app.command()
@@ -147,33 +163,36 @@ def dashboard(
 
 @app.command(name="fetch-imap")
 def fetch_imap(
-    host: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_HOST", help="IMAP server.")],
-    user: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_USER", help="Login name.")],
+    host: Annotated[Optional[str], typer.Option(help="IMAP server (default: TLSRPT_IMAP_HOST).")] = None,
+    user: Annotated[Optional[str], typer.Option(help="Login name (default: TLSRPT_IMAP_USER).")] = None,
     data_dir: DataDir = None,
-    port: Annotated[Optional[int], typer.Option(envvar="TLSRPT_IMAP_PORT", help="Default 993 (tls) or 143 (starttls).")] = None,
-    security: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_SECURITY", help="tls (implicit) or starttls.")] = "tls",
+    port: Annotated[Optional[int], typer.Option(help="Default: TLSRPT_IMAP_PORT, else 993 (tls) or 143 (starttls).")] = None,
+    security: Annotated[Optional[str], typer.Option(help="tls (implicit) or starttls (default: TLSRPT_IMAP_SECURITY, else tls).")] = None,
     password_file: Annotated[Optional[Path], typer.Option(help="File holding the password (else TLSRPT_IMAP_PASSWORD).")] = None,
-    folder: Annotated[str, typer.Option(envvar="TLSRPT_IMAP_FOLDER", help="Folder to read.")] = "INBOX",
+    folder: Annotated[Optional[str], typer.Option(help="Folder to read (default: TLSRPT_IMAP_FOLDER, else INBOX).")] = None,
     processed_folder: Annotated[str, typer.Option(help="Where handled messages are moved.")] = "Processed",
     quarantine_folder: Annotated[str, typer.Option(help="Where messages without a report are moved.")] = "Quarantine",
-    read_only: Annotated[bool, typer.Option("--read-only", help="Never change the mailbox (EXAMINE, no moves).")] = False,
-    ca_file: Annotated[Optional[Path], typer.Option(envvar="TLSRPT_IMAP_CA_FILE", help="Extra CA certificate to trust.")] = None,
+    read_only: Annotated[bool, typer.Option("--read-only", help="Never change the mailbox (EXAMINE, no moves; or TLSRPT_IMAP_READ_ONLY).")] = False,
+    ca_file: Annotated[Optional[Path], typer.Option(help="Extra CA certificate to trust (default: TLSRPT_IMAP_CA_FILE).")] = None,
 ) -> None:
     """Fetch new reports from an IMAP folder, then load them (and rebuild the marts)."""
-    import os
-
     from imap_tools import MailboxLoginError
 
     from pipeline.ingest_cli import load_drop_folders
     from pipeline.intake.imap_fetch import ImapConfig, fetch
 
     settings = settings_for(data_dir)
+    imap = settings.imap
+    host, user, security, folder = host or imap.host, user or imap.user, security or imap.security, folder or imap.folder
+    port, ca_file, read_only = port or imap.port, ca_file or imap.ca_file, read_only or imap.read_only
+    if not host or not user:
+        fail("no mailbox: pass --host and --user, or set TLSRPT_IMAP_HOST and TLSRPT_IMAP_USER")
     if password_file is not None:
         if not password_file.is_file():
             fail(f"no such file: {password_file}")
         password = password_file.read_text().strip()
     else:
-        password = os.environ.get("TLSRPT_IMAP_PASSWORD", "")
+        password = imap.password
     if not password:
         fail("no password: set TLSRPT_IMAP_PASSWORD or pass --password-file")
     if security not in ("tls", "starttls"):
@@ -207,9 +226,10 @@ def serve(
     max_connections: Annotated[int, typer.Option(help="Concurrent connections before answering 503.")] = 100,
 ) -> None:
     """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
-    import os
-
     import uvicorn
+
+    from pipeline.intake.receiver import ReceiverConfig, make_app
+    from pipeline.parse.policy_text import normalise_host
 
     settings = settings_for(data_dir)
     if (certfile is None) != (keyfile is None):
@@ -218,16 +238,14 @@ def serve(
         if path is not None and not path.is_file():
             fail(f"no such file: {path}")
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
-    os.environ.update({
-        "TLSRPT_SPOOL_DIR": str(settings.spool_dir),
-        "TLSRPT_ALLOWED_DOMAINS": ",".join(allow_domain or []),
-        "TLSRPT_MAX_BODY_BYTES": str(max_body),
-        "TLSRPT_BODY_DEADLINE": str(body_deadline),
-    })
+    receiver = make_app(ReceiverConfig(
+        spool_dir=settings.spool_dir, max_body_bytes=max_body, body_deadline_seconds=body_deadline,
+        allowed_domains=frozenset(normalise_host(d) for d in allow_domain or [] if d.strip()),
+    ))
     scheme = "https" if certfile else "http"
     out.print(f"receiving TLS reports at {scheme}://{host}:{port}/tlsrpt  (spool: {settings.spool_dir}; health: /healthz)", highlight=False)
     uvicorn.run(
-        "pipeline.intake.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
+        receiver, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
         limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
     )
@@ -273,7 +291,7 @@ def generate(
 def alerts(
     data_dir: DataDir = None,
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; send nothing, change no state.")] = False,
-    config: Annotated[Optional[Path], typer.Option(envvar="TLSRPT_ALERTS_CONFIG", help="Alerts config (default <data>/alerts.toml).")] = None,
+    config: Annotated[Optional[Path], typer.Option(help="Alerts config (default: TLSRPT_ALERTS_CONFIG, else <data>/alerts.toml).")] = None,
 ) -> None:
     """Send alerts (webhook, e-mail, Apprise) for new, worse and resolved problems in the latest snapshot."""
     from pipeline.alerts.config import AlertsConfigError
@@ -282,6 +300,7 @@ def alerts(
     from pipeline.alerts.state import AlertsBusy
 
     settings = settings_for(data_dir)
+    config = config or settings.alerts_config
     if config is not None and not config.is_file():
         fail(f"no such alerts config: {config}")
     try:

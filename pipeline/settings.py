@@ -1,4 +1,9 @@
-"""Where everything is written, and how hard to work. One object, passed everywhere.
+"""Where everything is written, and how hard to work. One validated object, passed everywhere.
+
+Every value comes from what the caller passes, else its `TLSRPT_*` environment variable (the
+only place that reads the environment), else a default. A wrong value stops at start with one
+line naming the variable (`SettingsError`), never a silent fallback: `TLSRPT_DKIM_POLICY=required`
+must not quietly mean `record`. `.env.example` lists every name.
 
 The data dir comes from `--data-dir`, else `TLSRPT_DATA_DIR`, else `./data`: everything the tool
 writes (inbox, landing zone, Parquet, DuckDB file, Dagster home) lives below it.
@@ -6,39 +11,82 @@ writes (inbox, landing zone, Parquet, DuckDB file, Dagster home) lives below it.
 
 from __future__ import annotations
 
+import ipaddress
 import os
-from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+PREFIX = "TLSRPT_"
 
 
-def default_data_dir() -> Path:
-    return Path(os.environ.get("TLSRPT_DATA_DIR") or "data")
+class SettingsError(ValueError):
+    """A setting that cannot be used; the message is one line naming the variable or field."""
 
 
-def default_workers() -> int:
-    return int(os.environ.get("TLSRPT_WORKERS") or os.cpu_count() or 1)
+def secret(variable: str) -> str:
+    """A secret from the environment variable a config file names (webhook secrets, passwords)."""
+    return os.environ.get(variable, "")
 
 
-def default_batch_parts() -> int:
+class ImapSettings(BaseModel):
+    """The mailbox `tlsrpt fetch-imap` and the Dagster asset read (TLSRPT_IMAP_*)."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    host: str = ""  # empty: no IMAP intake
+    port: int | None = Field(None, ge=1, le=65535)  # None: 993 for tls, 143 for starttls
+    security: Literal["tls", "starttls"] = "tls"
+    user: str = ""
+    password: str = Field("", repr=False)
+    folder: str = "INBOX"
+    read_only: bool = False
+    ca_file: Path | None = None
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Path("data")
+    workers: int = Field(default_factory=lambda: os.cpu_count() or 1, ge=1)
     # Report payloads per transaction and pack file; small values only make sense in tests.
     # 20,000: each commit has a fixed cost (WAL flush, pack fsync); at 5,000 those were a fifth
     # of the committing process's time at 100k reports.
-    return int(os.environ.get("TLSRPT_BATCH_PARTS") or 20_000)
-
-
-@dataclass(frozen=True)
-class Settings:
-    data_dir: Path = field(default_factory=default_data_dir)
-    workers: int = field(default_factory=default_workers)
-    batch_parts: int = field(default_factory=default_batch_parts)
+    batch_parts: int = Field(20_000, ge=1)
     # DNS server for DKIM key lookups ("ip[:port]"); empty: the system resolver.
-    dns_server: str = field(default_factory=lambda: os.environ.get("TLSRPT_DNS_SERVER", ""))
+    dns_server: str = ""
     # record: keep every mailed report and mark its DKIM verdict; require: quarantine mailed
     # reports whose signature does not verify (RFC 8460 section 3 says to ignore them).
-    dkim_policy: str = field(default_factory=lambda: os.environ.get("TLSRPT_DKIM_POLICY", "record"))
+    dkim_policy: Literal["record", "require"] = "record"
+    alerts_config: Path | None = None  # the alerts channels (docs/alerts.md); None: <data>/alerts.toml
+    detection_config: Path | None = None  # detection thresholds; None: <data>/detection.toml
+    imap: ImapSettings = ImapSettings()
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "data_dir", Path(self.data_dir).absolute())
+    def __init__(self, **given: Any) -> None:
+        values, from_env = _with_environment(given)
+        try:
+            super().__init__(**values)
+        except ValidationError as exc:
+            raise SettingsError(_one_line(exc, from_env)) from None
+
+    @field_validator("data_dir", "alerts_config", "detection_config")
+    @classmethod
+    def _absolute(cls, path: Path | None) -> Path | None:
+        return path.absolute() if path is not None else None
+
+    @field_validator("dns_server")
+    @classmethod
+    def _ip_and_port(cls, value: str) -> str:
+        host, _, port = value.partition(":")
+        if value:
+            try:
+                ipaddress.IPv4Address(host)
+            except ValueError:
+                raise ValueError("must be ip[:port], an IPv4 address and an optional port") from None
+            if port and not (port.isascii() and port.isdigit() and 0 < int(port) < 65536):
+                raise ValueError("must be ip[:port], with a port from 1 to 65535") from None
+        return value
 
     @property
     def db_path(self) -> Path:
@@ -73,5 +121,51 @@ class Settings:
     @property
     def alerts_config_path(self) -> Path:
         """The alerts channels (docs/alerts.md): `TLSRPT_ALERTS_CONFIG`, else <data>/alerts.toml."""
-        configured = os.environ.get("TLSRPT_ALERTS_CONFIG")
-        return Path(configured).absolute() if configured else self.data_dir / "alerts.toml"
+        return self.alerts_config or self.data_dir / "alerts.toml"
+
+    @property
+    def detection_config_path(self) -> Path:
+        """The detection thresholds: `TLSRPT_DETECTION_CONFIG`, else <data>/detection.toml."""
+        return self.detection_config or self.data_dir / "detection.toml"
+
+
+def variable(*field: str) -> str:
+    """The environment variable of a field: `("imap", "port")` -> TLSRPT_IMAP_PORT."""
+    return PREFIX + "_".join(field).upper()
+
+
+# Read from the environment, never the secrets a file names (those go through `secret`).
+VARIABLES: dict[tuple[str, ...], str] = {
+    **{(name,): variable(name) for name in Settings.model_fields if name != "imap"},
+    **{("imap", name): variable("imap", name) for name in ImapSettings.model_fields},
+}
+
+
+def _with_environment(given: dict[str, Any]) -> tuple[dict[str, Any], set[tuple[str, ...]]]:
+    """The caller's values, completed from the environment (an empty variable counts as unset);
+    also which fields came from there, so an error can name the variable."""
+    values = dict(given)
+    from_env: set[tuple[str, ...]] = set()
+    nested: dict[str, Any] = {}
+    for field, name in VARIABLES.items():
+        raw = os.environ.get(name, "")
+        if not raw or field[0] in given:
+            continue
+        from_env.add(field)
+        if len(field) == 1:
+            values[field[0]] = raw
+        else:
+            nested[field[1]] = raw
+    if nested:
+        values["imap"] = nested
+    return values, from_env
+
+
+def _one_line(exc: ValidationError, from_env: set[tuple[str, ...]]) -> str:
+    error = exc.errors(include_url=False)[0]
+    field = tuple(str(part) for part in error["loc"])
+    message = error["msg"].removeprefix("Value error, ")
+    value = error.get("input")
+    if field in from_env:
+        return f"{VARIABLES[field]}={value!r}: {message}"
+    return f"setting {'.'.join(field)}={value!r}: {message}"

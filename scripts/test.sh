@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh
 
 # The browser test drives Debian's chromium (a test tool's own browser download cannot work
-# here). Install what is missing when we are allowed to (root, as on CI); otherwise the tests
-# that need it skip and say why.
+# here). Install what is missing when we are allowed to (root, as on CI), and stop if that fails:
+# a green run must not hide tests that skipped for want of a package. Without root or apt-get
+# the tests that need one skip, and pytest prints why (-rs).
 # The IMAP tests run a real Dovecot, the DKIM tests a real NSD serving keys, both on loopback
 # (started and stopped by the tests themselves).
 missing=()
@@ -20,8 +21,13 @@ if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/nu
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1
     fi
+    installed=1
     apt-get update -qq >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null \
-        || echo "warning: could not install ${missing[*]}; the tests that need them will be skipped" >&2
+        || installed=""
     [ -z "$made_policy" ] || rm -f /usr/sbin/policy-rc.d
+    if [ -z "$installed" ]; then
+        echo "error: could not install ${missing[*]}, which the tests need" >&2
+        exit 1
+    fi
 fi
-exec .venv/bin/python -m pytest -q "$@"
+exec .venv/bin/python -m pytest -q -rs "$@"

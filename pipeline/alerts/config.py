@@ -9,12 +9,12 @@ without them. Format and examples: docs/alerts.md.
 from __future__ import annotations
 
 import hashlib
-import os
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
 from pipeline.alerts.toml_table import SEVERITY_RANK, AlertsConfigError, TomlTable
+from pipeline.settings import secret
 
 __all__ = ["SEVERITY_RANK", "AlertsConfig", "AlertsConfigError", "Channel", "load_config", "resolve_secrets"]
 
@@ -166,7 +166,7 @@ def resolve_secrets(config: AlertsConfig) -> dict[str, str]:
         if channel.kind == "webhook" and channel.secret:
             secrets[channel.name] = channel.secret
         elif variable:
-            value = os.environ.get(variable, "")
+            value = secret(variable)
             if not value:
                 where = f"{channel.kind}[{_index_of(config, channel)}]"
                 key = "secret_env" if channel.kind == "webhook" else "password_env"

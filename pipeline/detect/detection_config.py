@@ -14,10 +14,11 @@ build, so every anomaly row can show the threshold it was held to.
 
 from __future__ import annotations
 
-import os
 import tomllib
 from pathlib import Path
 from typing import NamedTuple
+
+from pipeline.settings import Settings
 
 
 class Threshold(NamedTuple):
@@ -93,7 +94,7 @@ class DetectionConfigError(ValueError):
 
 
 def config_path(data_dir: Path) -> Path:
-    return Path(os.environ.get("TLSRPT_DETECTION_CONFIG") or data_dir / "detection.toml")
+    return Settings(data_dir=data_dir).detection_config_path
 
 
 def load_thresholds(data_dir: Path) -> dict[str, float]:
@@ -101,7 +102,7 @@ def load_thresholds(data_dir: Path) -> dict[str, float]:
     path = config_path(data_dir)
     values = dict(DEFAULTS)
     if not path.is_file():
-        if os.environ.get("TLSRPT_DETECTION_CONFIG"):
+        if Settings(data_dir=data_dir).detection_config is not None:
             raise DetectionConfigError(f"{path}: TLSRPT_DETECTION_CONFIG names a file that does not exist")
         return values
     try:

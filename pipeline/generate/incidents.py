@@ -12,6 +12,8 @@ import zlib
 from collections.abc import Iterable, Sequence
 from typing import NamedTuple
 
+from pipeline.transform.reporter_domains import registrable_domain
+
 from .reporters import BY_SLUG, REACH, SLUGS, Reporter
 from .scenarios import SCENARIOS, Injected
 from .world import S_SCENARIO, Day, Domain, build_domain, rng_for
@@ -130,12 +132,9 @@ def plan(seed: int, n_domains: int | None, days: int, wanted: Sequence[str]) -> 
 
 def registrable(rep: Reporter) -> str:
     """The reporter name the warehouse uses (sql/staging/reports.sql): contact-info's domain, else
-    organization-name, cut to the registrable part (corp.mail.ru -> mail.ru)."""
+    organization-name, cut to its registrable domain (corp.mail.ru -> mail.ru)."""
     host = rep.contact.rsplit("@", 1)[1] if rep.contact else rep.org
-    labels = host.lower().strip().split(".")
-    if len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) == 2:
-        return ".".join(labels[-3:])
-    return ".".join(labels[-2:])
+    return registrable_domain(host.lower().strip())
 
 
 _DESCRIBE = {

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -111,15 +110,3 @@ def make_app(config: ReceiverConfig) -> Starlette:
         Route("/tlsrpt", receive_report, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
     ])
-
-
-def app_from_env() -> Starlette:
-    """Factory for `uvicorn --factory`: `tlsrpt serve` passes its settings through the environment."""
-    domains = {normalise_host(d) for d in os.environ.get("TLSRPT_ALLOWED_DOMAINS", "").split(",") if d.strip()}
-    return make_app(ReceiverConfig(
-        spool_dir=Path(os.environ["TLSRPT_SPOOL_DIR"]),
-        max_body_bytes=int(os.environ.get("TLSRPT_MAX_BODY_BYTES", 10 * 1024 * 1024)),
-        body_deadline_seconds=float(os.environ.get("TLSRPT_BODY_DEADLINE", 30)),
-        allowed_domains=frozenset(domains),
-    ))
-

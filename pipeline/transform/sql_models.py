@@ -25,6 +25,7 @@ from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_threshol
 from pipeline.settings import Settings
 from pipeline.store.schema_comments import TABLES
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
+from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
 
 SQL_DIR = Path(str(resources.files("sql")))  # the checkout's sql/ or the installed package's
 # In flow order: a model reads only core or config tables and models of its own or an earlier
@@ -80,7 +81,8 @@ def build_order(models: dict[str, Model]) -> list[str]:
     return list(TopologicalSorter(graph).static_order())
 
 
-CONFIG_TABLES = ("thresholds", "detection_thresholds", "causes", "result_type_causes", "reason_patterns")
+CONFIG_TABLES = ("thresholds", "detection_thresholds", "causes", "result_type_causes", "reason_patterns",
+                 "reporter_domains")
 
 
 def _reads_config(model: Model) -> bool:
@@ -88,7 +90,8 @@ def _reads_config(model: Model) -> bool:
 
 
 def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -> None:
-    """(Re)write the `config` tables the detection models read: thresholds and the cause catalogue."""
+    """(Re)write the `config` tables the models read: thresholds, the cause catalogue and the
+    registrable domain of every reporter name in the core tables."""
     con.execute("create schema if not exists config")
     values = {t.name: t.kind(thresholds.get(t.name, t.default)) for t in THRESHOLDS}
     # One wide row for the models (`cross join config.thresholds as t`, then `t.<name>`), typed
@@ -105,6 +108,17 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -
     con.executemany("insert into config.result_type_causes values (?, ?)", list(RESULT_TYPE_CAUSES.items()))
     con.execute("create or replace table config.reason_patterns (priority integer, pattern varchar, sub_cause varchar, cause varchar)")
     con.executemany("insert into config.reason_patterns values (?, ?, ?, ?)", [tuple(p) for p in REASON_PATTERNS])
+    _write_reporter_domains(con)
+
+
+def _write_reporter_domains(con: duckdb.DuckDBPyConnection) -> None:
+    # The same name staging.reports joins on; a few hundred distinct names even at 1M reports.
+    names = [name for (name,) in con.execute(
+        "select distinct coalesce(contact_domain, lower(trim(organization_name))) from main.reports").fetchall()
+        if name is not None]
+    con.execute("create or replace table config.reporter_domains (name varchar primary key, reporter varchar)")
+    con.execute("insert into config.reporter_domains select unnest($1::varchar[]), unnest($2::varchar[])",
+                [names, [registrable_domain(name) for name in names]])
 
 
 class ModelError(RuntimeError):
@@ -125,7 +139,7 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
     (every change to the core tables is a committed batch in ingest_batches) and, for the
     detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table."""
     data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone())
-    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items())))
+    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items()), LIST_VERSION))
     out: dict[str, str] = {}
     for key in build_order(models):
         model = models[key]

@@ -1,16 +1,20 @@
 -- grain: one row per distinct report, with the reporter normalised
--- reads: main.reports
+-- reads: main.reports, config.reporter_domains
 with reports as (
     select * from main.reports
 ),
 
 reporter_domains as (
     select
-        *,
+        reports.*,
         -- "Google Inc." and smtp-tls-reporting@google.com are one reporter: the contact domain
-        -- is the stable name; self-hosted senders without one name themselves by host.
-        string_split(coalesce(contact_domain, lower(trim(organization_name))), '.') as labels
+        -- is the stable name; self-hosted senders without one name themselves by host. Cut to
+        -- its registrable domain by the Public Suffix List (corp.mail.ru -> mail.ru,
+        -- tlsrpt.gmx.de -> gmx.de, example.co.uk stays whole): pipeline/transform/reporter_domains.py.
+        coalesce(domains.reporter, reports.contact_domain, lower(trim(reports.organization_name))) as reporter
     from reports
+    left join config.reporter_domains as domains
+        on coalesce(reports.contact_domain, lower(trim(reports.organization_name))) = domains.name
 ),
 
 normalised as (
@@ -27,14 +31,7 @@ normalised as (
         conformance_flags,
         trust,
         dkim_result,
-        -- Registrable part of the name: the last two labels, or three under a two-letter
-        -- second level such as co.uk (corp.mail.ru -> mail.ru, mx.egressif.io -> egressif.io).
-        case
-            when len(labels) >= 3 and len(labels[-2]) <= 3 and len(labels[-1]) = 2
-                then array_to_string(labels[-3:], '.')
-            when len(labels) >= 2 then array_to_string(labels[-2:], '.')
-            else array_to_string(labels, '.')
-        end as reporter,
+        reporter,
         date_diff('minute', end_at, received_at) / 60.0 as arrival_lag_hours
     from reporter_domains
 )

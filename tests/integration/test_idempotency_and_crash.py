@@ -98,6 +98,13 @@ def _packs_are_whole(data_dir: Path) -> None:
     assert stored[0] == stored[1], "an input's bytes are stored twice"
 
 
+def _packs(folder: Path) -> int:
+    return len(list(folder.glob("*.pack"))) if folder.is_dir() else 0
+
+
+KILLS = 4
+
+
 @pytest.mark.timeout(240)
 def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Path, tmp_path: Path):
     data_dir = tmp_path / "data"
@@ -105,23 +112,26 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
     command = [sys.executable, "-m", "pipeline", "ingest", "--data-dir", str(data_dir), str(corpus)]
     rng = random.Random(11)
     packs = data_dir / "landing" / "packs"
-    kills = 0
-    for attempt in range(6):
+    kills = attempts = 0
+    # Each kill is triggered by an event, not a clock: the run's start, or 1-3 more packs landing
+    # (a pack is written before its batch commits, so the kill falls between the two). The group
+    # is frozen first, so "still running" is read at the event itself; a run that ends before its
+    # event is a complete run, and the next attempt tries again.
+    while kills < KILLS and attempts < 3 * KILLS:
+        target = 0 if attempts == 0 else _packs(packs) + rng.randint(1, 3)
+        attempts += 1
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
-        # Kill at a random point relative to batch boundaries: after 0-3 more packs have landed
-        # (0: during start-up or the first batch), plus up to 50 ms, so every stage gets hit.
-        target = (len(list(packs.glob("*.pack"))) if packs.is_dir() else 0) + rng.randint(0, 3)
-        deadline = time.monotonic() + 60
-        while process.poll() is None and time.monotonic() < deadline:
-            if (len(list(packs.glob("*.pack"))) if packs.is_dir() else 0) >= target:
-                break
-            time.sleep(0.005)
-        time.sleep(rng.uniform(0.0, 0.05))
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGKILL)  # the whole group: parent and its workers
-            kills += 1
+        while process.poll() is None and _packs(packs) < target:
+            time.sleep(0.001)
+        try:
+            os.killpg(process.pid, signal.SIGSTOP)  # the whole group: parent and its workers
+        except ProcessLookupError:  # the run had ended and its group is gone
+            pass
+        else:
+            kills += process.poll() is None
+            os.killpg(process.pid, signal.SIGKILL)
         process.wait()
-    assert kills >= 3, "the runs finished before they could be killed: make the corpus bigger"
+    assert kills == KILLS, f"{attempts} runs ended before their kill event: make the corpus bigger"
     final = subprocess.run(command, env=env, capture_output=True, text=True)
     assert final.returncode == 0, final.stderr
     assert snapshot(data_dir) == snapshot(clean_run)

@@ -7,6 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.settings import Settings
+from pipeline.transform.sql_models import refresh_all
 from tests.conftest import ingest_into, query
 
 
@@ -151,4 +153,14 @@ def test_duckdb_totals_by_result_type(warehouse: Path):
     assert totals == {
         "sts-policy-fetch-error": 6, "validation-failure": 9, "certificate-host-mismatch": 1,
         "Testing": 3, "certificate-expired": 202, "starttls-not-supported": 400,
+    }
+
+
+def test_reporters_are_registrable_domains_of_the_real_senders(warehouse: Path):
+    refresh_all(Settings(data_dir=warehouse))
+    reporters = dict(query(warehouse, "select distinct organization_name, reporter from staging.reports"))
+    assert reporters == {
+        "Google Inc.": "google.com", "Microsoft Corporation": "microsoft.com", "Mail.ru": "mail.ru",
+        "server.com": "server.com", "Company-X": "company-x.example", "Example LLC.": "example-llc.com",
+        "Example Inc.": "example.com", "Reporter Example": "reporter.example",
     }

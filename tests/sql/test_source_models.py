@@ -43,6 +43,21 @@ def test_reporter_is_normalised_by_contact_domain(warehouse):
     assert reporters == [("g1", "google.com"), ("g2", "google.com"), ("ru", "mail.ru"), ("st", "relay.example")]
 
 
+def test_reporter_is_the_registrable_domain_by_the_public_suffix_list(warehouse):
+    """Not a guess from label lengths: gmx.de and web.de are registrable under .de, co.uk and
+    co.jp are public suffixes."""
+    names = {"gmx": ("GMX", "tlsrpt.gmx.de", "gmx.de"), "web": ("mail.web.de", None, "web.de"),
+             "uk": ("Example UK", "reports.mail.example.co.uk", "example.co.uk"),
+             "jp": ("x.mail.yahoo.co.jp", None, "yahoo.co.jp"), "io": ("mx.egressif.io", None, "egressif.io")}
+    for key, (organization, contact, _) in names.items():
+        add_report(warehouse, key, organization, "2026-03-01", [(0, "sts", "example.com", 1, 0)])
+        if contact:
+            set_contact(warehouse, key, contact)
+    build_all(warehouse)
+    reporters = dict(warehouse.execute("select report_key, reporter from staging.reports").fetchall())
+    assert reporters == {key: expected for key, (_, _, expected) in names.items()}
+
+
 def test_sources_by_reporter_and_by_host(warehouse):
     add_report(warehouse, "ms", "Microsoft Corporation", "2026-03-01",
                [(0, "sts", "example.com", 90, 10), (1, "tlsa", "example.com", 90, 10)],

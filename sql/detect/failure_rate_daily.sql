@@ -1,6 +1,9 @@
 -- grain: one row per report_date, policy_domain and result_type failed there (zero-filled), with baselines
--- reads: marts.daily_domain_sessions, marts.failures_by_result, intermediate.failure_causes
---        intermediate.sessions_once_per_report, config.thresholds
+-- reads: marts.daily_domain_sessions, intermediate.failure_causes, intermediate.sessions_once_per_report,
+--        config.thresholds
+-- Failed sessions counted once per report (intermediate.failure_causes holds the detailed
+-- failures of intermediate.failures_once_per_report): the failures no detail names have no type
+-- to judge.
 with t as (
     select * from config.thresholds
 ),
@@ -22,20 +25,21 @@ reporters_per_day as (
     group by report_date, policy_domain
 ),
 
-seen as (
-    select distinct
-        policy_domain,
-        result_type
-    from marts.failures_by_result
-),
-
 failed as (
     select
         report_date,
         policy_domain,
         result_type,
-        failed_session_count_once as failed_sessions
-    from marts.failures_by_result
+        sum(failed_session_count) as failed_sessions
+    from intermediate.failure_causes
+    group by report_date, policy_domain, result_type
+),
+
+seen as (
+    select distinct
+        policy_domain,
+        result_type
+    from failed
 ),
 
 cause_sessions as (

@@ -1,7 +1,7 @@
 -- grain: one row per problem a person acts on: a domain's anomalies of one cause in one episode
 -- (a reporter's silences: one problem per reporter and episode)
 -- reads: detect.anomalies, intermediate.failure_causes, intermediate.sessions_once_per_report,
---        marts.daily_domain_sessions, main.policies, config.causes, config.thresholds
+--        intermediate.domain_mx, marts.daily_domain_sessions, config.causes, config.thresholds
 with t as (
     select * from config.thresholds
 ),
@@ -11,37 +11,17 @@ data_end as (
     from marts.daily_domain_sessions
 ),
 
-policy_mx as (
-    select
-        policy_domain,
-        unnest(mx_host) as mx_entry
-    from main.policies
-    where policy_domain is not null
-),
-
-mx_of_domain as (
-    -- Which MX hosts serve which domain: named in its policies, or where its sessions went.
-    select distinct
-        policy_domain as owner_domain,
-        lower(rtrim(mx_entry, '.')) as mx_name
-    from policy_mx
-    union
-    select distinct
-        policy_domain as owner_domain,
-        mx_host as mx_name
-    from intermediate.failure_causes
-    where mx_host is not null
-),
-
 owners as (
     -- DANE reports may be filed under an MX host as policy domain (DOMAIN.md 8.7): their
     -- problems belong to the domain(s) that MX serves, beside that domain's own reports.
     select
         mx_name as policy_domain,
-        min(owner_domain) as owner_domain,
-        list(distinct owner_domain order by owner_domain) as owner_domains
-    from mx_of_domain
-    where mx_name <> owner_domain and mx_name in (select distinct m.policy_domain from marts.daily_domain_sessions as m)
+        min(policy_domain) as owner_domain,
+        list(distinct policy_domain order by policy_domain) as owner_domains
+    from intermediate.domain_mx
+    where
+        mx_name <> policy_domain and policy_domain <> '(unknown)'
+        and mx_name in (select distinct m.policy_domain from marts.daily_domain_sessions as m)
     group by mx_name
 ),
 

@@ -1,5 +1,7 @@
--- grain: one row per report_date, policy_domain, reporter, trust (the seed's "per sending source", top level)
--- reads: intermediate.sessions_once_per_report, staging.reports, staging.failure_details
+-- grain: one row per report_date, policy_domain, reporter, trust (sources at the reporter level)
+-- reads: intermediate.sessions_once_per_report, staging.reports, intermediate.failures_once_per_report
+-- Sessions counted once per report (intermediate.sessions_once_per_report); the top result
+-- types rank the failures counted once (intermediate.failures_once_per_report).
 with once_per_report as (
     select * from intermediate.sessions_once_per_report
 ),
@@ -8,8 +10,16 @@ names as (
     -- The name a reporter uses most, to show beside its normalised key.
     select
         reporter,
-        mode(organization_name) as organization_name
-    from staging.reports
+        -- Ties go to the alphabetically first name, so a rebuild never swaps them.
+        first(organization_name order by name_count desc, organization_name asc) as organization_name
+    from (
+        select
+            reporter,
+            organization_name,
+            count(*) as name_count
+        from staging.reports
+        group by reporter, organization_name
+    ) as named
     group by reporter
 ),
 
@@ -36,7 +46,7 @@ failed_by_result as (
         trust,
         result_type,
         sum(failed_session_count) as failed
-    from staging.failure_details
+    from intermediate.failures_once_per_report
     group by report_date, policy_domain, reporter, trust, result_type
 ),
 

@@ -30,8 +30,8 @@ reasons as (
     -- lowest-priority pattern wins. A pattern's cause may be null: it only names a sub-cause.
     select
         t.reason,
-        arg_min(p.sub_cause, p.priority) as sub_cause,
-        arg_min(p.cause, p.priority) as pattern_cause
+        first(p.sub_cause order by p.priority, p.pattern) as sub_cause,
+        first(p.cause order by p.priority, p.pattern) as pattern_cause
     from reason_texts as t
     inner join config.reason_patterns as p on regexp_matches(t.reason, p.pattern)
     group by t.reason

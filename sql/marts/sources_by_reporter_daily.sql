@@ -1,5 +1,5 @@
 -- grain: one row per report_date, policy_domain, reporter, trust (sources at the reporter level)
--- reads: intermediate.sessions_once_per_report, staging.reports, intermediate.failures_once_per_report
+-- reads: intermediate.sessions_once_per_report, marts.reporter_health, intermediate.failures_once_per_report
 -- Sessions counted once per report (intermediate.sessions_once_per_report); the top result
 -- types rank the failures counted once (intermediate.failures_once_per_report).
 with once_per_report as (
@@ -7,20 +7,11 @@ with once_per_report as (
 ),
 
 names as (
-    -- The name a reporter uses most, to show beside its normalised key.
+    -- The name a reporter uses most (marts.reporter_health), to show beside its normalised key.
     select
         reporter,
-        -- Ties go to the alphabetically first name, so a rebuild never swaps them.
-        first(organization_name order by name_count desc, organization_name asc) as organization_name
-    from (
-        select
-            reporter,
-            organization_name,
-            count(*) as name_count
-        from staging.reports
-        group by reporter, organization_name
-    ) as named
-    group by reporter
+        organization_name
+    from marts.reporter_health
 ),
 
 per_reporter as (

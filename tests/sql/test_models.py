@@ -218,3 +218,20 @@ def test_two_stale_reports_of_one_reporter_on_one_day_are_one_anomaly(warehouse)
     assert stale == [(date(2026, 3, 6), "google.com", 1, 1)]
     assert warehouse.execute(
         "select anomaly_count from detect.problems where kind = 'stale_policy'").fetchall() == [(1,)]
+
+
+def test_a_silence_states_the_learning_window_it_was_judged_on(warehouse):
+    from datetime import timedelta
+
+    from pipeline.detection_config import DEFAULTS
+
+    first = date(2026, 3, 1)
+    for n in range(30):  # google.com reports 20 days, then stops; microsoft.com goes on
+        day = (first + timedelta(days=n)).isoformat()
+        add_report(warehouse, f"m{n}", "microsoft.com", day, [(0, "sts", "example.com", 10, 0)])
+        if n < 20:
+            add_report(warehouse, f"g{n}", "google.com", day, [(0, "sts", "example.com", 10, 0)])
+    build_all(warehouse, thresholds={**DEFAULTS, "silence_learning_days": 30})
+    assert warehouse.execute(
+        "select reporter, baseline_from, baseline_to from detect.anomalies where detector = 'silent_reporter'"
+    ).fetchall() == [("google.com", date(2026, 3, 20) - timedelta(days=30), date(2026, 3, 20))]

@@ -26,6 +26,9 @@ RESULT_TYPES: dict[str, tuple[str, str]] = {
                                 "Use a public CA and serve the full chain (intermediates included)."),
     "validation-failure": ("Another validation problem; the reason code says which.",
                            "Read the failure reason codes on the sources page."),
+    # Not a result type: failures a report's summary counts that none of its details names.
+    "(no details given)": ("Failed sessions the sender counted in its summary without saying why or where.",
+                           "Look at the other result types of the same sender and days."),
 }
 
 

@@ -145,7 +145,8 @@ silences as (
         c.allowed_gap_days::double as threshold,
         null::bigint as failed_sessions,
         null::bigint as total_sessions,
-        c.last_report_day - 60 as baseline_from,
+        -- The reporter's cadence was learnt over this window (detect.reporter_cadence).
+        c.last_report_day - t.silence_learning_days as baseline_from,
         c.last_report_day as baseline_to,
         c.learning_report_days as baseline_day_count,
         null::varchar[] as evidence_report_keys,
@@ -165,6 +166,7 @@ silences as (
             )
         end as detail
     from detect.reporter_cadence as c
+    cross join t
     where c.is_silent
 ),
 

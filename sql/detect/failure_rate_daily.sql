@@ -1,6 +1,9 @@
 -- grain: one row per report_date, policy_domain and result_type failed there (zero-filled), with baselines
--- reads: marts.daily_domain_sessions, marts.failures_by_result, intermediate.failure_causes
---        intermediate.sessions_once_per_report, config.thresholds
+-- reads: marts.daily_domain_sessions, intermediate.failure_causes, intermediate.sessions_once_per_report,
+--        config.thresholds
+-- Failed sessions counted once per report (intermediate.failure_causes holds the detailed
+-- failures of intermediate.failures_once_per_report): the failures no detail names have no type
+-- to judge.
 with t as (
     select * from config.thresholds
 ),
@@ -22,20 +25,21 @@ reporters_per_day as (
     group by report_date, policy_domain
 ),
 
-seen as (
-    select distinct
-        policy_domain,
-        result_type
-    from marts.failures_by_result
-),
-
 failed as (
     select
         report_date,
         policy_domain,
         result_type,
-        failed_session_count_once as failed_sessions
-    from marts.failures_by_result
+        sum(failed_session_count) as failed_sessions
+    from intermediate.failure_causes
+    group by report_date, policy_domain, result_type
+),
+
+seen as (
+    select distinct
+        policy_domain,
+        result_type
+    from failed
 ),
 
 cause_sessions as (
@@ -56,10 +60,12 @@ day_evidence as (
         c.report_date,
         c.policy_domain,
         c.result_type,
-        list(distinct c.sub_cause) filter (where c.sub_cause is not null) as sub_causes,
-        list(distinct c.sending_mta_network) filter (where c.sending_mta_network is not null) as sending_networks,
+        list(distinct c.sub_cause order by c.sub_cause) filter (where c.sub_cause is not null) as sub_causes,
+        list(distinct c.sending_mta_network order by c.sending_mta_network) filter (
+            where c.sending_mta_network is not null
+        ) as sending_networks,
         count(distinct c.reporter) as failing_reporters,
-        list(distinct c.report_key)[1:20] as evidence_report_keys
+        list(distinct c.report_key order by c.report_key)[1:20] as evidence_report_keys
     from intermediate.failure_causes as c
     group by c.report_date, c.policy_domain, c.result_type
 ),
@@ -69,7 +75,8 @@ dominant as (
         report_date,
         policy_domain,
         result_type,
-        arg_max(cause, failed) as cause
+        -- The cause with the most failed sessions; on a tie the first by name.
+        first(cause order by failed desc, cause asc) as cause
     from cause_sessions
     group by report_date, policy_domain, result_type
 ),

@@ -1,5 +1,5 @@
 -- grain: one row per report_date, policy_domain and receiving MX (host, or IP without host) failing there (zero-filled)
--- reads: intermediate.failure_causes, marts.daily_domain_sessions, main.policies, config.thresholds
+-- reads: intermediate.failure_causes, intermediate.domain_mx, marts.daily_domain_sessions, config.thresholds
 with t as (
     select * from config.thresholds
 ),
@@ -12,39 +12,16 @@ causes as (
     where coalesce(mx_host, receiving_ip) is not null
 ),
 
-per_policy as (
-    select
-        report_date,
-        policy_domain,
-        receiving_mx,
-        report_key,
-        policy_index,
-        sum(failed_session_count) as failed
-    from causes
-    group by report_date, policy_domain, receiving_mx, report_key, policy_index
-),
-
-per_report as (
-    -- A report lists the same failed sessions under its sts and tlsa policies (Microsoft):
-    -- count them once per report, as the session marts do.
-    select
-        report_date,
-        policy_domain,
-        receiving_mx,
-        report_key,
-        max(failed) as failed
-    from per_policy
-    group by report_date, policy_domain, receiving_mx, report_key
-),
-
 per_mx as (
+    -- intermediate.failure_causes counts each failure once per report (Microsoft's sts and tlsa
+    -- policies list the same sessions), as the session marts do.
     select
         report_date,
         policy_domain,
         receiving_mx,
-        sum(failed)::bigint as failed_sessions,
-        list(report_key)[1:20] as evidence_report_keys
-    from per_report
+        sum(failed_session_count)::bigint as failed_sessions,
+        list(distinct report_key order by report_key)[1:20] as evidence_report_keys
+    from causes
     group by report_date, policy_domain, receiving_mx
 ),
 
@@ -64,28 +41,22 @@ mx_causes as (
         report_date,
         policy_domain,
         receiving_mx,
-        arg_max(cause, failed) as cause
+        -- The cause with the most failed sessions; on a tie the first by name, never a coin toss.
+        first(cause order by failed desc, cause asc) as cause
     from cause_sessions
     group by report_date, policy_domain, receiving_mx
 ),
 
-policy_mx as (
-    select
-        coalesce(policy_domain, '(unknown)') as policy_domain,
-        unnest(mx_host) as mx_entry
-    from main.policies
-),
-
 known_mx as (
-    -- MX hosts a domain is known to have: named in its policies or seen failing.
+    -- MX hosts a domain is known to have: named in its policies, or seen failing (by host or IP).
     select
         policy_domain,
         count(distinct mx) as known_mx_count
     from (
         select
             policy_domain,
-            lower(rtrim(mx_entry, '.')) as mx
-        from policy_mx
+            mx_name as mx
+        from intermediate.domain_mx
         union
         select
             policy_domain,

@@ -32,8 +32,8 @@ applied as (
         policy_domain,
         reporter,
         policy_version,
-        any_value(sts_mode) as sts_mode,
-        any_value(sts_max_age) as sts_max_age,
+        min(sts_mode) as sts_mode,  -- part of the version: one value
+        min(sts_max_age) as sts_max_age,
         first(sts_mx order by report_key) as sts_mx,
         list(report_key order by report_key) as report_keys
     from versioned
@@ -71,7 +71,7 @@ newer as (
         d.policy_domain,
         d.reporter,
         d.policy_version,
-        max_by(v.policy_version, v.version_first_seen) as newer_version,
+        first(v.policy_version order by v.version_first_seen desc, v.policy_version asc) as newer_version,
         max(v.version_first_seen) as newer_first_seen
     from dated as d
     cross join t

@@ -1,7 +1,7 @@
 -- grain: one row per problem a person acts on: a domain's anomalies of one cause in one episode
 -- (a reporter's silences: one problem per reporter and episode)
 -- reads: detect.anomalies, intermediate.failure_causes, intermediate.sessions_once_per_report,
---        marts.daily_domain_sessions, main.policies, config.causes, config.thresholds
+--        intermediate.domain_mx, marts.daily_domain_sessions, config.causes, config.thresholds
 with t as (
     select * from config.thresholds
 ),
@@ -11,37 +11,17 @@ data_end as (
     from marts.daily_domain_sessions
 ),
 
-policy_mx as (
-    select
-        policy_domain,
-        unnest(mx_host) as mx_entry
-    from main.policies
-    where policy_domain is not null
-),
-
-mx_of_domain as (
-    -- Which MX hosts serve which domain: named in its policies, or where its sessions went.
-    select distinct
-        policy_domain as owner_domain,
-        lower(rtrim(mx_entry, '.')) as mx_name
-    from policy_mx
-    union
-    select distinct
-        policy_domain as owner_domain,
-        mx_host as mx_name
-    from intermediate.failure_causes
-    where mx_host is not null
-),
-
 owners as (
     -- DANE reports may be filed under an MX host as policy domain (DOMAIN.md 8.7): their
     -- problems belong to the domain(s) that MX serves, beside that domain's own reports.
     select
         mx_name as policy_domain,
-        min(owner_domain) as owner_domain,
-        list(distinct owner_domain order by owner_domain) as owner_domains
-    from mx_of_domain
-    where mx_name <> owner_domain and mx_name in (select distinct m.policy_domain from marts.daily_domain_sessions as m)
+        min(policy_domain) as owner_domain,
+        list(distinct policy_domain order by policy_domain) as owner_domains
+    from intermediate.domain_mx
+    where
+        mx_name <> policy_domain and policy_domain <> '(unknown)'
+        and mx_name in (select distinct m.policy_domain from marts.daily_domain_sessions as m)
     group by mx_name
 ),
 
@@ -70,9 +50,9 @@ day_rows as (
         report_date,
         min(detected_on) as detected_on,
         count(*) as anomaly_count,
-        list(anomaly_id) as anomaly_ids,
-        list(distinct policy_domain) as policy_domains,
-        list(distinct reporter) filter (where reporter is not null) as reporters,
+        list(anomaly_id order by anomaly_id) as anomaly_ids,
+        list(distinct policy_domain order by policy_domain) as policy_domains,
+        list(distinct reporter order by reporter) filter (where reporter is not null) as reporters,
         coalesce(
             sum(failed_sessions) filter (where metric = 'failure_rate'),
             max(failed_sessions)
@@ -116,9 +96,9 @@ episodes as (
         max(report_date) as last_seen,
         min(detected_on) as detected_on,
         sum(anomaly_count)::integer as anomaly_count,
-        flatten(list(anomaly_ids)) as anomaly_ids,
-        list_distinct(flatten(list(policy_domains))) as policy_domains,
-        list_distinct(flatten(list(reporters))) as anomaly_reporters,
+        flatten(list(anomaly_ids order by report_date)) as anomaly_ids,
+        list_sort(list_distinct(flatten(list(policy_domains)))) as policy_domains,
+        list_sort(list_distinct(flatten(list(reporters)))) as anomaly_reporters,
         sum(failed_sessions)::bigint as sessions_affected,
         max(failure_rate) as peak_failure_rate
     from numbered
@@ -155,14 +135,18 @@ episode_failures as (
         problem_domain,
         cause,
         episode,
-        list(distinct mx_host) filter (where mx_host is not null) as mx_hosts,
-        list(distinct receiving_ip) filter (where receiving_ip is not null) as receiving_ips,
-        list(distinct sending_mta_ip) filter (where sending_mta_ip is not null) as sending_ips,
-        list(distinct sending_mta_network) filter (where sending_mta_network is not null) as sending_networks,
-        list(distinct reporter) as failing_reporters,
-        list(distinct sub_cause) filter (where sub_cause is not null) as sub_causes,
-        list(distinct failure_reason_code) filter (where failure_reason_code is not null)[1:5] as reason_codes,
-        list(distinct result_type) as result_types
+        list(distinct mx_host order by mx_host) filter (where mx_host is not null) as mx_hosts,
+        list(distinct receiving_ip order by receiving_ip) filter (where receiving_ip is not null) as receiving_ips,
+        list(distinct sending_mta_ip order by sending_mta_ip) filter (where sending_mta_ip is not null) as sending_ips,
+        list(distinct sending_mta_network order by sending_mta_network) filter (
+            where sending_mta_network is not null
+        ) as sending_networks,
+        list(distinct reporter order by reporter) as failing_reporters,
+        list(distinct sub_cause order by sub_cause) filter (where sub_cause is not null) as sub_causes,
+        list(distinct failure_reason_code order by failure_reason_code) filter (
+            where failure_reason_code is not null
+        )[1:5] as reason_codes,
+        list(distinct result_type order by result_type) as result_types
     from episode_rows
     group by kind, problem_domain, cause, episode
 ),
@@ -175,7 +159,7 @@ network_sessions as (
         episode,
         sending_mta_network,
         sum(failed_session_count) as failed,
-        list(distinct reporter) as reporters,
+        list(distinct reporter order by reporter) as reporters,
         count(distinct sending_mta_ip) as sending_ips
     from episode_rows
     group by kind, problem_domain, cause, episode, sending_mta_network
@@ -187,9 +171,10 @@ top_network as (
         problem_domain,
         cause,
         episode,
-        arg_max(sending_mta_network, failed) as network,
-        arg_max(reporters, failed) as network_reporters,
-        arg_max(sending_ips, failed) as network_sending_ips,
+        -- The network with the most failed sessions; on a tie the first by name.
+        first(sending_mta_network order by failed desc, sending_mta_network asc) as network,
+        first(reporters order by failed desc, sending_mta_network asc) as network_reporters,
+        first(sending_ips order by failed desc, sending_mta_network asc) as network_sending_ips,
         max(failed) / nullif(sum(failed), 0) as network_share
     from network_sessions
     group by kind, problem_domain, cause, episode
@@ -271,18 +256,19 @@ domain_problems as (
         e.detected_on,
         e.anomaly_count,
         e.anomaly_ids,
-        list_distinct(list_concat([e.problem_domain], coalesce(o.owner_domains, []))) as affected_domains,
+        list_sort(list_distinct(list_concat([e.problem_domain], coalesce(o.owner_domains, [])))) as affected_domains,
         -- MX hosts that were policy domains themselves (DANE host reports) count as affected MX.
-        list_distinct(list_concat(
+        list_sort(list_distinct(list_concat(
             coalesce(f.mx_hosts, []), list_filter(e.policy_domains, pd -> pd <> e.problem_domain)
-        )) as affected_mx_hosts,
+        ))) as affected_mx_hosts,
         coalesce(f.receiving_ips, []) as affected_ips,
         coalesce(f.sending_ips, []) as affected_sending_ips,
         case
             when e.cause = 'starttls_missing' and n.network_share >= t.stripped_network_share then [n.network]
             else coalesce(f.sending_networks, [])
         end as affected_sending_networks,
-        list_distinct(list_concat(coalesce(f.failing_reporters, []), e.anomaly_reporters)) as affected_reporters,
+        list_sort(list_distinct(list_concat(coalesce(f.failing_reporters, []), e.anomaly_reporters)))
+            as affected_reporters,
         coalesce(f.sub_causes, []) as sub_causes,
         coalesce(f.reason_codes, []) as reason_codes,
         coalesce(f.result_types, []) as result_types,
@@ -339,14 +325,14 @@ silence_numbered as (
 silence_problems as (
     select
         'silent_reporter' as kind,
-        case when count(distinct policy_domain) = 1 then any_value(policy_domain) end as policy_domain,
+        case when count(distinct policy_domain) = 1 then min(policy_domain) end as policy_domain,
         'reporter_silent' as cause,
         episode,
         min(silent_from) as first_seen,
         max(silent_to) as last_seen,
         min(detected_on) as detected_on,
         count(*)::integer as anomaly_count,
-        list(anomaly_id) as anomaly_ids,
+        list(anomaly_id order by anomaly_id) as anomaly_ids,
         list(distinct policy_domain order by policy_domain) as affected_domains,
         []::varchar[] as affected_mx_hosts,
         []::varchar[] as affected_ips,

@@ -33,7 +33,7 @@ cause_sessions as (
         reporter,
         cause,
         sum(failed_session_count) as failed,
-        list(distinct report_key)[1:20] as report_keys
+        list(distinct report_key order by report_key)[1:20] as report_keys
     from intermediate.failure_causes
     group by report_date, policy_domain, reporter, cause
 ),
@@ -43,8 +43,9 @@ dominant as (
         report_date,
         policy_domain,
         reporter,
-        arg_max(cause, failed) as cause,
-        arg_max(report_keys, failed) as evidence_report_keys
+        -- The cause with the most failed sessions and its reports; on a tie the first by name.
+        first(cause order by failed desc, cause asc) as cause,
+        first(report_keys order by failed desc, cause asc) as evidence_report_keys
     from cause_sessions
     group by report_date, policy_domain, reporter
 ),

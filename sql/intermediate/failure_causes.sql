@@ -1,16 +1,22 @@
--- grain: one row per failure detail (staging.failure_details), with its canonical cause and sub-cause
--- reads: staging.failure_details, staging.policies, config.reason_patterns, config.result_type_causes
+-- grain: one row per report, policy domain and detailed failure, counted once, with its cause and sub-cause
+-- reads: intermediate.failures_once_per_report, staging.policies, config.reason_patterns, config.result_type_causes
 with details as (
-    select * from staging.failure_details
+    -- Counted once (a failure listed under a report's sts and tlsa policies is one row); the
+    -- failures no detail names have no cause to find.
+    select * from intermediate.failures_once_per_report
+    where is_detailed
 ),
 
 policies as (
+    -- The mx: lines of the report's MTA-STS policies for the domain: the MX a failure hit is
+    -- checked against them, whichever of the report's policies listed the failure.
     select
         report_key,
-        policy_index,
-        policy_type,
-        sts_mx
+        policy_domain,
+        flatten(list(sts_mx order by policy_index)) as sts_mx
     from staging.policies
+    where policy_type = 'sts' and len(sts_mx) > 0
+    group by report_key, policy_domain
 ),
 
 reason_texts as (
@@ -24,8 +30,8 @@ reasons as (
     -- lowest-priority pattern wins. A pattern's cause may be null: it only names a sub-cause.
     select
         t.reason,
-        arg_min(p.sub_cause, p.priority) as sub_cause,
-        arg_min(p.cause, p.priority) as pattern_cause
+        first(p.sub_cause order by p.priority, p.pattern) as sub_cause,
+        first(p.cause order by p.priority, p.pattern) as pattern_cause
     from reason_texts as t
     inner join config.reason_patterns as p on regexp_matches(t.reason, p.pattern)
     group by t.reason
@@ -34,7 +40,6 @@ reasons as (
 checked as (
     select
         d.*,
-        p.policy_type,
         r.sub_cause,
         r.pattern_cause,
         rc.cause as result_cause,
@@ -42,7 +47,7 @@ checked as (
         -- Does the MX senders were sent to match one of the policy's mx: lines? A `*.` pattern
         -- covers exactly one label (RFC 8461 section 4.1). Only asked under an MTA-STS policy.
         case
-            when p.policy_type = 'sts' and len(p.sts_mx) > 0 and d.receiving_mx_hostname is not null
+            when p.sts_mx is not null and d.receiving_mx_hostname is not null
                 then len(list_filter(p.sts_mx, pattern -> (
                     lower(rtrim(pattern, '.')) = lower(rtrim(d.receiving_mx_hostname, '.'))
                     or (
@@ -59,15 +64,13 @@ checked as (
                 ))) > 0
         end as mx_in_policy
     from details as d
-    left join policies as p on d.report_key = p.report_key and d.policy_index = p.policy_index
+    left join policies as p on d.report_key = p.report_key and d.policy_domain = p.policy_domain
     left join reasons as r on lower(d.failure_reason_code) = r.reason
     left join config.result_type_causes as rc on d.result_type = rc.result_type
 )
 
 select
     c.report_key,
-    c.policy_index,
-    c.detail_index,
     c.report_date,
     c.reporter,
     c.trust,
@@ -80,7 +83,6 @@ select
     c.receiving_mx_hostname,
     c.receiving_ip,
     c.failure_reason_code,
-    c.policy_type,
     c.sub_cause,
     c.mx_host,
     c.mx_in_policy,

@@ -1,20 +1,23 @@
 -- grain: one row per report_date, policy_domain, reporter, trust, report_key: sessions counted once
 -- reads: staging.policies
+-- The counting rule (docs/marts.md): a report that lists the same sessions under several
+-- policies for one domain (Microsoft: an sts and a tlsa policy) counts them once, as the largest
+-- total and the largest failure count across those policies, never their sum.
 with policies as (
     select * from staging.policies
 ),
 
 once_per_report as (
-    -- Microsoft reports the same sessions under an sts and a tlsa policy for one domain
-    -- (DOMAIN.md 8.1): per report and domain keep the policy with the most sessions, never the sum.
     select
         report_date,
         policy_domain,
         reporter,
         trust,
         report_key,
-        arg_max(successful_session_count, successful_session_count + failed_session_count) as successful_session_count,
-        arg_max(failed_session_count, successful_session_count + failed_session_count) as failed_session_count
+        -- The largest total holds the largest failure count, so the rest is never negative.
+        (max(successful_session_count + failed_session_count) - max(failed_session_count))::bigint
+            as successful_session_count,
+        max(failed_session_count)::bigint as failed_session_count
     from policies
     group by report_date, policy_domain, reporter, trust, report_key
 )

@@ -9,6 +9,7 @@ with applied as (
         -- another line order (Stalwart puts max_age before mx) is the same policy.
         md5(array_to_string(list_sort(policy_strings), chr(10))) as policy_fingerprint,
         report_date,
+        report_key,
         nullif(sts_mode, '-') as sts_mode,
         sts_max_age,
         sts_mx,
@@ -23,11 +24,12 @@ versions as (
         reporter,
         policy_type,
         policy_fingerprint,
-        any_value(sts_mode) as sts_mode,
-        any_value(sts_max_age) as sts_max_age,
-        any_value(sts_mx) as sts_mx,
-        any_value(tlsa_records) as tlsa_records,
-        any_value(policy_strings) as policy_strings,
+        -- As the first report that applied it wrote it (the same policy, maybe in another order).
+        first(sts_mode order by report_date, report_key) as sts_mode,
+        first(sts_max_age order by report_date, report_key) as sts_max_age,
+        first(sts_mx order by report_date, report_key) as sts_mx,
+        first(tlsa_records order by report_date, report_key) as tlsa_records,
+        first(policy_strings order by report_date, report_key) as policy_strings,
         min(report_date) as first_day,
         max(report_date) as last_day,
         count(*) as policy_count

@@ -1,7 +1,10 @@
 -- grain: one row per reporter (normalised reporting organisation)
 -- reads: staging.reports, main.deliveries
 with reports as (
-    select * from staging.reports
+    select
+        *,
+        count(*) over (partition by reporter, organization_name) as name_count
+    from staging.reports
 ),
 
 deliveries as (
@@ -15,7 +18,8 @@ deliveries as (
 per_reporter as (
     select
         reporter,
-        mode(organization_name) as organization_name,
+        -- The name it uses most; on a tie the first by name, so a rebuild never swaps them.
+        first(organization_name order by name_count desc, organization_name asc) as organization_name,
         count(*) as report_count,
         count(distinct report_date) as days_covered,
         min(report_date) as first_day,

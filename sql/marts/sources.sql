@@ -9,7 +9,8 @@ by_host as (
 ),
 
 reporter_level as (
-    -- The seed product's "per sending source", top level; '*' marks the rolled-up columns.
+    -- Per sending source, top level: sessions counted once per report (marts.sources_by_reporter_daily);
+    -- '*' marks the rolled-up columns.
     select
         'reporter' as source_level,
         report_date,
@@ -29,7 +30,8 @@ reporter_level as (
 ),
 
 host_level as (
-    -- Expanded to the hosts: reports name addresses only for failures, so sessions stay null.
+    -- Expanded to the hosts: reports name addresses only for failures, so sessions stay null;
+    -- failures counted once per report, as in marts.sources_by_host_daily.
     select
         'host' as source_level,
         h.report_date,
@@ -38,7 +40,7 @@ host_level as (
         h.trust,
         r.organization_name,
         h.sending_mta_ip,
-        any_value(h.sending_mta_network) as sending_mta_network,
+        min(h.sending_mta_network) as sending_mta_network,
         h.receiving_mx_hostname,
         h.receiving_ip,
         null::bigint as successful_session_count,

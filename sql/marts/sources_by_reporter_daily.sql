@@ -1,16 +1,17 @@
--- grain: one row per report_date, policy_domain, reporter, trust (the seed's "per sending source", top level)
--- reads: intermediate.sessions_once_per_report, staging.reports, staging.failure_details
+-- grain: one row per report_date, policy_domain, reporter, trust (sources at the reporter level)
+-- reads: intermediate.sessions_once_per_report, marts.reporter_health, intermediate.failures_once_per_report
+-- Sessions counted once per report (intermediate.sessions_once_per_report); the top result
+-- types rank the failures counted once (intermediate.failures_once_per_report).
 with once_per_report as (
     select * from intermediate.sessions_once_per_report
 ),
 
 names as (
-    -- The name a reporter uses most, to show beside its normalised key.
+    -- The name a reporter uses most (marts.reporter_health), to show beside its normalised key.
     select
         reporter,
-        mode(organization_name) as organization_name
-    from staging.reports
-    group by reporter
+        organization_name
+    from marts.reporter_health
 ),
 
 per_reporter as (
@@ -36,7 +37,7 @@ failed_by_result as (
         trust,
         result_type,
         sum(failed_session_count) as failed
-    from staging.failure_details
+    from intermediate.failures_once_per_report
     group by report_date, policy_domain, reporter, trust, result_type
 ),
 

@@ -29,6 +29,7 @@ labelled as (
         coalesce(p.sts_mode, '-') as sts_mode,
         p.sts_max_age,
         p.sts_mx,
+        p.mx_host,
         p.tlsa_records,
         p.policy_strings,
         coalesce(p.successful_session_count, 0) as successful_session_count,

@@ -143,3 +143,57 @@ def test_problems_page_shows_diagnosis_fix_and_evidence(tmp_path, monkeypatch):
     at.radio[0].set_value("all").run()
     labels = [e.label for e in at.expander]
     assert len(labels) == 2 and any("MTA-STS policy could not be fetched" in label for label in labels)
+
+
+def _double_listing_reports(folder: Path) -> None:
+    """Microsoft style: one report lists the same 5 failed sessions under an sts and a tlsa policy
+    for one domain. Beside it a report whose summary counts 3 failures it details nowhere."""
+    import json
+
+    folder.mkdir()
+    day = {"start-datetime": "2026-04-01T00:00:00Z", "end-datetime": "2026-04-01T23:59:59Z"}
+    details = [{"result-type": "certificate-expired", "sending-mta-ip": "203.0.113.5",
+                "receiving-mx-hostname": "mx1.double.test", "receiving-ip": "192.0.2.30", "failed-session-count": 5}]
+    summary = {"total-successful-session-count": 95, "total-failure-session-count": 5}
+    microsoft = {
+        "organization-name": "Microsoft Corporation", "date-range": day,
+        "contact-info": "tlsrpt-noreply@microsoft.com", "report-id": "133000000000000000+double.test",
+        "policies": [
+            {"policy": {"policy-type": "sts", "policy-domain": "double.test",
+                        "policy-string": ["version: STSv1", "mode: enforce", "mx: mx1.double.test", "max_age: 604800"]},
+             "summary": summary, "failure-details": details},
+            {"policy": {"policy-type": "tlsa", "policy-domain": "double.test",
+                        "policy-string": ["3 1 1 " + "ab" * 32]},
+             "summary": summary, "failure-details": details},
+        ],
+    }
+    terse = {
+        "organization-name": "Terse Sender", "date-range": day, "contact-info": "tlsrpt@terse.example",
+        "report-id": "terse-1",
+        "policies": [{"policy": {"policy-type": "sts", "policy-domain": "double.test",
+                                 "policy-string": ["version: STSv1", "mode: enforce", "mx: mx1.double.test",
+                                                   "max_age: 604800"]},
+                      "summary": {"total-successful-session-count": 10, "total-failure-session-count": 3}}],
+    }
+    (folder / "microsoft.json").write_text(json.dumps(microsoft))
+    (folder / "terse.json").write_text(json.dumps(terse))
+
+
+def test_every_page_counts_double_listed_sessions_once(tmp_path: Path, monkeypatch):
+    _double_listing_reports(tmp_path / "reports")
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, [tmp_path / "reports"])
+    refresh_all(Settings(data_dir=data_dir))
+    publish(Settings(data_dir=data_dir))
+    window = {"from": "2026-04-01", "to": "2026-04-01"}
+    overview = app_at(data_dir, monkeypatch, **window)
+    metrics = {m.label: m.value for m in overview.metric}
+    assert (metrics["TLS sessions"], metrics["Failed sessions"]) == ("113", "8")  # 100 + 13 sessions, 5 + 3 failed
+    by_result = app_at(data_dir, monkeypatch, "by_result", **window).dataframe[0].value
+    assert dict(zip(by_result["result_type"], by_result["failed_sessions"])) == {
+        "certificate-expired": 5, "(no details given)": 3}
+    by_source = app_at(data_dir, monkeypatch, "by_source", **window)
+    reporters, per_mx = by_source.dataframe[0].value, by_source.dataframe[-1].value
+    assert dict(zip(reporters["reporter"], reporters["failed"])) == {"microsoft.com": 5, "terse.example": 3}
+    assert dict(zip(per_mx["receiving_mx_hostname"], per_mx["failed"])) == {"mx1.double.test": 5, "(unknown)": 3}
+    assert sum(by_source.dataframe[1].value["failed"]) == 5  # Microsoft's hosts, expanded

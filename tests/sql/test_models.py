@@ -79,8 +79,38 @@ def test_microsoft_sts_and_tlsa_for_the_same_sessions_count_once(warehouse):
     assert warehouse.execute(
         "select total_session_count, failed_session_count from marts.daily_domain_sessions").fetchall() == [(12, 2)]
     assert warehouse.execute(
-        "select failed_session_count, failed_session_count_once, share_of_sessions from marts.failures_by_result"
-    ).fetchall() == [(4, 2, 2 / 12)]
+        "select failed_session_count, share_of_sessions from marts.failures_by_result").fetchall() == [(2, 2 / 12)]
+    assert warehouse.execute("select sum(failed_session_count) from marts.sources_by_host_daily").fetchall() == [(2,)]
+    assert warehouse.execute(
+        "select source_level, sum(failed_session_count) from marts.sources group by 1 order by 1").fetchall() == [
+        ("host", 2), ("reporter", 2)]
+
+
+def test_legs_with_different_failures_count_the_largest_total_and_failures(warehouse):
+    # The generator's scenario style: the same 10 sessions, a DANE failure only under tlsa.
+    add_report(warehouse, "ms", "Microsoft Corporation", "2026-03-01",
+               [(0, "sts", "example.com", 10, 0), (1, "tlsa", "example.com", 8, 2)], [(1, "tlsa-invalid", 2)])
+    build_all(warehouse)
+    assert warehouse.execute(
+        "select successful_session_count, failed_session_count, total_session_count from marts.daily_domain_sessions"
+    ).fetchall() == [(8, 2, 10)]
+    assert warehouse.execute("select result_type, failed_session_count from marts.failures_by_result").fetchall() == [
+        ("tlsa-invalid", 2)]
+
+
+def test_failures_a_summary_counts_but_no_detail_names_are_shown_as_such(warehouse):
+    add_report(warehouse, "t", "terse.example", "2026-03-01", [(0, "sts", "example.com", 10, 5)],
+               [(0, "certificate-expired", 2)])
+    build_all(warehouse)
+    assert warehouse.execute(
+        "select result_type, result_group, failed_session_count from marts.failures_by_result order by 1").fetchall() == [
+        ("(no details given)", "none", 3), ("certificate-expired", "general", 2)]
+    assert warehouse.execute(
+        "select receiving_mx_hostname, sum(failed_session_count) from marts.sources_by_host_daily group by 1 order by 1"
+    ).fetchall() == [("(unknown)", 5)]
+    # Detection reads only what reports detail: no "new result type" out of the missing details.
+    assert warehouse.execute(
+        "select count(*) from detect.failure_rate_daily where result_type = '(no details given)'").fetchall() == [(0,)]
 
 
 def test_totals_mismatch_keeps_stated_rates_and_detail_breakdown(warehouse):
@@ -135,9 +165,7 @@ def test_demo_corpus_matches_the_generators_own_count(tmp_path: Path):
     once = query(data_dir, "select sum(successful_session_count), sum(failed_session_count) from marts.daily_domain_sessions")
     assert once == [(truth.successful_sessions_dedup, truth.failed_sessions_dedup)]
     by_result = dict(query(data_dir, "select result_type, sum(failed_session_count) from marts.failures_by_result group by 1"))
-    assert by_result == truth.failed_by_result_type
-    by_result_once = dict(query(data_dir, "select result_type, sum(failed_session_count_once) from marts.failures_by_result group by 1"))
-    assert by_result_once == truth.failed_by_result_type_dedup
+    assert by_result == truth.failed_by_result_type_dedup
     # Per source: reports per reporter, and the reporter level of marts.sources against the stated
     # sessions counted once.
     per_reporter = dict(query(data_dir, "select organization_name, report_count from marts.reporter_health"))
@@ -190,3 +218,20 @@ def test_two_stale_reports_of_one_reporter_on_one_day_are_one_anomaly(warehouse)
     assert stale == [(date(2026, 3, 6), "google.com", 1, 1)]
     assert warehouse.execute(
         "select anomaly_count from detect.problems where kind = 'stale_policy'").fetchall() == [(1,)]
+
+
+def test_a_silence_states_the_learning_window_it_was_judged_on(warehouse):
+    from datetime import timedelta
+
+    from pipeline.detect.detection_config import DEFAULTS
+
+    first = date(2026, 3, 1)
+    for n in range(30):  # google.com reports 20 days, then stops; microsoft.com goes on
+        day = (first + timedelta(days=n)).isoformat()
+        add_report(warehouse, f"m{n}", "microsoft.com", day, [(0, "sts", "example.com", 10, 0)])
+        if n < 20:
+            add_report(warehouse, f"g{n}", "google.com", day, [(0, "sts", "example.com", 10, 0)])
+    build_all(warehouse, thresholds={**DEFAULTS, "silence_learning_days": 30})
+    assert warehouse.execute(
+        "select reporter, baseline_from, baseline_to from detect.anomalies where detector = 'silent_reporter'"
+    ).fetchall() == [("google.com", date(2026, 3, 20) - timedelta(days=30), date(2026, 3, 20))]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gc
 import multiprocessing
+import os
 import multiprocessing.pool
 import secrets
 import time
@@ -221,7 +222,7 @@ def _committed(in_flight, summary: IngestSummary, committed_paths: set[str] | No
     summary.add(future.result())  # re-raises the insert's error, if any: the run stops there
     if committed_paths is not None:
         for chunk in batch:
-            committed_paths.update(chunk.table("inputs")["path"].to_pylist())
+            committed_paths.update(map(os.fsdecode, chunk.table("inputs")["path"].to_pylist()))
     if progress:
         progress(sum(chunk.table("inputs").num_rows for chunk in batch))
 

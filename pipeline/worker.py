@@ -8,6 +8,7 @@ never pickled Python objects: unpickling those cost that single process more tha
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -21,7 +22,7 @@ from pipeline.envelope import Envelope
 from pipeline.extract import extract
 from pipeline.flatten import Row, rows_for
 from pipeline.rejection import Rejected
-from pipeline.sources import InputRef, IsMbox, is_multi_message_mbox, read_input
+from pipeline.sources import InputRef, IsMbox, is_multi_message_mbox, read_input, shown
 
 ROW_TABLES = ("reports", "policies", "failure_details")
 _REPORT_DATE = frames.SCHEMAS["reports"].names.index("report_date")  # where it sits in a report row
@@ -162,6 +163,26 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
 
 def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> ChunkResult:
     results = [process_input(ref, keep_bytes, dns_server, dkim_policy) for ref in refs]
+    try:
+        return _assemble(results)
+    except Exception:  # a value no column holds: find its input, so that it costs only itself
+        return _assemble([_storable(result) for result in results])
+
+
+def _storable(result: InputResult) -> InputResult:
+    """The input as it is when its rows convert on their own, else all its parts quarantined
+    (the raw bytes are kept, so a fixed parser can load it again from the landing zone)."""
+    try:
+        _assemble([result])
+        return result
+    except Exception as exc:
+        detail = f"a value could not be stored: {exc!r}"[:500]
+        result.parts = [PartResult(part.part_index, reason_code="internal_error", detail=detail)
+                        for part in result.parts or [PartResult(0)]]
+        return result
+
+
+def _assemble(results: list[InputResult]) -> ChunkResult:
     # Every row is a tuple in the column order of frames.SCHEMAS (see there).
     inputs: list[tuple] = []
     parts: list[tuple] = []
@@ -172,7 +193,7 @@ def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str
         number = len(inputs)
         ref, received = result.ref, result.received_at
         inputs.append((
-            number, ref.path, ref.channel, ref.origin, result.sha256, result.size, result.kind, received,
+            number, os.fsencode(ref.path), ref.channel, shown(ref.origin), result.sha256, result.size, result.kind, received,
             received.isoformat() if received else ref.received_at,
             orjson.dumps(result.dkim).decode() if result.dkim is not None else None,
             result.data,

@@ -161,6 +161,21 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
     return result
 
 
+def worker_died(ref: InputRef, detail: str) -> ChunkResult:
+    """The answer for an input whose parser process died on it twice: quarantined. Its bytes
+    are read here (reading is defensive and cheap; parsing is what died) and landed, so a
+    fixed parser can load it from the landing zone."""
+    result = _refused(ref, Rejected("worker_died", detail))
+    try:
+        data, mtime = read_input(ref)
+    except (Rejected, IsMbox):
+        return _assemble([result])
+    result.sha256, result.size, result.data = hashlib.sha256(data).hexdigest(), len(data), data
+    if result.received_at is None:
+        result.received_at = result.parts[0].received_at = datetime.fromtimestamp(mtime, tz=timezone.utc)
+    return _assemble([result])
+
+
 def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> ChunkResult:
     results = [process_input(ref, keep_bytes, dns_server, dkim_policy) for ref in refs]
     try:

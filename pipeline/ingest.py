@@ -9,8 +9,7 @@ never committed are replayed, so a crash at any point loses nothing.
 from __future__ import annotations
 
 import gc
-import multiprocessing
-import multiprocessing.pool
+import os
 import secrets
 import time
 from collections import deque
@@ -19,14 +18,14 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
 from itertools import islice
-from multiprocessing.connection import wait
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
 from pipeline.intake.inbox import archive_processed
 from pipeline.intake.sources import InputRef, mbox_messages, walk
 from pipeline.parse import frames
-from pipeline.parse.worker import ChunkResult, process_chunk
+from pipeline.parse.worker import ChunkResult, process_chunk, worker_died
+from pipeline.pool import WorkerDied, WorkerPool
 from pipeline.settings import Settings
 from pipeline.store import landing, parquet_export
 from pipeline.store.batch import BatchOutcome, prepare_batch, write_batch
@@ -80,14 +79,31 @@ def _process_all(refs: Iterable[InputRef], pool, settings: Settings, keep_bytes:
         sources.extend(mbox_messages(path) for path in mboxes)
 
 
-def _bounded_imap(pool, work, chunks, window: int):
+def _bounded_imap(pool: WorkerPool, work, chunks, window: int) -> Iterator[ChunkResult]:
     pending: deque = deque()
     for chunk in chunks:
-        pending.append(pool.apply_async(work, (chunk,)))
+        pending.append((chunk, pool.apply_async(work, (chunk,))))
         if len(pending) >= window:
-            yield pending.popleft().get()
+            yield from _answers(pool, work, *pending.popleft())
     while pending:
-        yield pending.popleft().get()
+        yield from _answers(pool, work, *pending.popleft())
+
+
+def _answers(pool: WorkerPool, work, refs: list[InputRef], future) -> Iterator[ChunkResult]:
+    """A chunk's result. When its worker died (kill -9, the OOM killer), every input of the
+    chunk gets a second try on its own in a fresh worker, so only the input that kills a worker
+    again is lost to it: quarantined as worker_died, its bytes kept, and the run goes on."""
+    try:
+        yield future.result()
+        return
+    except WorkerDied:
+        pass
+    retries = [(ref, pool.apply_async(work, ([ref],))) for ref in refs]
+    for ref, retry in retries:
+        try:
+            yield retry.result()
+        except WorkerDied as exc:
+            yield worker_died(ref, str(exc))
 
 
 def _batches(chunks: Iterator[ChunkResult], batch_parts: int) -> Iterator[list[ChunkResult]]:
@@ -106,27 +122,6 @@ def _batches(chunks: Iterator[ChunkResult], batch_parts: int) -> Iterator[list[C
         yield batch
 
 
-class _QuietPool(multiprocessing.pool.Pool):
-    """multiprocessing.Pool whose worker-keeping thread does not spin while results are in flight.
-
-    CPython's Pool wakes that thread whenever its result pipe holds unread bytes, and a chunk's
-    result (~0.7 MB) stays there while the result thread reads it: the thread then loops
-    without sleeping, which cost this process 0.4-0.9 s of CPU per 100k inputs and took the
-    GIL from the committing thread. Here it wakes when told (a new task, close(), the task
-    cache running empty) or when a worker exits; the 0.1 s timeout is only a safety net.
-    (These are private hooks of CPython's pool.py, unchanged since 3.8; tests/unit/test_pool.py
-    holds the pool to Pool's contract.)"""
-
-    def _get_sentinels(self):
-        return [self._change_notifier._reader]
-
-    @staticmethod
-    def _wait_for_updates(sentinels, change_notifier, timeout=0.1):
-        wait(sentinels, timeout=timeout)
-        while not change_notifier.empty():
-            change_notifier.get()
-
-
 def _worker_gc() -> None:
     """A parser allocates a few dozen short-lived containers per input and makes no cycles in
     the common case: collecting the youngest generation every 10,000 allocations instead of 700
@@ -134,7 +129,7 @@ def _worker_gc() -> None:
     gc.set_threshold(10_000, 20, 20)
 
 
-def _pool(workers: int):
+def _pool(workers: int) -> WorkerPool | None:
     if workers <= 1:
         return None
     # fork: workers inherit the imported modules for free; created before any DuckDB connection.
@@ -145,7 +140,7 @@ def _pool(workers: int):
     frames.warm_up()
     gc.freeze()
     try:
-        return _QuietPool(workers, initializer=_worker_gc, context=multiprocessing.get_context("fork"))
+        return WorkerPool(workers, initializer=_worker_gc)
     finally:
         gc.unfreeze()
 
@@ -223,7 +218,7 @@ def _committed(in_flight, summary: IngestSummary, committed_paths: set[str] | No
     summary.add(future.result())  # re-raises the insert's error, if any: the run stops there
     if committed_paths is not None:
         for chunk in batch:
-            committed_paths.update(chunk.table("inputs")["path"].to_pylist())
+            committed_paths.update(map(os.fsdecode, chunk.table("inputs")["path"].to_pylist()))
     if progress:
         progress(sum(chunk.table("inputs").num_rows for chunk in batch))
 

@@ -37,6 +37,12 @@ class InputRef(NamedTuple):
     dkim: dict | None = None  # replay: the DKIM verdict taken when the input first arrived
 
 
+def shown(path: str) -> str:
+    """A path as text for deliveries.origin: a name that is not valid UTF-8 (copied from another
+    system) keeps its odd bytes as escapes (`\\xff`), as it could be neither stored nor printed."""
+    return path if path.isascii() else os.fsencode(path).decode("utf-8", "backslashreplace")
+
+
 def _skip(name: str) -> bool:
     return name.startswith(".") or name.endswith(".tmp")
 

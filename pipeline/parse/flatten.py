@@ -8,11 +8,13 @@ stated ones so nothing the reporter said is lost.
 from __future__ import annotations
 
 import ipaddress
-from datetime import datetime
+import time
+from datetime import date, datetime
 from functools import lru_cache
 from typing import Any
 
 from pipeline import PARSER_VERSION
+from pipeline.parse import limits
 from pipeline.parse.envelope import filename_policy_domain
 from pipeline.parse.policy_text import normalise_host, normalise_mx_hosts, parse_sts, parse_tlsa, unwrap_tlsa_strings
 from pipeline.parse.rejection import Rejected
@@ -90,6 +92,19 @@ def _utc(value: datetime | str) -> datetime:
         raise Rejected("bad_datetime", f"{value!r}: {exc}") from None
 
 
+_EARLIEST = date(*limits.EARLIEST_REPORT_DATE).toordinal()
+_EPOCH = date(1970, 1, 1).toordinal()
+
+
+def _plausible_day(report_date: date) -> None:
+    """One report must not move every view: a date after tomorrow (the clock, in UTC) or before
+    TLS-RPT existed is refused. Integer compares: time.time() is cheaper than datetime.now()."""
+    day = report_date.toordinal()
+    tomorrow = _EPOCH + int(time.time() // 86400) + 1
+    if not _EARLIEST <= day <= tomorrow:
+        raise Rejected("report_date_implausible", f"report date {report_date} is not between 2016 and tomorrow (UTC)")
+
+
 Row = tuple[Any, ...]  # one row of a core table, its values in frames.SCHEMAS order
 
 
@@ -105,6 +120,7 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
     if (end - start).days > 31:
         raise Rejected("bad_date_range", f"range of {(end - start).days} days")
     report_date = start.date()
+    _plausible_day(report_date)
     span = (end - start).total_seconds()
     if not 86399 <= span <= 86400:
         flags.add("date_range_not_one_day")
@@ -114,6 +130,7 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
     details: list[Row] = []
     domains: set[str | None] = set()
     any_ip_invalid = False
+    stated_total = detailed_total = 0
     for index, result in enumerate(report.policies):
         policy = result.policy
         domain, domain_source = _policy_domain(policy.policy_domain, env.report_domain, file_domain, flags)
@@ -131,6 +148,8 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
         detail_list = result.failure_details or []
         detail_sum = sum(d.failed_session_count or 0 for d in detail_list)
         stated_failed = result.summary.total_failure_session_count
+        stated_total += (result.summary.total_successful_session_count or 0) + (stated_failed or 0)
+        detailed_total += detail_sum
         mismatch = stated_failed is not None and detail_sum != stated_failed
         if mismatch:
             flags.add("failures_without_details" if not detail_list else "totals_mismatch")
@@ -150,6 +169,9 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
                 d.receiving_mx_helo, d.receiving_ip, receiving_valid,
                 d.additional_information, d.failure_reason_code,
             ))
+    if stated_total > limits.MAX_SESSIONS_PER_REPORT or detailed_total > limits.MAX_SESSIONS_PER_REPORT:
+        raise Rejected("count_too_large", f"{max(stated_total, detailed_total)} sessions in one report"
+                       f" (maximum {limits.MAX_SESSIONS_PER_REPORT})")
     if any_ip_invalid:
         flags.add("ip_invalid")
     contact_domain = _contact_domain(report.contact_info)

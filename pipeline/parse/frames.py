@@ -58,7 +58,8 @@ SCHEMAS: dict[str, pa.Schema] = {
 
 # What a worker sends back per chunk besides the rows: one row per input, one per report payload.
 SCHEMAS["inputs"] = pa.schema([
-    ("input_no", pa.int32()), ("path", pa.string()), ("channel", pa.string()), ("origin", pa.string()),
+    # path: the file system's bytes (os.fsencode), as a name need not be UTF-8; origin is its text
+    ("input_no", pa.int32()), ("path", pa.binary()), ("channel", pa.string()), ("origin", pa.string()),
     ("sha256", pa.string()), ("size", pa.int64()), ("kind", pa.string()), ("received_at", UTC_TIME),
     ("received_at_text", pa.string()), ("dkim_json", pa.string()), ("data", pa.binary()),
 ])

@@ -6,9 +6,21 @@ MAX_INFLATED_BYTES = 20 * 1024 * 1024  # after gunzip / unzip (mox: 20 MB inflat
 MAX_ZIP_ENTRIES = 10  # checked before any entry is read
 MAX_MIME_PARTS = 100  # counted from raw boundary lines before the parser runs
 MAX_MIME_DEPTH = 20
+# Objects and arrays in one report, counted in the raw bytes before any is built: a 20 KB gzip
+# of 20 MB of `{},` would otherwise become millions of objects (~1 GB) before the caps below
+# could look at them. A report has ~3 per policy plus one per failure detail (real: under 50).
+MAX_JSON_CONTAINERS = 100_000
 MAX_JSON_DEPTH = 32  # a report nests 4 levels deep; 32 leaves room for odd extensions
 MAX_NUMBER_DIGITS = 19  # fits a DuckDB BIGINT; longer literals are refused before conversion
-MAX_COUNT = 2**63 - 1
+# Session counts: the biggest senders report ~10^8 sessions a day for one domain, so 10^12 is
+# far above any real report. Bounded here, where counts enter, every per-report sum stays far
+# inside a 64-bit integer (1,000 policies x 10^12 = 10^15 < 9.2 x 10^18): a count above it, or a
+# report whose stated or detailed sessions add up past it, is refused (count_too_large).
+MAX_COUNT = 10**12
+MAX_SESSIONS_PER_REPORT = 10**12
+# Plausible report dates: none before the first TLS-RPT drafts (2016); none after tomorrow
+# (UTC), so a report dated 9999 cannot move the dashboard's window (report_date_implausible).
+EARLIEST_REPORT_DATE = (2016, 1, 1)
 MAX_STRING_CHARS = 64 * 1024
 MAX_REPORT_ID_CHARS = 255  # part of the identity key
 MAX_POLICIES = 1_000

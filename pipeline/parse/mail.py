@@ -62,11 +62,14 @@ def _date(msg: Message) -> datetime | None:
         return None
     try:
         parsed = parsedate_to_datetime(str(value))
-    except (TypeError, ValueError, IndexError):
+        if parsed.tzinfo is None:
+            parsed = parsed.replace(tzinfo=timezone.utc)
+        parsed = parsed.astimezone(timezone.utc)  # year 9999 with a negative offset overflows here
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None  # garbage Date: the caller falls back to file time (TESTBED.md 31)
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+    if parsed.year > datetime.now(timezone.utc).year + 1:
+        return None  # a Date in year 9999 is no arrival time either: the same fallback
+    return parsed
 
 
 def _decode(part: Message) -> bytes:

@@ -9,7 +9,7 @@ from typing import Any
 import orjson
 from pydantic import ValidationError
 
-from pipeline.parse import fastpath
+from pipeline.parse import fastpath, limits
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.jsonsafe import decode_report_json
 from pipeline.parse.models import Report
@@ -42,6 +42,8 @@ def _validation_rejection(exc: ValidationError) -> Rejected:
         return Rejected("schema_missing_field", f"{where} is missing")
     if error["type"] == "too_long":
         return Rejected("too_many_items", f"{where}: {error['msg']}")
+    if error["type"] == "less_than_equal":  # only counts have an upper bound (limits.MAX_COUNT)
+        return Rejected("count_too_large", f"{where}: {error['msg']}")
     if error["type"] == "string_too_long":
         # report-id is capped at 255 (it is part of the identity key): the same refusal as a
         # string over the 64 KB cap, not a generic schema error (TESTBED.md 24).
@@ -71,6 +73,9 @@ def _validate(obj: Any, flags: set[str]) -> Report | StrictReport:
 def parse_report(payload: bytes, envelope: Envelope, extra_flags: set[str] | None = None) -> ParsedReport:
     """Clean reports take fastpath.py; the rest (and every report when fastpath.ENABLED is
     off, as the tests do to compare) the strict decoder and the models."""
+    # Free for a real report: only a payload longer than the cap can hold more containers.
+    if len(payload) > limits.MAX_JSON_CONTAINERS and payload.count(b"{") + payload.count(b"[") > limits.MAX_JSON_CONTAINERS:
+        raise Rejected("too_many_items", f"more than {limits.MAX_JSON_CONTAINERS} JSON objects and arrays")
     clean = fastpath.decode(payload) if fastpath.ENABLED else None
     if clean is not None:
         obj, report, flags = clean

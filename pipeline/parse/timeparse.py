@@ -48,7 +48,7 @@ def parse_datetime(value: object, field: str, flags: set[str]) -> datetime:
         sign = 1 if zone[0] == "+" else -1
         tz = timezone(sign * timedelta(hours=hours, minutes=minutes))
     try:
-        parsed = datetime(year, month, day, hour, minute, second, micro, tzinfo=tz)
-    except ValueError as exc:
+        # year 9999 with a negative offset, or year 1 with a positive one, is past the calendar in UTC
+        return datetime(year, month, day, hour, minute, second, micro, tzinfo=tz).astimezone(timezone.utc)
+    except (ValueError, OverflowError) as exc:
         raise Rejected("bad_datetime", f"{field} {value[:60]!r}: {exc}") from None
-    return parsed.astimezone(timezone.utc)

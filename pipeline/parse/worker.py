@@ -8,6 +8,7 @@ never pickled Python objects: unpickling those cost that single process more tha
 from __future__ import annotations
 
 import hashlib
+import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -15,7 +16,7 @@ import orjson
 import pyarrow as pa
 
 from pipeline.intake.dkim_check import Verifier, make_resolver
-from pipeline.intake.sources import InputRef, IsMbox, is_multi_message_mbox, read_input
+from pipeline.intake.sources import InputRef, IsMbox, is_multi_message_mbox, read_input, shown
 from pipeline.parse import frames
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.extract import extract
@@ -159,8 +160,43 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
     return result
 
 
+def worker_died(ref: InputRef, detail: str) -> ChunkResult:
+    """The answer for an input whose parser process died on it twice: quarantined. Its bytes
+    are read here (reading is defensive and cheap; parsing is what died) and landed, so a
+    fixed parser can load it from the landing zone."""
+    result = _refused(ref, Rejected("worker_died", detail))
+    try:
+        data, mtime = read_input(ref)
+    except (Rejected, IsMbox):
+        return _assemble([result])
+    result.sha256, result.size, result.data = hashlib.sha256(data).hexdigest(), len(data), data
+    if result.received_at is None:
+        result.received_at = result.parts[0].received_at = datetime.fromtimestamp(mtime, tz=timezone.utc)
+    return _assemble([result])
+
+
 def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> ChunkResult:
     results = [process_input(ref, keep_bytes, dns_server, dkim_policy) for ref in refs]
+    try:
+        return _assemble(results)
+    except Exception:  # a value no column holds: find its input, so that it costs only itself
+        return _assemble([_storable(result) for result in results])
+
+
+def _storable(result: InputResult) -> InputResult:
+    """The input as it is when its rows convert on their own, else all its parts quarantined
+    (the raw bytes are kept, so a fixed parser can load it again from the landing zone)."""
+    try:
+        _assemble([result])
+        return result
+    except Exception as exc:
+        detail = f"a value could not be stored: {exc!r}"[:500]
+        result.parts = [PartResult(part.part_index, reason_code="internal_error", detail=detail)
+                        for part in result.parts or [PartResult(0)]]
+        return result
+
+
+def _assemble(results: list[InputResult]) -> ChunkResult:
     # Every row is a tuple in the column order of frames.SCHEMAS (see there).
     inputs: list[tuple] = []
     parts: list[tuple] = []
@@ -171,7 +207,7 @@ def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str
         number = len(inputs)
         ref, received = result.ref, result.received_at
         inputs.append((
-            number, ref.path, ref.channel, ref.origin, result.sha256, result.size, result.kind, received,
+            number, os.fsencode(ref.path), ref.channel, shown(ref.origin), result.sha256, result.size, result.kind, received,
             received.isoformat() if received else ref.received_at,
             orjson.dumps(result.dkim).decode() if result.dkim is not None else None,
             result.data,

@@ -25,11 +25,31 @@ class WarehouseBusy(RuntimeError):
     """Another process is writing to the warehouse."""
 
 
+_HELD_LOCKS: set[int] = set()  # file descriptors of the writer locks this process holds
+
+
+def _drop_inherited_locks() -> None:
+    """In a forked child (a parser worker): let go of the parent's lock. flock belongs to the
+    open file, which a child shares, so a worker left behind by a killed run would keep the
+    warehouse locked. The descriptor is pointed at /dev/null rather than closed, so that its
+    number is never reused while the parent's file object still names it."""
+    if _HELD_LOCKS:
+        null = os.open(os.devnull, os.O_RDONLY)
+        for fd in _HELD_LOCKS:
+            os.dup2(null, fd)
+        os.close(null)
+        _HELD_LOCKS.clear()
+
+
+os.register_at_fork(after_in_child=_drop_inherited_locks)
+
+
 @contextmanager
 def writer_lock(data_dir: Path) -> Iterator[None]:
     data_dir.mkdir(parents=True, exist_ok=True)
     lock_path = data_dir / ".writer.lock"
     handle = open(lock_path, "a+")
+    _HELD_LOCKS.add(handle.fileno())
     try:
         try:
             fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
@@ -43,6 +63,7 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
         handle.flush()
         yield
     finally:
+        _HELD_LOCKS.discard(handle.fileno())
         handle.close()
 
 

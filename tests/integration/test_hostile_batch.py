@@ -31,7 +31,7 @@ def batch(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     inbox = root / "inbox"
     inbox.mkdir()
     for case in CASES:
-        write_case(case, inbox / case.name)
+        write_case(case, inbox / case.path_name)
     for name, (data, _) in VALID.items():
         (inbox / name).write_bytes(data)
     (root / "cwd" / "a" / "b").mkdir(parents=True)
@@ -80,7 +80,7 @@ def test_hostile_batch(batch: tuple[Path, Path], workers: int, monkeypatch: pyte
             assert stored or reason in ("not_a_regular_file", "input_too_large", "unreadable"), origin
         for case in CASES:
             want = [("loaded", None) if code == "loaded" else ("quarantined", code) for code in case.expect]
-            assert deliveries[case.name] == want, case.name
+            assert deliveries[case.shown_name] == want, case.name
         for name in VALID:
             assert deliveries[name] == [("loaded", None)]
 

@@ -67,7 +67,7 @@ def test_real_corpus_same_tables_both_ways(monkeypatch):
 def test_hostile_cases_same_outcome_both_ways(tmp_path: Path, monkeypatch):
     paths = []
     for case in CASES:
-        path = tmp_path / case.name
+        path = tmp_path / case.path_name
         write_case(case, path)
         paths.append(path)
     _same_both_ways(paths, monkeypatch)

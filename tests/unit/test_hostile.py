@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 
 from pipeline.intake.sources import InputRef
-from pipeline.parse import limits
+from pipeline.parse import limits, worker
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.extract import extract
 from pipeline.parse.frames import named
 from pipeline.parse.rejection import REASONS
 from pipeline.parse.worker import InputResult, process_input
-from tests.fixtures.builders import BOMB_MIB, MIB
+from tests.fixtures.builders import BOMB_MIB, MIB, valid_report
 from tests.fixtures.hostile import ABSOLUTE_NAME, CASES, ESCAPE_NAME, TRAVERSAL_CASES, Case, write_case
 
 BOMB_BUDGET = 100 * MIB  # the bombs inflate to 1 GiB; a capped inflater needs about one cap (20 MB)
@@ -26,7 +26,7 @@ BOMB_BUDGET = 100 * MIB  # the bombs inflate to 1 GiB; a capped inflater needs a
 def _process(case: Case, tmp_path: Path) -> tuple[Path, InputResult]:
     inbox = tmp_path / "inbox"
     inbox.mkdir(exist_ok=True)
-    path = inbox / case.name
+    path = inbox / case.path_name
     write_case(case, path)
     return path, process_input(InputRef(str(path), "file", str(path)))
 
@@ -142,3 +142,28 @@ def test_bomb_is_refused_within_memory_budget(case: Case):
     assert [o.rejected.code for o in outcomes] == list(case.expect)
     assert peak < BOMB_BUDGET, f"{kind}: {peak / MIB:.0f} MiB allocated"
     assert rss_growth < 2 * BOMB_BUDGET, f"{kind}: peak RSS grew {rss_growth / MIB:.0f} MiB"
+
+
+def test_a_value_no_column_holds_costs_only_its_input(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    """Whatever slips past the caps and fails in the conversion to columns (here a row forced
+    past 64 bits) quarantines its own input; its chunk's other inputs load (issue 15, item 1)."""
+    refs = []
+    for name in ("good-1", "evil", "good-2"):
+        path = tmp_path / f"{name}.json"
+        path.write_bytes(valid_report(name))
+        refs.append(InputRef(str(path), "file", str(path)))
+    real_rows_for = worker.rows_for
+
+    def overflowing(parsed):
+        report, policies, details = real_rows_for(parsed)
+        if parsed.report.report_id == "evil":
+            policies = [row[:-3] + (2**64, *row[-2:]) for row in policies]  # failure_detail_session_sum
+        return report, policies, details
+
+    monkeypatch.setattr(worker, "rows_for", overflowing)
+    chunk = worker.process_chunk(refs)
+    parts = chunk.table("parts").to_pylist()
+    assert [(p["loadable"], p["reason_code"]) for p in parts] == [(True, None), (False, "internal_error"), (True, None)]
+    assert "could not be stored" in parts[1]["detail"]
+    assert chunk.table("inputs")["sha256"].null_count == 0  # the raw bytes of all three are kept
+    assert sorted(chunk.table("reports")["report_id"].to_pylist()) == ["good-1", "good-2"]

@@ -209,13 +209,20 @@ def serve(
     max_body: Annotated[int, typer.Option(help="Largest accepted body in bytes.")] = 10 * 1024 * 1024,
     body_deadline: Annotated[float, typer.Option(help="Seconds a client may take to send its body.")] = 30.0,
     max_connections: Annotated[int, typer.Option(help="Concurrent connections before answering 503.")] = 100,
+    header_timeout: Annotated[float, typer.Option(help="Seconds a client may take to send a request's head (else 408).")] = 10.0,
+    client_connections: Annotated[int, typer.Option(
+        help="Connections one client address may hold at once; more are answered 503 at once.")] = 16,
 ) -> None:
     """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
     import os
 
     import uvicorn
 
+    from pipeline.receiver_limits import guarded_protocol
+
     settings = settings_for(data_dir)
+    if header_timeout <= 0 or client_connections < 1 or max_connections < 1:
+        fail("--header-timeout, --client-connections and --max-connections must be positive")
     if (certfile is None) != (keyfile is None):
         fail("--cert and --key go together")
     for path in (certfile, keyfile):
@@ -234,6 +241,7 @@ def serve(
         "pipeline.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
         limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
+        http=guarded_protocol(header_timeout, client_connections),
     )
 
 

@@ -22,8 +22,17 @@ DataDir = Annotated[
 ]
 
 
+def error_line(message: str) -> None:
+    """One `error:` line; the message (paths, channel names) is text, never rich markup."""
+    from rich.text import Text
+
+    from pipeline.plain_text import visible
+
+    console.print(Text.assemble(("error:", "red"), " ", visible(message)))
+
+
 def fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    error_line(message)
     raise typer.Exit(2)
 
 
@@ -306,8 +315,7 @@ def alerts(
     print_run(result, out)
     if result.failed:
         failed = sorted({o.event.channel for o in result.failed})
-        console.print(f"[red]error:[/red] {len(result.failed)} message(s) not accepted by {', '.join(failed)}; "
-                      "they are retried on the next run", highlight=False)
+        error_line(f"{len(result.failed)} message(s) not accepted by {', '.join(failed)}; they are retried on the next run")
         raise typer.Exit(1)
 
 

@@ -55,12 +55,12 @@ def send_webhook(channel: Channel, secret: str, payload: dict, timeout: float) -
         with opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
-        raise SendError(f"{channel.url} answered HTTP {exc.code}") from None
+        raise SendError(f"{redact(channel.url)} answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SendError(f"cannot reach {channel.url}: {reason}") from None
+        raise SendError(f"cannot reach {redact(channel.url)}: {reason}") from None
     if not 200 <= status < 300:
-        raise SendError(f"{channel.url} answered HTTP {status}")
+        raise SendError(f"{redact(channel.url)} answered HTTP {status}")
 
 
 def mail_message(channel: Channel, subject: str, text: str, event_id: str) -> EmailMessage:

@@ -137,7 +137,6 @@ def dashboard(
 ) -> None:
     """Start the analyst dashboard on the latest published snapshot and print its address."""
     import os
-    import subprocess
     from pathlib import Path as _Path
 
     settings = settings_for(data_dir)
@@ -152,10 +151,10 @@ def dashboard(
     out.print(f"dashboard: http://{host}:{port}  (data: {settings.data_dir}; Ctrl-C stops it)", highlight=False)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    try:
-        subprocess.run(command, env={**os.environ, "TLSRPT_DATA_DIR": str(settings.data_dir)}, check=False)
-    except KeyboardInterrupt:
-        pass
+    sys.stdout.flush()
+    # Become the server rather than wait for it: a SIGTERM (systemd, docker stop, kill) to this pid
+    # then stops Streamlit itself, where a child would be orphaned and keep the port.
+    os.execve(sys.executable, command, {**os.environ, "TLSRPT_DATA_DIR": str(settings.data_dir)})
 
 
 @app.command(name="fetch-imap")

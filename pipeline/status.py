@@ -12,6 +12,10 @@ from pipeline.settings import Settings
 
 
 def print_status(settings: Settings, out: Console) -> None:
+    from pipeline.run_history import last_run_line
+
+    if run := last_run_line(settings):  # first: a failed scheduled run explains what follows
+        out.print(text(run), soft_wrap=True)
     if not settings.db_path.exists():
         out.print(text(f"no warehouse yet at {settings.db_path}: run `tlsrpt ingest PATH` or `tlsrpt run`"))
         return

@@ -7,7 +7,7 @@ Values are bound parameters; results are cached per snapshot, so a new run shows
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timezone
 
 import polars as pl
 import streamlit as st
@@ -48,12 +48,31 @@ def _q(sql: str, params: list, snap: str) -> pl.DataFrame:
     return run(sql, tuple(tuple(p) if isinstance(p, list) else p for p in params), snap)
 
 
-def choices(snap: str) -> dict:
-    span = _q("select min(report_date) as first, max(report_date) as last from marts.daily_domain_sessions", [], snap)
+def choices(snap: str, today: date | None = None) -> dict:
+    """`latest`: the newest report day not after `today` (UTC, the clock). A report dated in the
+    future (any sender can claim 9999-12-31) must not move the default window off the real data."""
+    today = today or datetime.now(timezone.utc).date()
+    span = _q("select min(report_date) as first, max(report_date) as last,"
+              " max(report_date) filter (where report_date <= $1) as latest from marts.daily_domain_sessions",
+              [today], snap)
     domains = _q("select distinct policy_domain from marts.daily_domain_sessions order by 1", [], snap)
     reporters = _q("select reporter, organization_name from marts.reporter_health order by report_count desc", [], snap)
-    return {"first": span["first"][0], "last": span["last"][0], "domains": domains["policy_domain"].to_list(),
+    return {"first": span["first"][0], "last": span["last"][0], "latest": span["latest"][0] or today,
+            "domains": domains["policy_domain"].to_list(),
             "reporters": dict(zip(reporters["reporter"], reporters["organization_name"]))}
+
+
+# Session totals of a group of marts.sources_by_reporter_daily rows, and their success rate.
+SESSION_TOTALS = ("sum(total_session_count) as sessions, sum(failed_session_count) as failed,"
+                  " sum(successful_session_count) / nullif(sum(total_session_count), 0) as success_rate")
+
+
+def kpis_by_trust(f: Filters, snap: str) -> pl.DataFrame:
+    """The sessions of the selection per trust level: how much unauthenticated reports weigh."""
+    return _q(
+        f"select trust, count(distinct reporter) as reporters, sum(report_count) as reports, {SESSION_TOTALS}"
+        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by trust order by sessions desc, trust",
+        f.params(), snap)
 
 
 def kpis(f: Filters, snap: str) -> pl.DataFrame:
@@ -107,8 +126,7 @@ def failures_daily(f: Filters, snap: str) -> pl.DataFrame:
 
 def sources_by_reporter(f: Filters, snap: str) -> pl.DataFrame:
     return _q(
-        "select reporter, any_value(organization_name) as organization, sum(total_session_count) as sessions,"
-        " sum(failed_session_count) as failed, sum(successful_session_count) / nullif(sum(total_session_count), 0) as success_rate,"
+        f"select reporter, any_value(organization_name) as organization, {SESSION_TOTALS},"
         " min(report_date) as first_seen, max(report_date) as last_seen"
         f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by reporter order by failed desc, sessions desc",
         f.params(), snap)

@@ -20,9 +20,12 @@ def sidebar(options: dict) -> Filters:
     params = st.query_params
     first, last = options["first"], options["last"]
     chosen_domains = [d for d in params.get_all("domain") if d in options["domains"]]
-    default_start = max(first, last - timedelta(days=29))
+    # The default 30 days end at the newest report that is not in the future, never at a
+    # report dated 9999 (the picker still reaches it).
+    latest = options["latest"]
+    default_start = max(first, latest - timedelta(days=29))
     start = _date(params.get("from"), default_start)
-    end = _date(params.get("to"), last)
+    end = _date(params.get("to"), latest)
     reporter = params.get("reporter")
     verified_only = params.get("trust") == "dkim_verified"
     with st.sidebar:

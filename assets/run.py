@@ -89,18 +89,19 @@ def materialize_all(settings: Settings, console: Console) -> bool:
 
 def main(argv: list[str]) -> int:
     """`tlsrpt run` execs this with the data dir it checked; prints what the CLI printed before."""
+    from assets.run_history import last_run_line
     from pipeline import status
 
     console, out = Console(stderr=True), Console()
     settings = Settings(data_dir=argv[0])
     if reason := nothing_new(settings):
         console.print(reason, highlight=False)
-        status.print_status(settings, out)
+        status.print_status(settings, out, last_run_line(settings))
         return 0
     if not materialize_all(settings, console):
         console.print("[red]error:[/red] the run failed; see the messages above", highlight=False)
         return 2
-    status.print_status(settings, out)
+    status.print_status(settings, out, last_run_line(settings))
     return 0
 
 

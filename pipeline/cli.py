@@ -22,8 +22,17 @@ DataDir = Annotated[
 ]
 
 
+def error_line(message: str) -> None:
+    """One `error:` line; the message (paths, channel names) is text, never rich markup."""
+    from rich.text import Text
+
+    from pipeline.plain_text import visible
+
+    console.print(Text.assemble(("error:", "red"), " ", visible(message)))
+
+
 def fail(message: str) -> None:
-    console.print(f"[red]error:[/red] {message}", highlight=False)
+    error_line(message)
     raise typer.Exit(2)
 
 
@@ -97,7 +106,23 @@ def rebuild(data_dir: DataDir = None) -> None:
 @app.command()
 def status(data_dir: DataDir = None) -> None:
     """Row counts, last run, and the quarantine by reason."""
-    status_mod.print_status(settings_for(data_dir), out)
+    settings = settings_for(data_dir)
+    status_mod.print_status(settings, out, last_run=_last_dagster_run(settings))
+
+
+def _last_dagster_run(settings: Settings) -> str | None:
+    """The line on the newest Dagster run, read by assets/run_history.py in a process of its own:
+    the library never imports Dagster, and a data dir with no run history never pays for it."""
+    import subprocess
+
+    if not (settings.dagster_home / "history" / "runs.db").exists():
+        return None
+    try:
+        found = subprocess.run([sys.executable, "-m", "assets.run_history", str(settings.data_dir)],
+                               capture_output=True, text=True, timeout=120)
+    except subprocess.TimeoutExpired:
+        return "last Dagster run: unknown (reading the run history timed out)"
+    return found.stdout.strip() or None
 
 
 @app.command()
@@ -139,7 +164,6 @@ def dashboard(
 ) -> None:
     """Start the analyst dashboard on the latest published snapshot and print its address."""
     import os
-    import subprocess
     from importlib import resources
     from pathlib import Path as _Path
 
@@ -155,10 +179,10 @@ def dashboard(
     out.print(f"dashboard: http://{host}:{port}  (data: {settings.data_dir}; Ctrl-C stops it)", highlight=False)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
                "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
-    try:
-        subprocess.run(command, env={**os.environ, "TLSRPT_DATA_DIR": str(settings.data_dir)}, check=False)
-    except KeyboardInterrupt:
-        pass
+    sys.stdout.flush()
+    # Become the server rather than wait for it: a SIGTERM (systemd, docker stop, kill) to this pid
+    # then stops Streamlit itself, where a child would be orphaned and keep the port.
+    os.execve(sys.executable, command, {**os.environ, "TLSRPT_DATA_DIR": str(settings.data_dir)})
 
 
 @app.command(name="fetch-imap")
@@ -224,14 +248,20 @@ def serve(
     max_body: Annotated[int, typer.Option(help="Largest accepted body in bytes.")] = 10 * 1024 * 1024,
     body_deadline: Annotated[float, typer.Option(help="Seconds a client may take to send its body.")] = 30.0,
     max_connections: Annotated[int, typer.Option(help="Concurrent connections before answering 503.")] = 100,
+    header_timeout: Annotated[float, typer.Option(help="Seconds a client may take to send a request's head (else 408).")] = 10.0,
+    client_connections: Annotated[int, typer.Option(
+        help="Connections one client address may hold at once; more are answered 503 at once.")] = 16,
 ) -> None:
     """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
     import uvicorn
 
     from pipeline.intake.receiver import ReceiverConfig, make_app
+    from pipeline.intake.receiver_limits import guarded_protocol
     from pipeline.parse.policy_text import normalise_host
 
     settings = settings_for(data_dir)
+    if header_timeout <= 0 or client_connections < 1 or max_connections < 1:
+        fail("--header-timeout, --client-connections and --max-connections must be positive")
     if (certfile is None) != (keyfile is None):
         fail("--cert and --key go together")
     for path in (certfile, keyfile):
@@ -248,6 +278,7 @@ def serve(
         receiver, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
         limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
+        http=guarded_protocol(header_timeout, client_connections),
     )
 
 
@@ -313,8 +344,7 @@ def alerts(
     print_run(result, out)
     if result.failed:
         failed = sorted({o.event.channel for o in result.failed})
-        console.print(f"[red]error:[/red] {len(result.failed)} message(s) not accepted by {', '.join(failed)}; "
-                      "they are retried on the next run", highlight=False)
+        error_line(f"{len(result.failed)} message(s) not accepted by {', '.join(failed)}; they are retried on the next run")
         raise typer.Exit(1)
 
 

@@ -7,12 +7,16 @@ from rich.console import Console
 from rich.table import Table
 
 from pipeline.parse.rejection import REASONS
+from pipeline.plain_text import text
 from pipeline.settings import Settings
 
 
-def print_status(settings: Settings, out: Console) -> None:
+def print_status(settings: Settings, out: Console, last_run: str | None = None) -> None:
+    """`last_run`: the line on the last Dagster run (assets/run_history.py), when there is one."""
+    if last_run:  # first: a failed scheduled run explains what follows
+        out.print(text(last_run), soft_wrap=True)
     if not settings.db_path.exists():
-        out.print(f"no warehouse yet at {settings.db_path}: run `tlsrpt ingest PATH` or `tlsrpt run`", highlight=False)
+        out.print(text(f"no warehouse yet at {settings.db_path}: run `tlsrpt ingest PATH` or `tlsrpt run`"))
         return
     try:
         con = duckdb.connect(str(settings.db_path), read_only=True)
@@ -21,7 +25,7 @@ def print_status(settings: Settings, out: Console) -> None:
         return
     try:
         # The path on its own line: as a table title it was wrapped inside the table's width.
-        out.print(f"warehouse: {settings.db_path}", highlight=False, soft_wrap=True)
+        out.print(text(f"warehouse: {settings.db_path}"), soft_wrap=True)
         counts = Table("table", "rows")
         for table in ("reports", "policies", "failure_details", "deliveries"):
             counts.add_row(table, f"{con.execute(f'select count(*) from {table}').fetchone()[0]:,}")
@@ -30,7 +34,7 @@ def print_status(settings: Settings, out: Console) -> None:
             "select max(committed_at), count(*) from ingest_batches"
         ).fetchone()
         span = con.execute("select min(report_date), max(report_date), count(distinct organization_name) from reports").fetchone()
-        out.print(f"last batch committed: {last[0]} ({last[1]} batches); reports cover {span[0]} .. {span[1]} from {span[2]} reporters", highlight=False)
+        out.print(text(f"last batch committed: {last[0]} ({last[1]} batches); reports cover {span[0]} .. {span[1]} from {span[2]} reporters"))
         outcomes = con.execute("select outcome, count(*) from deliveries group by 1 order by 1").fetchall()
         out.print("deliveries: " + ", ".join(f"{o} {n:,}" for o, n in outcomes), highlight=False)
         rows = con.execute(
@@ -39,7 +43,9 @@ def print_status(settings: Settings, out: Console) -> None:
         if rows:
             table = Table("reason", "inputs", "meaning", "example", title="quarantine")
             for code, count, example in rows:
-                table.add_row(code, str(count), REASONS.get(code, ""), repr(example)[:60])
+                # Origins are paths and mail URLs a stranger may have named: text, never markup.
+                shown = repr(example)  # the end of a long path names the file: keep that
+                table.add_row(text(code), str(count), REASONS.get(code, ""), text(shown if len(shown) <= 60 else "…" + shown[-59:]))
             out.print(table)
         _print_model_state(con, out, settings)
         _print_open_problems(con, out)
@@ -55,7 +61,7 @@ def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: S
     try:
         thresholds = load_thresholds(settings.data_dir)
     except DetectionConfigError as exc:
-        out.print(f"SQL models: cannot be rebuilt: {exc}", highlight=False)
+        out.print(text(f"SQL models: cannot be rebuilt: {exc}"))
         return
     stale = stale_models(con, thresholds)
     if stale:
@@ -78,5 +84,5 @@ def _print_open_problems(con: duckdb.DuckDBPyConnection, out: Console) -> None:
         return
     table = Table("severity", "problem", "since", title=f"open problems ({len(rows)}; details: dashboard or detect.problems)")
     for severity, title, since in rows:
-        table.add_row(severity, title, str(since))
+        table.add_row(text(severity), text(title), str(since))  # titles carry MX and reporter names
     out.print(table)

@@ -52,12 +52,13 @@ def test_materialize_lands_loads_checks_and_empties_the_inbox(tmp_path: Path):
 
 def test_sensor_requests_a_run_once_per_new_inbox_state(tmp_path: Path):
     resource = WarehouseResource(data_dir=str(tmp_path), workers=1)
-    context = dg.build_sensor_context(cursor=None, resources={"warehouse": resource})
+    instance = dg.DagsterInstance.ephemeral()  # the sensor looks up the run it requested
+    context = dg.build_sensor_context(instance=instance, cursor=None, resources={"warehouse": resource})
     assert isinstance(inbox_sensor(context), dg.SkipReason)
     _fill_inbox(tmp_path)
     request = inbox_sensor(context)
     assert isinstance(request, dg.RunRequest)
-    context = dg.build_sensor_context(cursor=context.cursor, resources={"warehouse": resource})
+    context = dg.build_sensor_context(instance=instance, cursor=context.cursor, resources={"warehouse": resource})
     assert isinstance(inbox_sensor(context), dg.SkipReason)
 
 

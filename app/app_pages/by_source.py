@@ -3,8 +3,9 @@ import streamlit as st
 
 from app import data
 from app.app_pages.common import page_filters
-from app.tables import show
 from app.meanings import meaning
+from app.safe_text import literal
+from app.tables import show
 
 filters, snap = page_filters("By sending source")
 st.caption("Per reporting organisation; expand one to see which of **your** MX hosts failed, from which sending IPs, and why.")
@@ -15,7 +16,7 @@ if hosts.height and hosts["total_rows"][0] > hosts.height:
     st.caption(f"Below: the {hosts.height:,} largest of {hosts['total_rows'][0]:,} failure sources; narrow the filters to see the rest.")
 for row in reporters.iter_rows(named=True):
     detail = hosts.filter(hosts["reporter"] == row["reporter"])
-    label = f"{row['organization']} ({row['reporter']}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
+    label = f"{literal(row['organization'])} ({literal(row['reporter'])}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
     with st.expander(label):
         if detail.height:
             show(detail.drop("reporter", "total_rows"))

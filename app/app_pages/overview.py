@@ -3,6 +3,8 @@ import streamlit as st
 from app import charts, data
 from app.app_pages.common import page_filters
 from app.meanings import meaning
+from app.safe_text import literal
+from app.tables import show
 
 filters, snap = page_filters("Is mail to my domains arriving securely?")
 st.caption(
@@ -22,6 +24,14 @@ columns[4].metric("Open problems", f"{problems['open']:,}",
                   delta_arrow="off",
                   help="Detected problems still open for the selected domains: see the Problems page.")
 
+st.subheader("Who vouches for these numbers")
+st.caption(
+    "Per trust level of the reports: DKIM-verified mail proves its sender; HTTPS posts and plain files "
+    "(unauthenticated) prove none, so one such report can claim any session counts. Compare the rows, or "
+    "tick *DKIM-verified reports only* in the sidebar."
+)
+show(data.kpis_by_trust(filters, snap))
+
 trend = data.daily_rates(filters, snap)
 if trend.height:
     st.subheader("Success rate per day")
@@ -33,6 +43,6 @@ if top.height == 0:
     st.success("No failed sessions reported in this period.")
 for row in top.iter_rows(named=True):
     st.markdown(
-        f"**{row['result_type']}**: {row['failed_sessions']:,} failed sessions from {row['reporters']} reporter(s), "
+        f"**{literal(row['result_type'])}**: {row['failed_sessions']:,} failed sessions from {row['reporters']} reporter(s), "
         f"{row['first_day']} to {row['last_day']}. {meaning(row['result_type'])}"
     )

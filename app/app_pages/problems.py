@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import data
 from app.app_pages.common import page_filters
+from app.safe_text import listed, literal
 from app.tables import show
 
 SEVERITY_ICON = {"critical": ":red[critical]", "warning": ":orange[warning]", "info": ":blue[info]"}
@@ -27,16 +28,17 @@ total = found["total_rows"][0]
 st.metric("Problems", f"{total:,}")
 for row in found.head(EXPANDED).iter_rows(named=True):
     when = f"since {row['first_seen']}" if row["status"] == "open" else f"{row['first_seen']} to {row['last_seen']}, resolved {row['resolved_on']}"
-    header = f"{SEVERITY_ICON.get(row['severity'], row['severity'])} · {row['title']} · {when}"
+    header = f"{SEVERITY_ICON.get(row['severity'], literal(row['severity']))} · {literal(row['title'])} · {when}"
     with st.expander(header, expanded=row["status"] == "open" and row["severity"] == "critical"):
-        st.markdown(f"**What is happening.** {row['diagnosis']}")
-        st.markdown(f"**What to do.** {row['fix']}")
+        # Titles, diagnoses and fixes name MX hosts, reporters and reason codes from reports.
+        st.markdown(f"**What is happening.** {literal(row['diagnosis'])}")
+        st.markdown(f"**What to do.** {literal(row['fix'])}")
         where = []
         for label, key in [("MX hosts", "affected_mx_hosts"), ("receiving IPs", "affected_ips"),
                            ("sending networks", "affected_sending_networks"), ("reporters", "affected_reporters"),
                            ("domains", "affected_domains"), ("reason codes", "reason_codes")]:
             if row[key]:
-                where.append(f"{label}: {', '.join(map(str, row[key][:8]))}{' ...' if len(row[key]) > 8 else ''}")
+                where.append(f"{label}: {listed(row[key])}")
         if where:
             st.markdown("**Where.** " + "; ".join(where))
         if row["sessions_affected"] is not None:

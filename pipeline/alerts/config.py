@@ -9,6 +9,7 @@ without them. Format and examples: docs/alerts.md.
 from __future__ import annotations
 
 import hashlib
+import re
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -66,11 +67,12 @@ _ALLOWED = {
 
 
 def redact(url: str) -> str:
-    """Apprise URLs carry tokens: show the scheme and host only."""
+    """Webhook and Apprise URLs carry credentials and tokens (user part, path, query): every
+    printed line shows the scheme and host only."""
     scheme, found, rest = url.partition("://")
     if not found:
         return "a value that is not a URL"
-    host = rest.split("/", 1)[0].rsplit("@", 1)[-1]
+    host = re.split(r"[/?#]", rest, maxsplit=1)[0].rsplit("@", 1)[-1]
     return f"{scheme}://{host}/..."
 
 

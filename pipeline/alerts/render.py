@@ -1,4 +1,9 @@
-"""The words and the JSON of one alert: a subject line, a plain-text body, a webhook payload."""
+"""The words and the JSON of one alert: a subject line, a plain-text body, a webhook payload.
+
+Problem titles and lists carry report fields (MX names, reporters): the subject and the body
+show them through `visible`, so CR/LF cannot start a mail header (or a forged body line) and an
+escape sequence cannot reach a terminal. The webhook's `problem` object keeps the values as
+they are (JSON quotes them)."""
 
 from __future__ import annotations
 
@@ -6,6 +11,7 @@ import textwrap
 from datetime import datetime
 
 from pipeline.alerts.decide import Event
+from pipeline.plain_text import visible
 
 VERB = {"opened": "New problem", "worsened": "Worse", "resolved": "Resolved"}
 
@@ -20,28 +26,29 @@ REMINDER = (
 def subject(event: Event) -> str:
     problem = event.problem
     severity = "" if event.event == "resolved" else f" {problem.severity}"
-    return f"[TLS-RPT{severity}] {VERB[event.event]}: {problem.title}"
+    return f"[TLS-RPT{severity}] {VERB[event.event]}: {visible(problem.title)}"
 
 
 def _listed(values: tuple[str, ...], limit: int = 10) -> str:
     if not values:
         return "-"
-    shown = ", ".join(values[:limit])
+    shown = ", ".join(visible(v) for v in values[:limit])
     return shown + (f" and {len(values) - limit} more" if len(values) > limit else "")
 
 
 def _wrapped(text: str) -> str:
-    return textwrap.fill(text or "-", width=78, initial_indent="  ", subsequent_indent="  ")
+    return textwrap.fill(visible(text or "-"), width=78, initial_indent="  ", subsequent_indent="  ")
 
 
 def body(event: Event) -> str:
     p = event.problem
+    title = visible(p.title)
     if event.event == "resolved":
-        headline = f"Resolved: {p.title}\n({event.reason})"
+        headline = f"Resolved: {title}\n({event.reason})"
     elif event.event == "worsened":
-        headline = f"Worse: {p.title}\n({event.reason})"
+        headline = f"Worse: {title}\n({event.reason})"
     else:
-        headline = f"{p.title}\n({event.reason}; severity {p.severity})"
+        headline = f"{title}\n({event.reason}; severity {p.severity})"
     rate = f"; peak failure rate {p.peak_failure_rate:.1%}" if p.peak_failure_rate is not None else ""
     impact = (f"{p.sessions_affected:,} sessions affected{rate}" if p.kind != "silent_reporter"
               else "no reports arrive from this reporter, so its view of your mail is missing")
@@ -49,10 +56,10 @@ def body(event: Event) -> str:
         headline,
         "",
         "What is wrong",
-        f"  {p.title} ({p.kind}, cause {p.cause})",
+        f"  {title} ({p.kind}, cause {p.cause})",
         "",
         "Where",
-        f"  Policy domain:        {p.policy_domain or 'several domains'}",
+        f"  Policy domain:        {visible(p.policy_domain or 'several domains')}",
         f"  Affected domains:     {_listed(p.affected_domains)}",
         f"  Your MX hosts:        {_listed(p.affected_mx_hosts)}",
         f"  Your receiving IPs:   {_listed(p.affected_ips)}",

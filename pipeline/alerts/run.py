@@ -93,6 +93,9 @@ def run_alerts(settings: Settings, config_path: Path | None = None, dry_run: boo
                 down[event.channel] = str(exc)
                 run.outcomes.append(Outcome(event, error=str(exc)))
                 continue
+            except (ValueError, TypeError) as exc:  # this problem's text, not the channel: the others still go
+                run.outcomes.append(Outcome(event, error=f"could not build this message: {exc}"))
+                continue
             state.record(channel.name, event.event, event.problem, sent_at)
             append_sent(settings.data_dir, {
                 "sent_at": sent_at.isoformat(), "channel": channel.name, "event": event.event,

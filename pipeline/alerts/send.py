@@ -8,6 +8,7 @@ fresh timestamp; receivers reject timestamps more than 5 minutes away from their
 
 from __future__ import annotations
 
+import email.policy
 import hashlib
 import hmac
 import json
@@ -16,7 +17,6 @@ import ssl
 import time
 import urllib.error
 import urllib.request
-import email.policy
 from email.message import EmailMessage
 from email.utils import formatdate
 
@@ -55,12 +55,12 @@ def send_webhook(channel: Channel, secret: str, payload: dict, timeout: float) -
         with opener.open(request, timeout=timeout) as response:
             status = response.status
     except urllib.error.HTTPError as exc:
-        raise SendError(f"{channel.url} answered HTTP {exc.code}") from None
+        raise SendError(f"{redact(channel.url)} answered HTTP {exc.code}") from None
     except (urllib.error.URLError, OSError) as exc:
         reason = getattr(exc, "reason", exc)
-        raise SendError(f"cannot reach {channel.url}: {reason}") from None
+        raise SendError(f"cannot reach {redact(channel.url)}: {reason}") from None
     if not 200 <= status < 300:
-        raise SendError(f"{channel.url} answered HTTP {status}")
+        raise SendError(f"{redact(channel.url)} answered HTTP {status}")
 
 
 def mail_message(channel: Channel, subject: str, text: str, event_id: str) -> EmailMessage:

@@ -11,7 +11,9 @@ sender can act on; senders retry non-2xx answers for up to a day (RFC 8460 secti
 from __future__ import annotations
 
 import asyncio
+import errno
 import hashlib
+import logging
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,6 +32,12 @@ from pipeline.parse.policy_text import is_ascii_number, normalise_host
 # is a report (senders and proxies relabel); anything else is refused as 415.
 REPORT_TYPES = {"application/tlsrpt+gzip", "application/tlsrpt+json"}
 LENIENT_TYPES = {"application/gzip", "application/x-gzip", "application/json", "application/octet-stream"}
+# Refusals for a body that inflates past the parser's cap: too large, like a body over --max-body.
+TOO_LARGE = {"gzip_too_large", "zip_too_large", "input_too_large"}
+# The disk (or the quota) is full: 507 says "not stored, try later" without blaming the sender.
+FULL = {errno.ENOSPC, errno.EDQUOT}
+
+logger = logging.getLogger("uvicorn.error")
 
 
 @dataclass(frozen=True)
@@ -89,17 +97,30 @@ def make_app(config: ReceiverConfig) -> Starlette:
             return body
         if not body:
             return _answer(400, "the body is empty")
-        # Decoding is CPU work: off the event loop, so one big body does not stall the others.
-        _, outcomes = await asyncio.to_thread(extract, body, Envelope(channel="https"))
+        try:
+            # Decoding is CPU work: off the event loop, so one big body does not stall the others.
+            _, outcomes = await asyncio.to_thread(extract, body, Envelope(channel="https"))
+        except Exception as exc:  # a parser bug must not become a 500 and a traceback per retry
+            logger.warning("refused a body the parser failed on: %s: %s", type(exc).__name__, exc)
+            return _answer(400, f"not accepted: internal_error: the report could not be parsed ({type(exc).__name__})")
         reports = [o.parsed for o in outcomes if o.parsed is not None]
         if not reports:
             refusal = outcomes[0].rejected
-            return _answer(400 if refusal.code != "gzip_too_large" else 413, f"not accepted: {refusal.code}: {refusal.detail}")
+            return _answer(413 if refusal.code in TOO_LARGE else 400, f"not accepted: {refusal.code}: {refusal.detail}")
         if config.allowed_domains:
-            domains = {normalise_host(p.policy.policy_domain) for r in reports for p in r.report.policies if p.policy.policy_domain}
-            if not domains & config.allowed_domains:
-                return _answer(403, f"policy domain(s) {sorted(domains)} are not served here")
-        fresh = await asyncio.to_thread(_spool, config, body)
+            # Every policy domain must be ours: an allowed one must not carry a stranger's numbers in.
+            domains = {normalise_host(p.policy.policy_domain) if p.policy.policy_domain else None
+                       for r in reports for p in r.report.policies}
+            foreign = sorted(d or "(none)" for d in domains - config.allowed_domains)
+            if foreign or not domains:
+                return _answer(403, f"policy domain(s) {foreign or ['(none)']} are not served here")
+        try:
+            fresh = await asyncio.to_thread(_spool, config, body)
+        except OSError as exc:
+            full = exc.errno in FULL
+            logger.error("could not spool a report: %s", exc.strerror or exc)
+            return _answer(507 if full else 503, "the receiver's disk is full; retry later" if full
+                           else "the receiver cannot store reports right now; retry later")
         return _answer(201 if fresh else 200, "stored" if fresh else "already have this report")
 
     async def health(_: Request):

@@ -15,11 +15,15 @@ def write_durably(folder: Path, name: str, data: bytes) -> bool:
     if final.exists():
         return False
     tmp = folder / f".tmp-{name}-{os.getpid()}"
-    with open(tmp, "wb") as handle:
-        handle.write(data)
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, final)
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, final)
+    except OSError:
+        tmp.unlink(missing_ok=True)  # a full disk: give back what the partial copy took
+        raise
     fsync_dir(folder)
     return True
 

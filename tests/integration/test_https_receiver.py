@@ -76,6 +76,44 @@ def test_policy_domain_not_served_here_is_403(server):
     assert status == 403 and "someone-else.test" in answer["message"]
 
 
+def test_report_naming_one_foreign_policy_domain_beside_an_allowed_one_is_403(server):
+    """Every policy domain of a report must be ours: one allowed domain does not carry a foreign one in."""
+    port, _ = server
+    report = json.loads(FIXTURE.read_text())
+    report["report-id"] = "allowed-and-foreign"
+    foreign = json.loads(json.dumps(report["policies"][0]))
+    foreign["policy"]["policy-domain"] = "someone-else.test"
+    report["policies"].append(foreign)
+    status, answer = post(port, json.dumps(report).encode(), "application/tlsrpt+json")
+    assert status == 403 and "someone-else.test" in answer["message"] and "fixture.test" not in answer["message"]
+
+
+def test_zip_bomb_is_413_like_a_gzip_bomb(server):
+    import io
+    import zipfile
+
+    from pipeline.parse import limits
+
+    port, _ = server
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("report.json", b"{" + b" " * (limits.MAX_INFLATED_BYTES + 1))
+    assert len(buffer.getvalue()) < 200_000  # under --max-body: the inflated size is what is refused
+    status, answer = post(port, buffer.getvalue(), "application/octet-stream")
+    assert status == 413 and "zip_too_large" in answer["message"]
+
+
+@pytest.mark.parametrize("start", ["9999-12-31T00:00:00-05:00", "0001-01-01T00:00:00+05:00"])
+def test_date_time_at_the_edge_of_the_calendar_is_a_clear_400(server, start: str):
+    port, _ = server
+    report = json.loads(FIXTURE.read_text())
+    report["report-id"] = f"edge-{start}"
+    report["date-range"] = {"start-datetime": start, "end-datetime": start.replace("T00:00:00", "T23:59:59")}
+    status, answer = post(port, json.dumps(report).encode(), "application/tlsrpt+json")
+    assert status == 400, answer
+    assert answer["message"].startswith("not accepted: ")
+
+
 def test_trickling_client_is_cut_off(server):
     port, _ = server
     # The server's answer is the event: 408 once its 2 s body deadline passed (the socket's own

@@ -92,3 +92,23 @@ def test_dashboard_moves_to_a_free_port_when_the_default_is_taken(tmp_path: Path
         port = taken.getsockname()[1]
         assert not _port_is_free("127.0.0.1", port)
     assert _port_is_free("127.0.0.1", port)
+
+
+def test_status_shows_hostile_file_names_and_problem_titles_as_text(tmp_path: Path):
+    """Rich markup (`[/b]`) in a quarantined file's name crashed status for good; escape
+    sequences in names and titles reached the terminal."""
+    from tests.fixtures.hostile import RICH_MARKUP, TERMINAL_ESCAPES
+    from tests.integration.test_alerts import problem_row, publish_problems
+
+    data_dir, inbox = tmp_path / "data", tmp_path / "in"
+    (inbox / "bad[").mkdir(parents=True)  # the path reads .../bad[/b]...: a closing tag without an opening one
+    (inbox / "bad[" / "b]\x1b[31mred.json").write_bytes(b"not a report")
+    assert tlsrpt("ingest", "--data-dir", str(data_dir), str(inbox)).returncode == 0
+    row = problem_row("p-term")
+    row["title"] = f"Expired certificate on {TERMINAL_ESCAPES} {RICH_MARKUP}"
+    publish_problems(data_dir, [row])
+    result = tlsrpt("status", "--data-dir", str(data_dir))
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+    assert "bad[/b]\\x1b[31mred" in result.stdout
+    assert "\\x1b[2J" in result.stdout and "[/b][link=" in result.stdout

@@ -1,0 +1,58 @@
+"""The last Dagster run on this data dir (inbox sensor, schedule or `tlsrpt run`), for `tlsrpt
+status`: a run that failed there is otherwise seen only in the Dagster UI."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+
+from pipeline.plain_text import visible
+from pipeline.settings import Settings
+
+
+def last_run_line(settings: Settings) -> str | None:
+    """One line on the newest run, or None when this data dir has no Dagster run history."""
+    home = settings.dagster_home
+    if not (home / "dagster.yaml").exists() or not (home / "history" / "runs.db").exists():
+        return None  # dagster is slow to import: only when there is a history to read
+    import dagster as dg
+
+    instance = dg.DagsterInstance.from_config(str(home))
+    try:
+        records = instance.get_run_records(limit=1)
+        if not records:
+            return None
+        record, run = records[0], records[0].dagster_run
+        stamp = record.end_time or record.create_timestamp.timestamp()
+        when = f"{datetime.fromtimestamp(stamp, timezone.utc):%Y-%m-%d %H:%M} UTC"
+        name = f"{run.job_name.strip('_')}, run {run.run_id[:8]}"
+        if run.status == dg.DagsterRunStatus.SUCCESS:
+            return f"last Dagster run: succeeded at {when} ({name})"
+        if run.status in (dg.DagsterRunStatus.FAILURE, dg.DagsterRunStatus.CANCELED):
+            return (f"last Dagster run: FAILED at {when} ({name}): {_first_error(instance, run.run_id)}; "
+                    "the inbox sensor retries the inputs it did not commit")
+        return f"last Dagster run: {run.status.value.lower()} ({name}, started {when})"
+    finally:
+        instance.dispose()
+
+
+def _first_error(instance, run_id: str) -> str:
+    import dagster as dg
+
+    for entry in instance.all_logs(run_id, of_type={dg.DagsterEventType.STEP_FAILURE, dg.DagsterEventType.RUN_FAILURE}):
+        event = entry.dagster_event
+        error = getattr(event.event_specific_data, "error", None) if event else None
+        while error is not None and error.cause is not None:  # Dagster wraps the user code's error
+            error = error.cause
+        if error is not None:
+            # "pipeline.store.warehouse.WarehouseBusy: another ..." -> the sentence, on one line
+            message = re.sub(r"^[\w.]+(Error|Exception|Busy|Full)?: ", "", error.message.strip().splitlines()[0])
+            return visible(message)
+    return "see the run in the Dagster UI"
+
+
+
+if __name__ == "__main__":  # `tlsrpt status` asks this in its own process (pipeline never imports Dagster)
+    import sys
+
+    print(last_run_line(Settings(data_dir=sys.argv[1])) or "")

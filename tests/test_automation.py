@@ -1,0 +1,102 @@
+"""Scheduled runs out of the box (issue 15, item 11): a run that failed (here: another writer held
+the warehouse) is retried by the inbox sensor until its inputs are committed, the schedules are
+on by default, and `tlsrpt status` names the failed run."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import dagster as dg
+import pytest
+
+from assets import automation
+from assets.automation import inbox_sensor
+from assets.ingest import INBOX, ingest_inbox
+from assets.resources import WarehouseResource
+from pipeline.store.warehouse import writer_lock
+from tests.conftest import query
+from tests.test_definitions import _fill_inbox
+
+
+def instance_at(data_dir: Path) -> dg.DagsterInstance:
+    home = data_dir / "dagster"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    return dg.DagsterInstance.from_config(str(home))
+
+
+def tick(instance: dg.DagsterInstance, resource: WarehouseResource, cursor: str | None):
+    context = dg.build_sensor_context(instance=instance, cursor=cursor, resources={"warehouse": resource})
+    return inbox_sensor(context), context.cursor
+
+
+def run_as_the_daemon_would(instance, resource, request: dg.RunRequest) -> dg.ExecuteInProcessResult:
+    """What the daemon does with a sensor's request: a run tagged with its run key."""
+    tags = {"dagster/run_key": request.run_key, "dagster/sensor_name": "inbox_sensor"}
+    return dg.materialize([INBOX, ingest_inbox], instance=instance, resources={"warehouse": resource},
+                          tags=tags, raise_on_error=False)
+
+
+def test_a_failed_run_is_retried_until_its_inputs_are_committed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
+    data_dir = tmp_path / "data"
+    _fill_inbox(data_dir)
+    instance, resource = instance_at(data_dir), WarehouseResource(data_dir=str(data_dir), workers=1)
+    request, cursor = tick(instance, resource, None)
+    assert isinstance(request, dg.RunRequest)
+    with writer_lock(data_dir):  # another process writes: this run fails on the lock
+        assert not run_as_the_daemon_would(instance, resource, request).success
+    clock = [automation.time.time()]
+    monkeypatch.setattr(automation.time, "time", lambda: clock[0])
+    waiting, cursor = tick(instance, resource, cursor)  # right after the failure: back off, do not hammer
+    assert isinstance(waiting, dg.SkipReason) and "retry" in waiting.skip_message
+    clock[0] += 3600
+    retry, cursor = tick(instance, resource, cursor)
+    assert isinstance(retry, dg.RunRequest) and retry.run_key != request.run_key
+    assert run_as_the_daemon_would(instance, resource, retry).success
+    assert query(data_dir, "select count(*) from reports") == [(2,)]
+    done, _ = tick(instance, resource, cursor)
+    assert isinstance(done, dg.SkipReason) and done.skip_message == "the inbox is empty"
+
+
+def test_a_run_in_progress_is_not_requested_twice(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    _fill_inbox(data_dir)
+    instance, resource = instance_at(data_dir), WarehouseResource(data_dir=str(data_dir), workers=1)
+    request, cursor = tick(instance, resource, None)
+    instance.add_run(dg.DagsterRun(job_name="ingest_job", run_id="a" * 36, status=dg.DagsterRunStatus.STARTED,
+                                   tags={"dagster/run_key": request.run_key, "dagster/sensor_name": "inbox_sensor"}))
+    again, _ = tick(instance, resource, cursor)
+    assert isinstance(again, dg.SkipReason)
+
+
+def test_schedules_and_sensors_are_on_by_default():
+    from assets.definitions import defs
+
+    for schedule in defs.schedules:
+        assert schedule.default_status == dg.DefaultScheduleStatus.RUNNING, schedule.name
+    for sensor in defs.sensors:
+        assert sensor.default_status == dg.DefaultSensorStatus.RUNNING, sensor.name
+
+
+def test_mailbox_poll_skips_without_an_imap_account(monkeypatch: pytest.MonkeyPatch):
+    monkeypatch.delenv("TLSRPT_IMAP_HOST", raising=False)
+    result = automation.mailbox_poll(dg.build_schedule_context())
+    assert isinstance(result, dg.SkipReason)
+
+
+def test_status_names_a_failed_run(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    _fill_inbox(data_dir)
+    instance, resource = instance_at(data_dir), WarehouseResource(data_dir=str(data_dir), workers=1)
+    request, _ = tick(instance, resource, None)
+    with writer_lock(data_dir):
+        run_as_the_daemon_would(instance, resource, request)
+    (data_dir / "warehouse.duckdb").unlink(missing_ok=True)  # status must say it even before any table exists
+    result = subprocess.run([sys.executable, "-m", "pipeline", "status", "--data-dir", str(data_dir)],
+                            capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
+    assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
+    line = next(line for line in result.stdout.splitlines() if line.startswith("last Dagster run"))
+    assert "FAILED" in line and "another tlsrpt run is writing" in line

@@ -22,11 +22,12 @@ import orjson
 
 from pipeline import limits
 from pipeline.models_strict import ResultType
+from pipeline.vocabulary import POLICY_TYPES
 
 ENABLED = True  # tests switch it off to compare both paths
 
 _RESULT_TYPES = frozenset(ResultType.__args__)
-_POLICY_TYPES = frozenset(("sts", "tlsa", "no-policy-found"))
+_POLICY_TYPES = frozenset(POLICY_TYPES)
 # ASCII digits only, and fullmatch: stricter than the pydantic pattern, never looser.
 _ZULU = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(?:\.\d{1,6})?(Z?)", re.ASCII)
 # Every key in the text is a string followed by a colon; strings holding `":` only add to this

@@ -144,10 +144,13 @@ class PolicyResult(_Model):
     @classmethod
     def _lenient(cls, data: Any, info: ValidationInfo) -> Any:
         flags = _flags(info)
-        data = _clean(data, frozenset({"policy", "summary", "failure-details"}), {}, flags)
+        data = _clean(data, _RESULT_KEYS, {}, flags)
         if isinstance(data, dict) and "summary" not in data:
             flags.add("summary_missing")
         return data
+
+
+_RESULT_KEYS = frozenset(f.alias or name for name, f in PolicyResult.model_fields.items())
 
 
 class DateRange(_Model):

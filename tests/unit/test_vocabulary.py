@@ -57,6 +57,11 @@ def test_every_consumer_holds_the_same_vocabulary():
     assert world.RESULT_TYPES == NAMES and set(failures._REASONS) == set(world._WEIGHTS) == set(NAMES)
 
 
+def test_the_fast_path_reads_the_keys_the_models_declare():
+    for name in ("_REPORT_KEYS", "_RESULT_KEYS", "_POLICY_KEYS", "_SUMMARY_KEYS", "_DETAIL_KEYS"):
+        assert getattr(fastpath, name) == getattr(models, name), name
+
+
 def test_the_sql_reads_the_vocabulary_from_config():
     con = duckdb.connect()
     ensure_schema(con)

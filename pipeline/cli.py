@@ -77,6 +77,19 @@ def settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
     return settings
 
 
+def models_settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
+    """The settings of a command that rebuilds the SQL models: the detection config file is
+    checked too, before anything is loaded (a bad value must not surface after the load)."""
+    from pipeline.detection_config import DetectionConfigError, load_thresholds
+
+    settings = settings_for(data_dir, workers)
+    try:
+        load_thresholds(settings.data_dir)
+    except DetectionConfigError as exc:
+        fail(str(exc))
+    return settings
+
+
 @app.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders, mbox files or Maildir folders.")],
@@ -92,7 +105,8 @@ def ingest(
     missing = [str(p) for p in paths if not p.exists() and not p.is_symlink()]
     if missing:
         fail(f"no such file or folder: {', '.join(missing)}")
-    run_ingest(paths, settings_for(data_dir, workers), console, out, models=not no_models)
+    settings = settings_for(data_dir, workers) if no_models else models_settings_for(data_dir, workers)
+    run_ingest(paths, settings, console, out, models=not no_models)
 
 
 @app.command()
@@ -100,7 +114,7 @@ def rebuild(data_dir: DataDir = None) -> None:
     """Rebuild every table from the landing zone alone (after a parser upgrade, or a lost DB)."""
     from pipeline.ingest_cli import run_rebuild
 
-    run_rebuild(settings_for(data_dir), console, out)
+    run_rebuild(models_settings_for(data_dir), console, out)
 
 
 @app.command()
@@ -150,7 +164,7 @@ def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
     import os
 
-    settings = settings_for(data_dir)
+    settings = models_settings_for(data_dir)
     # The Dagster side lives in assets/ (the pipeline package never imports Dagster): this
     # command becomes `python -m assets.run`, the same process, its exit code the command's.
     os.execv(sys.executable, [sys.executable, "-m", "assets.run", str(settings.data_dir)])
@@ -205,7 +219,7 @@ def fetch_imap(
     from pipeline.ingest_cli import load_drop_folders
     from pipeline.intake.imap_fetch import ImapConfig, fetch
 
-    settings = settings_for(data_dir)
+    settings = models_settings_for(data_dir)
     imap = settings.imap
     host, user, security, folder = host or imap.host, user or imap.user, security or imap.security, folder or imap.folder
     port, ca_file, read_only = port or imap.port, ca_file or imap.ca_file, read_only or imap.read_only

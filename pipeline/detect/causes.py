@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from pipeline.vocabulary import RESULT_TYPES
+
 
 class Cause(NamedTuple):
     cause: str
@@ -97,20 +99,8 @@ CAUSES: tuple[Cause, ...] = (
           "until max_age has passed."),
 )
 
-# RFC 8460 result type -> cause (DOMAIN.md section 3); anything else is unknown_result_type.
-RESULT_TYPE_CAUSES: dict[str, str] = {
-    "certificate-expired": "certificate_expired",
-    "certificate-host-mismatch": "certificate_host_mismatch",
-    "certificate-not-trusted": "certificate_untrusted",
-    "starttls-not-supported": "starttls_missing",
-    "validation-failure": "validation_failure",
-    "sts-policy-fetch-error": "sts_policy_fetch_failed",
-    "sts-policy-invalid": "sts_policy_invalid",
-    "sts-webpki-invalid": "sts_policy_host_certificate",
-    "tlsa-invalid": "tlsa_mismatch",
-    "dnssec-invalid": "dnssec_invalid",
-    "dane-required": "dane_tlsa_missing",
-}
+# RFC 8460 result type -> cause (pipeline.vocabulary); anything else is unknown_result_type.
+RESULT_TYPE_CAUSES: dict[str, str] = {r.name: r.cause for r in RESULT_TYPES}
 
 
 class ReasonPattern(NamedTuple):

@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from typing import NamedTuple
 
-STS_TYPES = ("sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid")
-DANE_TYPES = ("tlsa-invalid", "dnssec-invalid", "dane-required")
-GENERAL_TYPES = ("starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-                 "certificate-not-trusted", "validation-failure")
-RESULT_TYPES = GENERAL_TYPES + STS_TYPES + DANE_TYPES  # the 11 IANA values
+from pipeline.vocabulary import RESULT_TYPE_NAMES, of_group
+
+STS_TYPES = of_group("sts")
+DANE_TYPES = of_group("tlsa")
+GENERAL_TYPES = of_group("general")
+RESULT_TYPES = RESULT_TYPE_NAMES  # the 11 IANA values, general first: random choices index into it
 
 # Relative frequency of incident kinds. Fetch errors and expired certificates dominate real life;
 # DANE types are rarer because few domains sign their zone.

@@ -3,6 +3,8 @@
 Stored per report in reports.conformance_flags; later they score reporters ("report health").
 """
 
+from pipeline.vocabulary import POLICY_TYPES, in_words
+
 FLAGS: dict[str, str] = {
     "alias_key": "used an RFC field-list name (mx-host-pattern, additional-info-uri) instead of the schema key",
     "base64_file": "the report was stored as base64 text",
@@ -37,7 +39,7 @@ FLAGS: dict[str, str] = {
     "tlsa_record_invalid": "a TLSA policy-string entry is not 'usage selector mtype data'",
     "trailing_data": "bytes followed the JSON object (ignored, kept in the raw copy)",
     "unknown_key": "the report had keys RFC 8460 does not define (ignored)",
-    "unknown_policy_type": "policy-type is not sts, tlsa or no-policy-found (kept verbatim)",
+    "unknown_policy_type": f"policy-type is not {in_words(POLICY_TYPES)} (kept verbatim)",
     "unknown_result_type": "result-type is not in the IANA registry (kept verbatim)",
     "utf8_bom": "the JSON started with a UTF-8 byte-order mark",
 }

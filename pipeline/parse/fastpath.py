@@ -22,29 +22,39 @@ import orjson
 
 from pipeline.parse import limits
 from pipeline.parse.models_strict import ResultType
+from pipeline import limits
+from pipeline.models_strict import (
+    ResultType, StrictDateRange, StrictFailureDetail, StrictPolicy, StrictPolicyResult, StrictReport, StrictSummary,
+)
+from pipeline.vocabulary import POLICY_TYPES
 
 ENABLED = True  # tests switch it off to compare both paths
 
 _RESULT_TYPES = frozenset(ResultType.__args__)
-_POLICY_TYPES = frozenset(("sts", "tlsa", "no-policy-found"))
+_POLICY_TYPES = frozenset(POLICY_TYPES)
 # ASCII digits only, and fullmatch: stricter than the pydantic pattern, never looser.
 _ZULU = re.compile(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:[0-5]\d(?:\.\d{1,6})?(Z?)", re.ASCII)
 # Every key in the text is a string followed by a colon; strings holding `":` only add to this
 # count, so "as many matches as decoded keys" proves no key was repeated (orjson keeps the last).
 _KEY_IN_TEXT = re.compile(rb'"\s*:')
 
-_REPORT_KEYS = frozenset(("organization-name", "date-range", "contact-info", "report-id", "policies"))
+
+
+def _keys(model: type) -> frozenset[str]:
+    """The RFC keys of an object: the aliases of the strict model's fields (written once there)."""
+    return frozenset(f.alias or name for name, f in model.model_fields.items())
+
+
+_REPORT_KEYS = _keys(StrictReport)
 _REQUIRED_REPORT_KEYS = len(_REPORT_KEYS) - 1  # all but contact-info
-_DATE_KEYS = frozenset(("start-datetime", "end-datetime"))
-_RESULT_KEYS = frozenset(("policy", "summary", "failure-details"))
-_POLICY_KEYS = frozenset(("policy-type", "policy-string", "policy-domain", "mx-host"))
-_SUMMARY_KEYS = frozenset(("total-successful-session-count", "total-failure-session-count"))
-_DETAIL_TEXT = (
-    ("sending-mta-ip", "sending_mta_ip"), ("receiving-mx-hostname", "receiving_mx_hostname"),
-    ("receiving-mx-helo", "receiving_mx_helo"), ("receiving-ip", "receiving_ip"),
-    ("additional-information", "additional_information"), ("failure-reason-code", "failure_reason_code"),
-)
-_DETAIL_KEYS = frozenset(("result-type", "failed-session-count", *(key for key, _ in _DETAIL_TEXT)))
+_DATE_KEYS = _keys(StrictDateRange)
+_RESULT_KEYS = _keys(StrictPolicyResult)
+_POLICY_KEYS = _keys(StrictPolicy)
+_SUMMARY_KEYS = _keys(StrictSummary)
+# The optional text fields of a failure detail: (RFC key, attribute).
+_DETAIL_TEXT = tuple((f.alias, name) for name, f in StrictFailureDetail.model_fields.items()
+                     if name not in ("result_type", "failed_session_count"))
+_DETAIL_KEYS = _keys(StrictFailureDetail)
 
 
 class _NotClean(Exception):

@@ -18,18 +18,16 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, model
 from pipeline.parse import limits
 from pipeline.parse.rejection import Rejected
 from pipeline.parse.timeparse import parse_datetime
+from pipeline import limits
+from pipeline.timeparse import parse_datetime
+from pipeline.rejection import Rejected
+from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPE_NAMES
 
 Count = Annotated[int, Strict(), Ge(0), Le(limits.MAX_COUNT)]
 Text = Annotated[str, Strict()]
 
-KNOWN_POLICY_TYPES = frozenset({"sts", "tlsa", "no-policy-found"})
-KNOWN_RESULT_TYPES = frozenset(
-    {
-        "starttls-not-supported", "certificate-host-mismatch", "certificate-expired",
-        "certificate-not-trusted", "validation-failure", "tlsa-invalid", "dnssec-invalid",
-        "dane-required", "sts-policy-fetch-error", "sts-policy-invalid", "sts-webpki-invalid",
-    }
-)
+KNOWN_POLICY_TYPES = frozenset(POLICY_TYPES)
+KNOWN_RESULT_TYPES = frozenset(RESULT_TYPE_NAMES)
 
 
 def _flags(info: ValidationInfo) -> set[str]:
@@ -149,10 +147,13 @@ class PolicyResult(_Model):
     @classmethod
     def _lenient(cls, data: Any, info: ValidationInfo) -> Any:
         flags = _flags(info)
-        data = _clean(data, frozenset({"policy", "summary", "failure-details"}), {}, flags)
+        data = _clean(data, _RESULT_KEYS, {}, flags)
         if isinstance(data, dict) and "summary" not in data:
             flags.add("summary_missing")
         return data
+
+
+_RESULT_KEYS = frozenset(f.alias or name for name, f in PolicyResult.model_fields.items())
 
 
 class DateRange(_Model):

@@ -15,17 +15,16 @@ from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pipeline.parse import limits
+from pipeline import limits
+from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPE_NAMES
 
 Count = Annotated[int, Field(strict=True), Ge(0), Le(limits.MAX_COUNT)]
 Text = Annotated[str, StringConstraints(strict=True, min_length=1, max_length=limits.MAX_STRING_CHARS)]
 # Only the one shape every big reporter sends; the C parser reads it (timeparse.py vouches).
 ZuluTime = Annotated[str, StringConstraints(strict=True, pattern=r"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-5][0-9](\.[0-9]{1,6})?Z$")]
-PolicyType = Literal["sts", "tlsa", "no-policy-found"]
-ResultType = Literal[
-    "starttls-not-supported", "certificate-host-mismatch", "certificate-expired", "certificate-not-trusted",
-    "validation-failure", "tlsa-invalid", "dnssec-invalid", "dane-required", "sts-policy-fetch-error",
-    "sts-policy-invalid", "sts-webpki-invalid",
-]
+# Literal of a tuple is the Literal of its items: the registry's values, checked in Rust.
+PolicyType = Literal[POLICY_TYPES]  # type: ignore[valid-type]
+ResultType = Literal[RESULT_TYPE_NAMES]  # type: ignore[valid-type]
 
 
 class _Strict(BaseModel):

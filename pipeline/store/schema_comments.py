@@ -1,6 +1,8 @@
 """COMMENT ON text for every core table and column: shown by DuckDB (`duckdb_columns()`) and
 repeated in README.md's schema section (a test keeps the two in step)."""
 
+from pipeline.vocabulary import POLICY_TYPES
+
 TABLES = {
     "reports": "One row per distinct TLS-RPT report (organization_name + report_id); duplicates are in deliveries.",
     "policies": "One row per policy block of a report: what the reporter applied and its session totals as stated.",
@@ -45,7 +47,7 @@ COLUMNS = {
         "report_key": "The report (reports.report_key).",
         "policy_index": "Position of the policy in the report's policies array, from 0.",
         "report_date": "UTC start day of the report (partition key).",
-        "policy_type": "policy-type verbatim: sts, tlsa, no-policy-found, or an unknown string (flagged).",
+        "policy_type": f"policy-type verbatim: {', '.join(POLICY_TYPES)}, or an unknown string (flagged).",
         "policy_domain": "policy-domain, lower-cased; recovered from the mail header or file name when missing.",
         "policy_domain_source": "Where policy_domain came from: report, mail_header or filename (null if unknown).",
         "policy_string_raw": "policy-string exactly as sent (null when absent).",

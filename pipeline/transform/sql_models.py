@@ -26,6 +26,8 @@ from pipeline.settings import Settings
 from pipeline.store.schema_comments import TABLES
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
+from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPES
+from pipeline.warehouse import ALL_CORES, connect, writer_lock
 
 SQL_DIR = Path(str(resources.files("sql")))  # the checkout's sql/ or the installed package's
 # In flow order: a model reads only core or config tables and models of its own or an earlier
@@ -82,7 +84,7 @@ def build_order(models: dict[str, Model]) -> list[str]:
 
 
 CONFIG_TABLES = ("thresholds", "detection_thresholds", "causes", "result_type_causes", "reason_patterns",
-                 "reporter_domains")
+                 "reporter_domains", "result_types", "policy_types")
 
 
 def _reads_config(model: Model) -> bool:
@@ -90,8 +92,8 @@ def _reads_config(model: Model) -> bool:
 
 
 def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -> None:
-    """(Re)write the `config` tables the models read: thresholds, the cause catalogue and the
-    registrable domain of every reporter name in the core tables."""
+    """(Re)write the `config` tables the models read: thresholds, the RFC 8460 vocabulary, the
+    cause catalogue and the registrable domain of every reporter name in the core tables."""
     con.execute("create schema if not exists config")
     values = {t.name: t.kind(thresholds.get(t.name, t.default)) for t in THRESHOLDS}
     # One wide row for the models (`cross join config.thresholds as t`, then `t.<name>`), typed
@@ -108,6 +110,11 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -
     con.executemany("insert into config.result_type_causes values (?, ?)", list(RESULT_TYPE_CAUSES.items()))
     con.execute("create or replace table config.reason_patterns (priority integer, pattern varchar, sub_cause varchar, cause varchar)")
     con.executemany("insert into config.reason_patterns values (?, ?, ?, ?)", [tuple(p) for p in REASON_PATTERNS])
+    con.execute("create or replace table config.result_types"
+                " (result_type varchar primary key, result_group varchar, cause varchar, meaning varchar)")
+    con.executemany("insert into config.result_types values (?, ?, ?, ?)", [tuple(r) for r in RESULT_TYPES])
+    con.execute("create or replace table config.policy_types (policy_type varchar primary key)")
+    con.executemany("insert into config.policy_types values (?)", [(p,) for p in POLICY_TYPES])
     _write_reporter_domains(con)
 
 
@@ -139,7 +146,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
     (every change to the core tables is a committed batch in ingest_batches) and, for the
     detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table."""
     data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone())
-    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items()), LIST_VERSION))
+    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items()), LIST_VERSION,
+                   RESULT_TYPES, POLICY_TYPES))
     out: dict[str, str] = {}
     for key in build_order(models):
         model = models[key]

@@ -1,5 +1,5 @@
 -- grain: one row per failure detail (main.failure_details), with its result group and reporter
--- reads: main.failure_details, staging.reports
+-- reads: main.failure_details, staging.reports, config.result_types
 with details as (
     select * from main.failure_details
 ),
@@ -22,17 +22,9 @@ grouped as (
         r.trust,
         coalesce(d.policy_domain, '(unknown)') as policy_domain,
         coalesce(d.result_type, '(missing)') as result_type,
-        -- RFC 8460 section 4.3 groups the registry into MTA-STS, DANE and negotiation results;
-        -- anything else a sender invents is kept verbatim and bucketed as unknown.
-        case
-            when d.result_type in ('sts-policy-fetch-error', 'sts-policy-invalid', 'sts-webpki-invalid') then 'sts'
-            when d.result_type in ('tlsa-invalid', 'dnssec-invalid', 'dane-required') then 'tlsa'
-            when d.result_type in (
-                'starttls-not-supported', 'certificate-host-mismatch', 'certificate-expired',
-                'certificate-not-trusted', 'validation-failure'
-            ) then 'general'
-            else 'unknown'
-        end as result_group,
+        -- RFC 8460 section 4.3 groups the registry into MTA-STS, DANE and negotiation results
+        -- (pipeline/vocabulary.py); anything else a sender invents is kept verbatim, as unknown.
+        coalesce(t.result_group, 'unknown') as result_group,
         coalesce(d.failed_session_count, 0) as failed_session_count,
         d.sending_mta_ip,
         d.sending_mta_network,
@@ -41,6 +33,7 @@ grouped as (
         d.failure_reason_code
     from details as d
     inner join reports as r on d.report_key = r.report_key
+    left join config.result_types as t on d.result_type = t.result_type
 )
 
 select * from grouped

@@ -1,5 +1,5 @@
 -- grain: one row per report and policy (main.policies), with its day and reporter
--- reads: main.policies, staging.reports
+-- reads: main.policies, staging.reports, config.policy_types
 with policies as (
     select * from main.policies
 ),
@@ -22,10 +22,8 @@ labelled as (
         -- Unknown domains and types stay visible as their own bucket instead of vanishing.
         coalesce(p.policy_domain, '(unknown)') as policy_domain,
         coalesce(p.policy_type, '(missing)') as policy_type,
-        case
-            when p.policy_type in ('sts', 'tlsa', 'no-policy-found') then p.policy_type
-            else 'other'
-        end as policy_type_group,
+        -- The RFC's policy types (pipeline/vocabulary.py) are their own group; anything else is other.
+        coalesce(t.policy_type, 'other') as policy_type_group,
         coalesce(p.sts_mode, '-') as sts_mode,
         p.sts_max_age,
         p.sts_mx,
@@ -38,6 +36,7 @@ labelled as (
         p.has_totals_mismatch
     from policies as p
     inner join reports as r on p.report_key = r.report_key
+    left join config.policy_types as t on p.policy_type = t.policy_type
 )
 
 select * from labelled

@@ -105,6 +105,14 @@ def _packs(folder: Path) -> int:
     return len(list(folder.glob("*.pack"))) if folder.is_dir() else 0
 
 
+def _wal(data_dir: Path) -> tuple[int, int] | None:
+    try:
+        stat = (data_dir / "warehouse.duckdb.wal").stat()
+    except FileNotFoundError:
+        return None
+    return stat.st_mtime_ns, stat.st_size
+
+
 KILLS = 4
 
 
@@ -117,15 +125,20 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
     packs = data_dir / "landing" / "packs"
     kills = attempts = 0
     # Each kill is triggered by an event, not a clock: the run's start, or 1-3 more packs landing
-    # (a pack is written before its batch commits, so the kill falls between the two). The group
-    # is frozen first, so "still running" is read at the event itself; a run that ends before its
-    # event is a complete run, and the next attempt tries again.
+    # (a pack is written before its batch commits, so the kill falls between the two), or, half
+    # the time, the next write to DuckDB's WAL after that (the kill falls inside the commit). The
+    # group is frozen first, so "still running" is read at the event itself; a run that ends
+    # before its event is a complete run, and the next attempt tries again.
     while kills < KILLS and attempts < 3 * KILLS:
         target = 0 if attempts == 0 else _packs(packs) + rng.randint(1, 3)
         attempts += 1
         process = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
         while process.poll() is None and _packs(packs) < target:
             time.sleep(0.001)
+        if target and rng.random() < 0.5:
+            mark = _wal(data_dir)
+            while process.poll() is None and _wal(data_dir) in (mark, None):
+                time.sleep(0.001)
         try:
             os.killpg(process.pid, signal.SIGSTOP)  # the whole group: parent and its workers
         except ProcessLookupError:  # the run had ended and its group is gone

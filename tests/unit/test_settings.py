@@ -82,3 +82,12 @@ def test_env_example_lists_every_variable():
     names = set(VARIABLES.values()) | set(re.findall(r"\b(TLSRPT_[A-Z_]*[A-Z])\b", (ROOT / "scripts" / "demo.sh").read_text()))
     listed = set(re.findall(r"^#?\s*(TLSRPT_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert names and names <= listed, sorted(names - listed)
+
+
+@pytest.mark.parametrize("command", [["ingest", str(ROOT / "tests" / "fixtures" / "reports")], ["run"], ["rebuild"]])
+def test_a_bad_detection_config_stops_a_loading_command_before_it_loads(command: list[str], tmp_path: Path):
+    (tmp_path / "detection.toml").write_text('[thresholds]\nz_threshold = "high"\n')
+    result = tlsrpt(*command, "--data-dir", str(tmp_path))
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert result.stderr.count("\n") == 1 and "z_threshold" in result.stderr
+    assert not (tmp_path / "warehouse.duckdb").exists()

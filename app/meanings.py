@@ -1,10 +1,10 @@
 """What each result type means for the domain owner, and the usual fix: read from the RFC 8460
-vocabulary (pipeline.vocabulary) and the diagnosis catalogue (pipeline.causes), never kept here.
+vocabulary (pipeline.vocabulary) and the diagnosis catalogue (pipeline.detect.causes), never kept here.
 
 Reports come from the organisations that send mail TO your domain: a failure means a sender
 could not deliver to your MX securely, never that your own outbound mail failed."""
 
-from pipeline.causes import CAUSES, RESULT_TYPE_CAUSES
+from pipeline.detect.causes import CAUSES, RESULT_TYPE_CAUSES
 from pipeline.vocabulary import BY_NAME
 
 _FIXES = {c.cause: c.fix for c in CAUSES}

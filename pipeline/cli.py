@@ -80,7 +80,7 @@ def settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
 def models_settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:
     """The settings of a command that rebuilds the SQL models: the detection config file is
     checked too, before anything is loaded (a bad value must not surface after the load)."""
-    from pipeline.detection_config import DetectionConfigError, load_thresholds
+    from pipeline.detect.detection_config import DetectionConfigError, load_thresholds
 
     settings = settings_for(data_dir, workers)
     try:

@@ -2,8 +2,8 @@
 their diagnosis cause and what each means for the domain owner).
 
 Everything else derives from here: the lenient and strict report models, the fast path, the
-`config.result_types` and `config.policy_types` tables the SQL models join (pipeline.sql_models
-writes them before each build), the cause of each result type (pipeline.causes) and the
+`config.result_types` and `config.policy_types` tables the SQL models join (pipeline.transform.sql_models
+writes them before each build), the cause of each result type (pipeline.detect.causes) and the
 dashboard's meanings (app/meanings.py). A test keeps any other file from listing them again.
 """
 
@@ -18,7 +18,7 @@ POLICY_TYPES: tuple[str, ...] = ("sts", "tlsa", "no-policy-found")
 class ResultType(NamedTuple):
     name: str  # as the IANA "STARTTLS Validation Result Types" registry spells it
     group: str  # RFC 8460 section 4.3: negotiation ("general"), MTA-STS ("sts") or DANE ("tlsa")
-    cause: str  # its diagnosis in pipeline.causes.CAUSES
+    cause: str  # its diagnosis in pipeline.detect.causes.CAUSES
     meaning: str  # for the domain owner, in the direction mail flows (to their MX)
 
 

@@ -21,10 +21,14 @@ from typing import Any
 import orjson
 
 from pipeline.parse import limits
-from pipeline.parse.models_strict import ResultType
-from pipeline import limits
-from pipeline.models_strict import (
-    ResultType, StrictDateRange, StrictFailureDetail, StrictPolicy, StrictPolicyResult, StrictReport, StrictSummary,
+from pipeline.parse.models_strict import (
+    ResultType,
+    StrictDateRange,
+    StrictFailureDetail,
+    StrictPolicy,
+    StrictPolicyResult,
+    StrictReport,
+    StrictSummary,
 )
 from pipeline.vocabulary import POLICY_TYPES
 

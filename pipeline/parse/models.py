@@ -18,9 +18,6 @@ from pydantic import BaseModel, ConfigDict, Field, Strict, ValidationInfo, model
 from pipeline.parse import limits
 from pipeline.parse.rejection import Rejected
 from pipeline.parse.timeparse import parse_datetime
-from pipeline import limits
-from pipeline.timeparse import parse_datetime
-from pipeline.rejection import Rejected
 from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPE_NAMES
 
 Count = Annotated[int, Strict(), Ge(0), Le(limits.MAX_COUNT)]

@@ -15,7 +15,6 @@ from annotated_types import Ge, Le, MaxLen, MinLen
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from pipeline.parse import limits
-from pipeline import limits
 from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPE_NAMES
 
 Count = Annotated[int, Field(strict=True), Ge(0), Le(limits.MAX_COUNT)]

@@ -27,7 +27,6 @@ from pipeline.store.schema_comments import TABLES
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
 from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPES
-from pipeline.warehouse import ALL_CORES, connect, writer_lock
 
 SQL_DIR = Path(str(resources.files("sql")))  # the checkout's sql/ or the installed package's
 # In flow order: a model reads only core or config tables and models of its own or an earlier

@@ -9,10 +9,12 @@ from pathlib import Path
 import duckdb
 
 from app import meanings
-from pipeline import causes, fastpath, models, models_strict, vocabulary
+from pipeline import vocabulary
+from pipeline.detect import causes
 from pipeline.generate import failures, world
-from pipeline.sql_models import write_config
-from pipeline.warehouse import ensure_schema
+from pipeline.parse import fastpath, models, models_strict
+from pipeline.store.warehouse import ensure_schema
+from pipeline.transform.sql_models import write_config
 from tests.conftest import ROOT
 
 NAMES = vocabulary.RESULT_TYPE_NAMES

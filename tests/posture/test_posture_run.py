@@ -1,0 +1,40 @@
+"""A whole run: every check for a domain, the per-run cap, bad names and surprises as results."""
+
+from __future__ import annotations
+
+from pipeline.posture import run as posture_run
+from pipeline.posture.run import check_domains, worst
+
+
+def test_good_domain_passes_every_check(probe_config):
+    result = check_domains(["good.example.test"], probe_config())
+    by_check = {r.check: r for r in result.results}
+    assert set(by_check) == {"tlsrpt_txt", "sts_txt", "sts_policy", "mx", "mx_coverage", "starttls", "mx_certificate", "tlsa"}
+    # Every check but TLSA (no validating resolver on loopback: no AD bit) is green.
+    assert {c: r.verdict for c, r in by_check.items() if r.verdict != "ok"} == {"tlsa": "warn"}
+
+
+def test_cap_and_duplicates(probe_config):
+    result = check_domains(["Good.Example.Test.", "good.example.test", "nosts.example.test", "multi.example.test"],
+                           probe_config(max_domains=2))
+    assert {r.domain for r in result.results} == {"good.example.test", "nosts.example.test"}
+    assert result.skipped == ["multi.example.test"]
+
+
+def test_bad_name_is_a_result():
+    (result,) = check_domains(["not a domain"], posture_run.ProbeConfig(min_interval=0)).results
+    assert (result.verdict, result.reason) == ("error", "bad_domain_name")
+
+
+def test_a_crash_in_one_domain_does_not_stop_the_run(probe_config, monkeypatch):
+    real = posture_run.check_domain
+
+    def flaky(domain, config):
+        if domain.startswith("multi"):
+            raise RuntimeError("surprise")
+        return real(domain, config)
+
+    monkeypatch.setattr(posture_run, "check_domain", flaky)
+    result = check_domains(["multi.example.test", "good.example.test"], probe_config())
+    assert [r.reason for r in result.results if r.domain == "multi.example.test"] == ["check_crashed"]
+    assert worst([r for r in result.results if r.domain == "good.example.test"]) == "warn"

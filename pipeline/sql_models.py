@@ -26,10 +26,10 @@ from pipeline.settings import Settings
 from pipeline.warehouse import ALL_CORES, connect, writer_lock
 
 SQL_DIR = Path(__file__).resolve().parents[1] / "sql"
-LAYERS = ("staging", "intermediate", "marts")
+LAYERS = ("staging", "intermediate", "marts", "posture")  # posture: docs/posture.md
 CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
 _COMMENT = re.compile(r"--[^\n]*")
-_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|main|config)\.([a-z_][a-z0-9_]*)\b")
+_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|posture|main|config)\.([a-z_][a-z0-9_]*)\b")
 
 
 @dataclass(frozen=True)
@@ -124,6 +124,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
     for key in build_order(models):
         model = models[key]
         parts = [model.sql, data, *(out[d] for d in sorted(model.deps) if d in out)]
+        if "main.posture_checks" in model.deps:  # written by posture check runs, not ingest batches
+            parts.append(repr(con.execute("select count(*), max(checked_at) from posture_checks").fetchone()))
         if _reads_config(model):
             parts.append(config)
         out[key] = hashlib.sha256("\0".join(parts).encode()).hexdigest()

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import duckdb
 
-from pipeline.sql_models import build_all, load_models
+from pipeline.sql_models import LAYERS, build_all, load_models
 from pipeline.warehouse import ensure_schema
 
 DOC = Path(__file__).resolve().parents[1] / "docs" / "marts.md"
@@ -22,7 +22,7 @@ def render() -> str:
     models = load_models()
     build_all(con, models)
     lines = [BEGIN, ""]
-    for key in sorted(models, key=lambda k: ("staging", "intermediate", "marts").index(k.split(".")[0])):
+    for key in sorted(models, key=lambda k: LAYERS.index(k.split(".")[0])):
         model = models[key]
         columns = con.execute(
             "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ?",

@@ -303,6 +303,11 @@ def alerts(
         raise typer.Exit(1)
 
 
+from pipeline.posture.commands import register as register_posture  # noqa: E402 - after the helpers it uses
+
+register_posture(app)  # `tlsrpt check`, `tlsrpt setup` (docs/posture.md)
+
+
 def main() -> None:  # pragma: no cover - console entry point
     try:
         app()

@@ -31,7 +31,7 @@ def _fields(record: str) -> tuple[list[tuple[str, str]], list[str]]:
     return pairs, bad
 
 
-def _rua_problem(uri: str) -> str:
+def rua_problem(uri: str) -> str:
     scheme, sep, rest = uri.partition(":")
     if not sep or scheme.lower() not in ("mailto", "https"):
         return f"{uri!r} is neither mailto: nor https:"
@@ -71,7 +71,7 @@ def check_tlsrpt(domain: str, resolver: dns.resolver.Resolver) -> CheckResult:
     if result is None:
         return rua
     uris = [u.strip() for u in rua.split(",")]
-    problems = [p for p in map(_rua_problem, uris) if p]
+    problems = [p for p in map(rua_problem, uris) if p]
     if problems:
         return result(FAIL, "bad_rua", problems[0], rua=uris)
     return result(OK, "valid", f"reports go to {', '.join(uris)}", rua=uris)

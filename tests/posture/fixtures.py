@@ -30,9 +30,9 @@ def zone_lines(valid_pem: bytes) -> list[str]:
     lines = [f"{h} IN A 127.0.0.1" for h in MX_HOSTS]
     for domain in DOMAINS:
         lines.append(f"mta-sts.{domain} IN A 127.0.0.1")
-        if domain not in ("multi", "badrua", "norua"):
+        if domain not in ("multi", "badrua", "norua", "setup"):
             lines.append(f'_smtp._tls.{domain} IN TXT "{TLSRPT}"')
-        if domain not in ("nosts", "twosts", "badsts"):
+        if domain not in ("nosts", "twosts", "badsts", "setup"):
             lines.append(f'_mta-sts.{domain} IN TXT "v=STSv1; id=20240101T000000;"')
         if domain not in ("uncovered", "badtlsa", "setup"):
             lines.append(f"{domain} IN MX 10 mx.good")

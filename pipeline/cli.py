@@ -209,6 +209,7 @@ def serve(
     max_body: Annotated[int, typer.Option(help="Largest accepted body in bytes.")] = 10 * 1024 * 1024,
     body_deadline: Annotated[float, typer.Option(help="Seconds a client may take to send its body.")] = 30.0,
     max_connections: Annotated[int, typer.Option(help="Concurrent connections before answering 503.")] = 100,
+    mta_sts_dir: Annotated[Optional[Path], typer.Option(envvar="TLSRPT_MTA_STS_DIR", help="Also host <domain>.txt from this folder as https://mta-sts.<domain>/.well-known/mta-sts.txt.")] = None,
 ) -> None:
     """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
     import os
@@ -227,7 +228,15 @@ def serve(
         "TLSRPT_ALLOWED_DOMAINS": ",".join(allow_domain or []),
         "TLSRPT_MAX_BODY_BYTES": str(max_body),
         "TLSRPT_BODY_DEADLINE": str(body_deadline),
+        "TLSRPT_MTA_STS_DIR": str(mta_sts_dir.absolute()) if mta_sts_dir else "",
     })
+    if mta_sts_dir is not None:
+        from pipeline.posture.hosting import check_folder
+
+        if not mta_sts_dir.is_dir():
+            fail(f"--mta-sts-dir {mta_sts_dir} is not a folder")
+        for problem in check_folder(mta_sts_dir):
+            console.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
     scheme = "https" if certfile else "http"
     out.print(f"receiving TLS reports at {scheme}://{host}:{port}/tlsrpt  (spool: {settings.spool_dir}; health: /healthz)", highlight=False)
     uvicorn.run(

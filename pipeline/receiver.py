@@ -39,6 +39,7 @@ class ReceiverConfig:
     max_body_bytes: int = 10 * 1024 * 1024  # "ten megabytes" is the common receiver limit (RFC 8460 5.2)
     body_deadline_seconds: float = 30.0  # total, not per read: a trickling client is cut off
     allowed_domains: frozenset[str] = field(default_factory=frozenset)  # empty: accept any domain
+    mta_sts_dir: Path | None = None  # <domain>.txt policy files to host (pipeline/posture/hosting.py)
 
 
 def _answer(status: int, message: str) -> JSONResponse:
@@ -106,11 +107,13 @@ def make_app(config: ReceiverConfig) -> Starlette:
     async def health(_: Request):
         return PlainTextResponse("ok")
 
+    from pipeline.posture.hosting import policy_route
+
     return Starlette(routes=[
         Route("/", receive_report, methods=["POST"]),
         Route("/tlsrpt", receive_report, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
-    ])
+    ] + ([policy_route(config.mta_sts_dir)] if config.mta_sts_dir else []))
 
 
 def app_from_env() -> Starlette:
@@ -121,5 +124,6 @@ def app_from_env() -> Starlette:
         max_body_bytes=int(os.environ.get("TLSRPT_MAX_BODY_BYTES", 10 * 1024 * 1024)),
         body_deadline_seconds=float(os.environ.get("TLSRPT_BODY_DEADLINE", 30)),
         allowed_domains=frozenset(domains),
+        mta_sts_dir=Path(os.environ["TLSRPT_MTA_STS_DIR"]) if os.environ.get("TLSRPT_MTA_STS_DIR") else None,
     ))
 

@@ -34,7 +34,14 @@ def _cut(smtp: smtplib.SMTP) -> None:
         pass
 
 
-def _handshake(mx: str, config: ProbeConfig, context: ssl.SSLContext, probe: Probe) -> ssl.SSLSocket | None:
+def _quit(smtp: smtplib.SMTP) -> None:
+    try:
+        smtp.quit()  # polite: the MX logs a clean session, not a dropped connection
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+
+
+def _handshake(mx: str, config: ProbeConfig, context: ssl.SSLContext, probe: Probe) -> smtplib.SMTP | None:
     """Connect, EHLO, STARTTLS, wrap; a watchdog cuts a server that trickles answers for ever."""
     smtp = smtplib.SMTP(timeout=config.timeout)
     watchdog = threading.Timer(config.deadline, _cut, (smtp,))
@@ -52,8 +59,13 @@ def _handshake(mx: str, config: ProbeConfig, context: ssl.SSLContext, probe: Pro
             probe.reason, probe.detail = "starttls_refused", f"STARTTLS answered {code} {message.decode('utf-8', 'replace')[:100]}"
             smtp.close()
             return None
-        # The SNI and the name checked are the MX name, whatever address was dialled.
-        return context.wrap_socket(smtp.sock, server_hostname=mx)
+        # The SNI and the name checked are the MX name, whatever address was dialled. Then
+        # smtplib talks over TLS as its own starttls() would leave it (for the QUIT).
+        smtp.sock, smtp.file = context.wrap_socket(smtp.sock, server_hostname=mx), None
+        return smtp
+    except BaseException:
+        smtp.close()
+        raise
     finally:
         watchdog.cancel()
 
@@ -71,13 +83,15 @@ def probe_mx(mx: str, config: ProbeConfig) -> Probe:
             lenient.check_hostname, lenient.verify_mode = False, ssl.CERT_NONE
             tls = _handshake(mx, config, lenient, Probe())
         if tls is not None:
-            probe.tls_version, probe.der = tls.version() or "", tls.getpeercert(binary_form=True) or b""
-            tls.close()
+            probe.tls_version, probe.der = tls.sock.version() or "", tls.sock.getpeercert(binary_form=True) or b""
+            _quit(tls)
     except socket.timeout:
         probe.reason, probe.detail = "smtp_timeout", f"{mx}:{config.smtp_port} did not answer within {config.timeout:g} s"
     except ssl.SSLError as exc:
         probe.reason, probe.detail = "tls_handshake_failed", f"TLS handshake with {mx} failed: {exc}"[:300]
-    except (OSError, smtplib.SMTPException) as exc:
+    except smtplib.SMTPException as exc:  # e.g. a line over smtplib's 8 KB limit, or a garbled reply
+        probe.reason, probe.detail = "smtp_protocol_error", f"{mx}:{config.smtp_port}: {type(exc).__name__}: {exc}"[:300]
+    except OSError as exc:
         probe.reason, probe.detail = "smtp_unreachable", f"{mx}:{config.smtp_port}: {type(exc).__name__}: {exc}"[:300]
     return probe
 

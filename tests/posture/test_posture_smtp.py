@@ -95,3 +95,27 @@ def test_wildcard_covers_one_label_only():
     policy = {"mode": "enforce", "mx": ["*.mx.example.test"]}
     results = coverage_results("d.test", ["a.mx.example.test", "a.b.mx.example.test", "mx.example.test"], policy)
     assert [r.verdict for r in results] == ["ok", "fail", "fail"]
+
+
+def test_endless_greeting_is_cut_and_recorded(probe_config):
+    # A hostile MX that never finishes its multi-line greeting: the probe's total deadline ends it.
+    import socket
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def talk():
+        conn, _ = listener.accept()
+        try:
+            while True:
+                conn.sendall(b"220-" + b"x" * 100 + b"\r\n")
+        except OSError:
+            conn.close()
+
+    threading.Thread(target=talk, daemon=True).start()
+    try:
+        (starttls,) = probe(probe_config, "valid", smtp_port=listener.getsockname()[1], deadline=1)
+    finally:
+        listener.close()
+    assert (starttls.verdict, starttls.reason) == ("fail", "smtp_protocol_error")
+    assert len(starttls.raw) <= 4096 + 64

@@ -10,7 +10,7 @@ from typing import Callable
 from pipeline.posture.config import ProbeConfig
 from pipeline.posture.dns_records import check_mx, check_sts_record, check_tlsrpt
 from pipeline.posture.policy_fetch import check_policy
-from pipeline.posture.result import ERROR, FAIL, OK, CheckResult
+from pipeline.posture.result import ERROR, FAIL, OK, WARN, CheckResult
 from pipeline.posture.starttls import probe_mx, starttls_results
 from pipeline.posture.sts_policy import mx_covered
 from pipeline.posture.tlsa import check_tlsa
@@ -54,9 +54,16 @@ def coverage_results(domain: str, hosts: list[str], policy: dict) -> list[CheckR
 def check_domain(domain: str, config: ProbeConfig) -> list[CheckResult]:
     domain = normalise(domain)
     resolver = config.resolver()
-    results = [check_tlsrpt(domain, resolver), check_sts_record(domain, resolver)]
-    policy_result, policy = check_policy(domain, config)
-    results.append(policy_result)
+    sts = check_sts_record(domain, resolver)
+    results = [check_tlsrpt(domain, resolver), sts]
+    if sts.reason == "missing":
+        # Senders fetch the policy only when the record exists: an absent file is no failure then.
+        policy = {}
+        results.append(CheckResult("sts_policy", domain, f"https://mta-sts.{domain}/.well-known/mta-sts.txt", WARN,
+                                   "not_published", "not fetched: no v=STSv1 record, so senders do not use MTA-STS"))
+    else:
+        policy_result, policy = check_policy(domain, config)
+        results.append(policy_result)
     mx = check_mx(domain, resolver)
     results.append(mx)
     hosts = mx.facts.get("hosts", [])[:MAX_MX_PER_DOMAIN]
@@ -91,5 +98,5 @@ def check_domains(domains: list[str], config: ProbeConfig, on_result: Callable[[
 
 
 def worst(results: list[CheckResult]) -> str:
-    order = {FAIL: 3, ERROR: 2, "warn": 1, OK: 0}
+    order = {FAIL: 3, ERROR: 2, WARN: 1, OK: 0}
     return max((r.verdict for r in results), key=order.__getitem__, default=OK)

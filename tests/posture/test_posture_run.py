@@ -38,3 +38,9 @@ def test_a_crash_in_one_domain_does_not_stop_the_run(probe_config, monkeypatch):
     result = check_domains(["multi.example.test", "good.example.test"], probe_config())
     assert [r.reason for r in result.results if r.domain == "multi.example.test"] == ["check_crashed"]
     assert worst([r for r in result.results if r.domain == "good.example.test"]) == "warn"
+
+
+def test_no_sts_record_means_no_policy_fetch_and_no_coverage(probe_config):
+    results = {r.check: r for r in check_domains(["nosts.example.test"], probe_config()).results}
+    assert (results["sts_policy"].verdict, results["sts_policy"].reason) == ("warn", "not_published")
+    assert "mx_coverage" not in results and results["starttls"].verdict == "ok"

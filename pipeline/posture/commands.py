@@ -49,7 +49,10 @@ def register(app: typer.Typer) -> None:
         from pipeline.posture.run import check_domains
         from pipeline.warehouse import WarehouseBusy
 
-        posture = PostureSettings()
+        try:
+            posture = PostureSettings()
+        except ValueError as exc:
+            fail(str(exc))
         settings = settings_for(data_dir) if save or not domains else None
         try:
             wanted = [normalise(d) for d in domains] if domains else watched_domains(settings, posture)

@@ -12,6 +12,14 @@ def _flag(name: str, default: str = "on") -> bool:
     return os.environ.get(name, default).strip().lower() not in ("off", "0", "false", "no")
 
 
+def _number(name: str, default: float, kind=int):
+    text = os.environ.get(name, "").strip()
+    try:
+        return kind(text) if text else default
+    except ValueError:
+        raise ValueError(f"{name}={text!r} is not a number") from None
+
+
 def _list(name: str) -> tuple[str, ...]:
     return tuple(d.strip().lower().rstrip(".") for d in os.environ.get(name, "").split(",") if d.strip())
 
@@ -23,9 +31,9 @@ class PostureSettings:
     domains: tuple[str, ...] = field(default_factory=lambda: _list("TLSRPT_POSTURE_DOMAINS"))
     # Also watch every policy domain the reports name (most recently reported first).
     from_reports: bool = field(default_factory=lambda: _flag("TLSRPT_POSTURE_FROM_REPORTS"))
-    expiry_days: int = field(default_factory=lambda: int(os.environ.get("TLSRPT_POSTURE_EXPIRY_DAYS") or 14))
-    max_domains: int = field(default_factory=lambda: int(os.environ.get("TLSRPT_POSTURE_MAX_DOMAINS") or 100))
-    interval: float = field(default_factory=lambda: float(os.environ.get("TLSRPT_POSTURE_INTERVAL") or 1.0))
+    expiry_days: int = field(default_factory=lambda: _number("TLSRPT_POSTURE_EXPIRY_DAYS", 14))
+    max_domains: int = field(default_factory=lambda: _number("TLSRPT_POSTURE_MAX_DOMAINS", 100))
+    interval: float = field(default_factory=lambda: _number("TLSRPT_POSTURE_INTERVAL", 1.0, float))
     dns_server: str = field(default_factory=lambda: os.environ.get("TLSRPT_DNS_SERVER", ""))
 
     def probe_config(self, **overrides) -> ProbeConfig:

@@ -68,3 +68,9 @@ def test_check_saves_history_and_fails_on_a_broken_domain(nsd, policy_host, smtp
 def test_refusals_are_one_line(args, message):
     result = runner.invoke(app, args)
     assert result.exit_code == 2 and message in result.output
+
+
+def test_bad_setting_is_one_line(monkeypatch):
+    monkeypatch.setenv("TLSRPT_POSTURE_MAX_DOMAINS", "lots")
+    result = runner.invoke(app, ["check", "good.example.test", "--no-save"])
+    assert result.exit_code == 2 and "TLSRPT_POSTURE_MAX_DOMAINS='lots' is not a number" in result.output

@@ -107,3 +107,17 @@ def test_readiness_of_a_clean_testing_domain_is_ready(scenario):
     rows = con.execute("select policy_domain, verdict, would_fail_sessions from posture.enforce_readiness"
                        " where policy_domain in (select unnest(?::varchar[]))", [incidents["clean_domains"]]).fetchall()
     assert rows and all(verdict == "ready" and failed == 0 for _, verdict, failed in rows)
+
+
+def test_policy_adoption_says_who_applies_the_published_policy_since_when(scenario):
+    con, incidents, _ = scenario
+    domain = incidents["clean_domains"][0]
+    reporter, strings, first_day = con.execute(
+        "select reporter, policy_strings, first_day from marts.applied_policies where policy_domain = ? and policy_type = 'sts'"
+        " order by last_day desc, reporter limit 1", [domain]).fetchone()
+    con.execute("insert into posture_checks values ('r', now(), ?, 'sts_policy', 'u', 'ok', 'valid', '', ?, '{}')",
+                [domain, "\r\n".join(reversed(strings)) + "\r\n"])  # another line order: the same policy
+    build_all(con)
+    row = con.execute("select applies_published, applying_since from posture.policy_adoption"
+                      " where policy_domain = ? and reporter = ?", [domain, reporter]).fetchone()
+    assert row == (True, first_day)

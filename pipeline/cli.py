@@ -210,6 +210,7 @@ def serve(
     body_deadline: Annotated[float, typer.Option(help="Seconds a client may take to send its body.")] = 30.0,
     max_connections: Annotated[int, typer.Option(help="Concurrent connections before answering 503.")] = 100,
     mta_sts_dir: Annotated[Optional[Path], typer.Option(envvar="TLSRPT_MTA_STS_DIR", help="Also host <domain>.txt from this folder as https://mta-sts.<domain>/.well-known/mta-sts.txt.")] = None,
+    sni_dir: Annotated[Optional[Path], typer.Option(help="Per-name certificates: NAME.pem (key + chain) answers clients asking for NAME (SNI).")] = None,
 ) -> None:
     """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
     import os
@@ -228,21 +229,19 @@ def serve(
         "TLSRPT_ALLOWED_DOMAINS": ",".join(allow_domain or []),
         "TLSRPT_MAX_BODY_BYTES": str(max_body),
         "TLSRPT_BODY_DEADLINE": str(body_deadline),
-        "TLSRPT_MTA_STS_DIR": str(mta_sts_dir.absolute()) if mta_sts_dir else "",
     })
-    if mta_sts_dir is not None:
-        from pipeline.posture.hosting import check_folder
+    from pipeline.posture.hosting import HostingError, serve_options
 
-        if not mta_sts_dir.is_dir():
-            fail(f"--mta-sts-dir {mta_sts_dir} is not a folder")
-        for problem in check_folder(mta_sts_dir):
-            console.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+    try:  # --mta-sts-dir, --sni-dir (docs/posture.md)
+        os.environ["TLSRPT_MTA_STS_DIR"], sni = serve_options(mta_sts_dir, sni_dir, certfile is not None, console)
+    except HostingError as exc:
+        fail(str(exc))
     scheme = "https" if certfile else "http"
     out.print(f"receiving TLS reports at {scheme}://{host}:{port}/tlsrpt  (spool: {settings.spool_dir}; health: /healthz)", highlight=False)
     uvicorn.run(
         "pipeline.receiver:app_from_env", factory=True, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
-        limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
+        limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5, ssl_context_factory=sni,
     )
 
 

@@ -4,6 +4,7 @@
 
 from __future__ import annotations
 
+import ssl
 from pathlib import Path
 
 from starlette.requests import Request
@@ -50,3 +51,49 @@ def policy_route(policy_dir: Path) -> Route:
         return Response(body, media_type="text/plain", headers={"Cache-Control": "max-age=300"})
 
     return Route("/.well-known/mta-sts.txt", serve_policy, methods=["GET"])
+
+
+def sni_factory(cert_dir: Path):
+    """uvicorn's `ssl_context_factory`: the --cert certificate by default and, for a client that
+    asks (SNI) for NAME, `cert_dir/NAME.pem` (key and chain in one file) when there is one. Loaded
+    once at start: a renewed certificate needs a restart. Raises ssl.SSLError/OSError on a bad file."""
+    contexts = {}
+    for pem in sorted(cert_dir.glob("*.pem")):
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(pem)
+        contexts[pem.stem.lower()] = context
+
+    def factory(_config, default):
+        context = default()
+
+        def pick(connection, name, _context):
+            if name and name.lower() in contexts:
+                connection.context = contexts[name.lower()]
+
+        context.sni_callback = pick
+        return context
+
+    return factory
+
+
+class HostingError(ValueError):
+    """A `tlsrpt serve` hosting option that cannot work: one line for the user."""
+
+
+def serve_options(mta_sts_dir: Path | None, sni_dir: Path | None, has_cert: bool, console) -> tuple[str, object]:
+    """(TLSRPT_MTA_STS_DIR for the app, uvicorn's ssl_context_factory or None); policy files that
+    would not validate are printed as warnings before senders see them."""
+    if mta_sts_dir is not None:
+        if not mta_sts_dir.is_dir():
+            raise HostingError(f"--mta-sts-dir {mta_sts_dir} is not a folder")
+        for problem in check_folder(mta_sts_dir):
+            console.print(f"[yellow]warning:[/yellow] {problem}", highlight=False)
+    factory = None
+    if sni_dir is not None:
+        if not has_cert or not sni_dir.is_dir():
+            raise HostingError("--sni-dir needs --cert/--key and a folder of NAME.pem files")
+        try:
+            factory = sni_factory(sni_dir)
+        except (OSError, ValueError) as exc:  # ssl.SSLError is an OSError
+            raise HostingError(f"--sni-dir {sni_dir}: {exc}") from None
+    return str(mta_sts_dir.absolute()) if mta_sts_dir else "", factory

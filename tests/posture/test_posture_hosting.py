@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 import pytest
+from pipeline.posture.config import ProbeConfig
 from pipeline.posture.hosting import check_folder, policy_for
 from pipeline.posture.policy_fetch import check_policy
 from tests.posture.fixtures import GOOD_POLICY
@@ -42,8 +43,6 @@ def test_served_policy_passes_the_checker(policy_dir, pki, tmp_path):
     port = free_port()
     command = [sys.executable, "-m", "pipeline", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(port),
                "--cert", pki["valid"], "--key", pki["valid"], "--mta-sts-dir", str(policy_dir)]
-    from pipeline.posture.config import ProbeConfig
-
     with loopback_tcp_service(command, port):
         config = ProbeConfig(connect_address="127.0.0.1", https_port=port, ca_file=pki["ca"], timeout=5, deadline=5)
         result, policy = check_policy("good.example.test", config)
@@ -51,3 +50,30 @@ def test_served_policy_passes_the_checker(policy_dir, pki, tmp_path):
     assert (result.verdict, result.reason) == ("ok", "valid"), result.detail
     assert (missing.verdict, missing.reason) == ("fail", "http_status")
     assert policy["mode"] == "testing"
+
+
+def test_sni_picks_the_certificate_per_name(policy_dir, pki, tmp_path):
+    # The default certificate does not name mta-sts.good.example.test; the SNI folder's does.
+    sni = tmp_path / "sni"
+    sni.mkdir()
+    (sni / "mta-sts.good.example.test.pem").write_text(open(pki["valid"]).read())
+    port = free_port()
+    command = [sys.executable, "-m", "pipeline", "serve", "--data-dir", str(tmp_path / "data"), "--port", str(port),
+               "--cert", pki["wrongname"], "--key", pki["wrongname"], "--mta-sts-dir", str(policy_dir), "--sni-dir", str(sni)]
+    with loopback_tcp_service(command, port):
+        config = ProbeConfig(connect_address="127.0.0.1", https_port=port, ca_file=pki["ca"], timeout=5, deadline=5)
+        named, _ = check_policy("good.example.test", config)
+        other, _ = check_policy("redirect.example.test", config)  # no SNI file: the default certificate
+    assert (named.verdict, named.reason) == ("ok", "valid"), named.detail
+    assert other.reason == "certificate_name_mismatch"
+
+
+def test_bad_sni_folder_is_one_line(pki, tmp_path):
+    (tmp_path / "broken.pem").write_text("not a certificate")
+    from typer.testing import CliRunner
+
+    from pipeline.cli import app
+
+    result = CliRunner().invoke(app, ["serve", "--data-dir", str(tmp_path / "data"), "--cert", pki["valid"], "--key", pki["valid"],
+                                      "--sni-dir", str(tmp_path)])
+    assert result.exit_code == 2 and "--sni-dir" in result.output

@@ -19,6 +19,7 @@ class ProbeConfig:
     # Address every HTTPS and SMTP connection dials instead of the name's A record (tests only:
     # the names stay real so SNI and certificate checks do too).
     connect_address: str = ""
+    allow_private: bool = False  # probe MX/policy hosts on private or loopback addresses (addresses.py)
     ca_file: str = ""  # trust anchors; empty: the system store
     timeout: float = 10.0  # seconds per connection step
     deadline: float = 20.0  # total seconds for one policy fetch or SMTP probe

@@ -11,7 +11,8 @@ import httpcore
 import httpx
 
 from pipeline.posture.config import ProbeConfig
-from pipeline.posture.result import FAIL, OK, WARN, CheckResult
+from pipeline.posture.addresses import not_public
+from pipeline.posture.result import ERROR, FAIL, OK, WARN, CheckResult
 from pipeline.posture.sts_policy import parse_policy
 
 
@@ -77,6 +78,9 @@ def check_policy(domain: str, config: ProbeConfig) -> tuple[CheckResult, dict]:
     url = f"https://mta-sts.{domain}/.well-known/mta-sts.txt"
     result = lambda verdict, reason, detail, raw=b"", facts=None: CheckResult(  # noqa: E731
         "sts_policy", domain, url, verdict, reason, detail, raw, facts or {})
+    refused = not_public(f"mta-sts.{domain}", config.https_port, config)
+    if refused:
+        return result(ERROR, "private_address", refused), {}
     try:
         with _client(config) as client:
             reason, detail, body, facts = _download(client, url, config)

@@ -34,8 +34,11 @@ class PostureSettings:
     expiry_days: int = field(default_factory=lambda: _number("TLSRPT_POSTURE_EXPIRY_DAYS", 14))
     max_domains: int = field(default_factory=lambda: _number("TLSRPT_POSTURE_MAX_DOMAINS", 100))
     interval: float = field(default_factory=lambda: _number("TLSRPT_POSTURE_INTERVAL", 1.0, float))
+    # Probe hosts that resolve to private or loopback addresses (an internal-only deployment).
+    allow_private: bool = field(default_factory=lambda: _flag("TLSRPT_POSTURE_ALLOW_PRIVATE", "off"))
     dns_server: str = field(default_factory=lambda: os.environ.get("TLSRPT_DNS_SERVER", ""))
 
     def probe_config(self, **overrides) -> ProbeConfig:
         return ProbeConfig(**{"dns_server": self.dns_server, "expiry_warn_days": self.expiry_days,
-                              "max_domains": self.max_domains, "min_interval": self.interval} | overrides)
+                              "max_domains": self.max_domains, "min_interval": self.interval,
+                              "allow_private": self.allow_private} | overrides)

@@ -8,6 +8,7 @@ import ssl
 import threading
 from dataclasses import dataclass, field
 
+from pipeline.posture.addresses import not_public
 from pipeline.posture.certificate import describe, name_matches
 from pipeline.posture.config import ProbeConfig
 from pipeline.posture.result import ERROR, FAIL, OK, WARN, CheckResult
@@ -72,6 +73,10 @@ def _handshake(mx: str, config: ProbeConfig, context: ssl.SSLContext, probe: Pro
 
 def probe_mx(mx: str, config: ProbeConfig) -> Probe:
     probe = Probe()
+    refused = not_public(mx, config.smtp_port, config)
+    if refused:
+        probe.reason, probe.detail = "private_address", refused
+        return probe
     verifying = config.ssl_context()
     verifying.check_hostname = False  # the name is judged separately, so an expired cert still shows its names
     try:
@@ -101,7 +106,7 @@ def starttls_results(domain: str, mx: str, probe: Probe, config: ProbeConfig) ->
     def result(check, verdict, reason, detail, facts=None):
         return CheckResult(check, domain, mx, verdict, reason, detail, probe.banner, facts or {})
 
-    if probe.reason in ("smtp_timeout", "smtp_unreachable"):
+    if probe.reason in ("smtp_timeout", "smtp_unreachable", "private_address"):
         # Often port 25 blocked on our side, not the MX: "could not tell".
         return [result("starttls", ERROR, probe.reason, probe.detail)]
     if probe.reason:

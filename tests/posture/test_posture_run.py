@@ -44,3 +44,29 @@ def test_no_sts_record_means_no_policy_fetch_and_no_coverage(probe_config):
     results = {r.check: r for r in check_domains(["nosts.example.test"], probe_config()).results}
     assert (results["sts_policy"].verdict, results["sts_policy"].reason) == ("warn", "not_published")
     assert "mx_coverage" not in results and results["starttls"].verdict == "ok"
+
+
+def test_hosts_on_private_addresses_are_not_dialled(probe_config):
+    from pipeline.posture.addresses import not_public
+    from pipeline.posture.config import ProbeConfig
+
+    assert "not a public address" in not_public("localhost", 25, ProbeConfig())
+    assert not_public("localhost", 25, ProbeConfig(allow_private=True)) == ""
+    assert not_public("localhost", 25, probe_config()) == ""  # tests name the address to dial
+
+
+def test_private_policy_host_and_mx_are_recorded_not_probed(monkeypatch):
+    # A reported domain whose hosts point into our own network: recorded, never dialled.
+    import socket
+
+    from pipeline.posture import addresses
+    from pipeline.posture.config import ProbeConfig
+    from pipeline.posture.policy_fetch import check_policy
+    from pipeline.posture.starttls import probe_mx, starttls_results
+
+    monkeypatch.setattr(addresses.socket, "getaddrinfo", lambda *a, **k: [(socket.AF_INET, 1, 6, "", ("10.1.2.3", 443))])
+    result, _ = check_policy("internal.example", ProbeConfig())
+    assert (result.verdict, result.reason) == ("error", "private_address")
+    config = ProbeConfig()
+    (starttls,) = starttls_results("internal.example", "mx.internal.example", probe_mx("mx.internal.example", config), config)
+    assert (starttls.verdict, starttls.reason) == ("error", "private_address")

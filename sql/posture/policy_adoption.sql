@@ -1,10 +1,40 @@
 -- grain: one row per domain publishing an MTA-STS policy and reporter applying one for it
--- reads: posture.latest_checks, marts.applied_policies
-with published as (
+-- reads: posture.latest_checks, main.posture_checks, marts.applied_policies
+with ids as (
+    select
+        domain,
+        checked_at,
+        facts ->> '$.policy_id' as policy_id
+    from main.posture_checks
+    where check_name = 'sts_txt' and verdict = 'ok'
+),
+
+latest_ids as (
+    select
+        domain,
+        arg_max(policy_id, checked_at) as latest_id
+    from ids
+    group by domain
+),
+
+id_since as (
+    -- Since when the id published now is seen: its first sighting with no other id after it.
+    select
+        i.domain,
+        i.policy_id,
+        min(i.checked_at) as policy_id_since
+    from ids as i
+    inner join latest_ids as l on i.domain = l.domain and i.policy_id = l.latest_id
+    left join ids as o on i.domain = o.domain and i.policy_id <> o.policy_id and i.checked_at < o.checked_at
+    where o.domain is null
+    group by i.domain, i.policy_id
+),
+
+published as (
     select
         p.domain,
         t.facts ->> '$.policy_id' as published_policy_id,
-        t.verdict_since as policy_id_since,
+        s.policy_id_since,
         p.facts ->> '$.mode' as published_mode,
         -- The same fingerprint marts.applied_policies gives the policy text a reporter applied.
         md5(array_to_string(list_sort(list_filter(
@@ -12,6 +42,7 @@ with published as (
         )), chr(10))) as published_fingerprint
     from posture.latest_checks as p
     left join posture.latest_checks as t on p.domain = t.domain and t.check_name = 'sts_txt' and t.is_current
+    left join id_since as s on t.domain = s.domain and (t.facts ->> '$.policy_id') = s.policy_id
     where p.check_name = 'sts_policy' and p.is_current and p.verdict in ('ok', 'warn')
 ),
 

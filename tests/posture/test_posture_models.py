@@ -121,3 +121,13 @@ def test_policy_adoption_says_who_applies_the_published_policy_since_when(scenar
     row = con.execute("select applies_published, applying_since from posture.policy_adoption"
                       " where policy_domain = ? and reporter = ?", [domain, reporter]).fetchone()
     assert row == (True, first_day)
+
+
+def test_policy_id_since_is_when_the_current_id_appeared():
+    policy = {"mode": "testing", "mx": ["mx1.d.test"], "max_age": 604800}
+    con = built([result("sts_txt", "_mta-sts.d.test", "ok", "valid", 0, policy_id="1"),
+                 result("sts_txt", "_mta-sts.d.test", "ok", "valid", 1, policy_id="2"),
+                 result("sts_txt", "_mta-sts.d.test", "ok", "valid", 2, policy_id="2"),
+                 result("sts_policy", "u", "ok", "valid", 2, **policy)])
+    assert con.execute("select published_policy_id, policy_id_since from posture.policy_adoption").fetchall() == [
+        ("2", DAY + dt.timedelta(days=1))]

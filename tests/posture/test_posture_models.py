@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from pathlib import Path
 
 import duckdb
 import pytest
@@ -131,3 +132,17 @@ def test_policy_id_since_is_when_the_current_id_appeared():
                  result("sts_policy", "u", "ok", "valid", 2, **policy)])
     assert con.execute("select published_policy_id, policy_id_since from posture.policy_adoption").fetchall() == [
         ("2", DAY + dt.timedelta(days=1))]
+
+
+def test_watched_domains_are_the_configured_ones_then_the_reported_ones(tmp_path):
+    from pipeline.posture.history import watched_domains
+    from pipeline.posture.settings import PostureSettings
+
+    ingest_into(tmp_path, [Path(__file__).parents[1] / "fixtures" / "reports"])
+    settings = Settings(data_dir=tmp_path)
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    reported = {d for (d,) in con.execute("select distinct lower(policy_domain) from policies where policy_domain is not null").fetchall()}
+    con.close()
+    watched = watched_domains(settings, PostureSettings(domains=("mine.example",)))
+    assert reported and watched[0] == "mine.example" and set(watched[1:]) == reported
+    assert watched_domains(settings, PostureSettings(domains=("mine.example",), from_reports=False)) == ["mine.example"]

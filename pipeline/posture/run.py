@@ -11,7 +11,7 @@ from pipeline.posture.config import ProbeConfig
 from pipeline.posture.dns_records import check_mx, check_sts_record, check_tlsrpt
 from pipeline.posture.policy_fetch import check_policy
 from pipeline.posture.result import ERROR, FAIL, OK, WARN, CheckResult
-from pipeline.posture.starttls import probe_mx, starttls_results
+from pipeline.posture.starttls import Probe, probe_mx, starttls_results
 from pipeline.posture.sts_policy import mx_covered
 from pipeline.posture.tlsa import check_tlsa
 
@@ -51,7 +51,10 @@ def coverage_results(domain: str, hosts: list[str], policy: dict) -> list[CheckR
     return out
 
 
-def check_domain(domain: str, config: ProbeConfig) -> list[CheckResult]:
+def check_domain(domain: str, config: ProbeConfig, probes: dict[str, Probe] | None = None) -> list[CheckResult]:
+    """Every check of one domain; `probes` caches STARTTLS probes per MX across a run (one shared
+    MX serving many domains is dialled once)."""
+    probes = {} if probes is None else probes
     domain = normalise(domain)
     resolver = config.resolver()
     sts = check_sts_record(domain, resolver)
@@ -70,7 +73,7 @@ def check_domain(domain: str, config: ProbeConfig) -> list[CheckResult]:
     if policy:
         results += coverage_results(domain, hosts, policy)
     for host in hosts:
-        probe = probe_mx(host, config)
+        probe = probes[host] if host in probes else probes.setdefault(host, probe_mx(host, config))
         results += starttls_results(domain, host, probe, config)
         results.append(check_tlsa(domain, host, probe.der, resolver))
     return results
@@ -80,13 +83,13 @@ def check_domains(domains: list[str], config: ProbeConfig, on_result: Callable[[
     run = Run()
     wanted = list(dict.fromkeys(d for d in map(normalise, domains) if d))
     run.skipped = wanted[config.max_domains:]
-    last = None
+    last, probes = None, {}
     for domain in wanted[:config.max_domains]:
         if last is not None:
             time.sleep(max(0.0, config.min_interval - (time.monotonic() - last)))
         last = time.monotonic()
         try:
-            found = check_domain(domain, config) if is_domain(domain) else [
+            found = check_domain(domain, config, probes) if is_domain(domain) else [
                 CheckResult("run", domain, domain, ERROR, "bad_domain_name", f"{domain[:80]!r} is not a domain name")]
         except Exception as exc:  # noqa: BLE001 - one domain's surprise is a result, never the end of the run
             found = [CheckResult("run", domain, domain, ERROR, "check_crashed", f"{type(exc).__name__}: {exc}"[:300])]

@@ -29,10 +29,10 @@ def test_bad_name_is_a_result():
 def test_a_crash_in_one_domain_does_not_stop_the_run(probe_config, monkeypatch):
     real = posture_run.check_domain
 
-    def flaky(domain, config):
+    def flaky(domain, config, probes):
         if domain.startswith("multi"):
             raise RuntimeError("surprise")
-        return real(domain, config)
+        return real(domain, config, probes)
 
     monkeypatch.setattr(posture_run, "check_domain", flaky)
     result = check_domains(["multi.example.test", "good.example.test"], probe_config())
@@ -70,3 +70,14 @@ def test_private_policy_host_and_mx_are_recorded_not_probed(monkeypatch):
     config = ProbeConfig()
     (starttls,) = starttls_results("internal.example", "mx.internal.example", probe_mx("mx.internal.example", config), config)
     assert (starttls.verdict, starttls.reason) == ("error", "private_address")
+
+
+def test_a_shared_mx_is_probed_once_per_run(probe_config, monkeypatch):
+    from pipeline.posture import starttls
+
+    dialled = []
+    real = starttls.probe_mx
+    monkeypatch.setattr(posture_run, "probe_mx", lambda host, config: dialled.append(host) or real(host, config))
+    result = check_domains(["good.example.test", "multi.example.test"], probe_config())
+    assert dialled == ["mx.good.example.test"]
+    assert [r.domain for r in result.results if r.check == "mx_certificate"] == ["good.example.test", "multi.example.test"]

@@ -18,6 +18,7 @@ navigation = st.navigation(
         st.Page(PAGES / "by_source.py", title="By sending source"),
         st.Page(PAGES / "problems.py", title="Problems"),
         st.Page(PAGES / "policies.py", title="Policies"),
+        st.Page(PAGES / "posture.py", title="Posture"),
         st.Page(PAGES / "reports.py", title="Reports"),
     ]
 )

@@ -7,15 +7,16 @@ import dagster as dg
 from assets.automation import alert_sensor, daily_ingest, inbox_sensor, ingest_job, mailbox_poll
 from assets.checks import core_checks, mart_checks
 from assets.ingest import INBOX, imap_mailbox, ingest_inbox
+from assets.posture import posture_checks, posture_daily, posture_job, posture_model_checks
 from assets.resources import ImapResource, WarehouseResource
 from assets.warehouse import model_assets
 from pipeline.settings import Settings
 
 defs = dg.Definitions(
-    assets=[INBOX, imap_mailbox, ingest_inbox, *model_assets],
-    asset_checks=[*core_checks, *mart_checks],
-    jobs=[ingest_job],
-    schedules=[daily_ingest, mailbox_poll],
+    assets=[INBOX, imap_mailbox, ingest_inbox, *model_assets, posture_checks],
+    asset_checks=[*core_checks, *mart_checks, *posture_model_checks],
+    jobs=[ingest_job, posture_job],
+    schedules=[daily_ingest, mailbox_poll, posture_daily],
     sensors=[inbox_sensor, alert_sensor],
     resources={"warehouse": WarehouseResource(), "imap": ImapResource.from_settings(Settings().imap)},
     # One process per step costs ~3 s each here (STACK.md 4); the steps are cheap to run in-process.

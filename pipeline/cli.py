@@ -265,6 +265,8 @@ def serve(
     header_timeout: Annotated[float, typer.Option(help="Seconds a client may take to send a request's head (else 408).")] = 10.0,
     client_connections: Annotated[int, typer.Option(
         help="Connections one client address may hold at once; more are answered 503 at once.")] = 16,
+    mta_sts_dir: Annotated[Optional[Path], typer.Option(help="Also host <domain>.txt from this folder as https://mta-sts.<domain>/.well-known/mta-sts.txt.")] = None,
+    sni_dir: Annotated[Optional[Path], typer.Option(help="Per-name certificates: NAME.pem (key + chain) answers clients asking for NAME (SNI).")] = None,
 ) -> None:
     """Receive reports POSTed to a `rua=https://` endpoint (RFC 8460 5.4) into the HTTPS spool."""
     import uvicorn
@@ -282,16 +284,23 @@ def serve(
         if path is not None and not path.is_file():
             fail(f"no such file: {path}")
     settings.spool_dir.mkdir(parents=True, exist_ok=True)
+    from pipeline.posture.hosting import HostingError, serve_options
+
+    try:  # --mta-sts-dir, --sni-dir (docs/posture.md)
+        mta_sts, sni = serve_options(mta_sts_dir, sni_dir, certfile is not None, console)
+    except HostingError as exc:
+        fail(str(exc))
     receiver = make_app(ReceiverConfig(
         spool_dir=settings.spool_dir, max_body_bytes=max_body, body_deadline_seconds=body_deadline,
         allowed_domains=frozenset(normalise_host(d) for d in allow_domain or [] if d.strip()),
+        mta_sts_dir=Path(mta_sts) if mta_sts else None,
     ))
     scheme = "https" if certfile else "http"
     out.print(f"receiving TLS reports at {scheme}://{host}:{port}/tlsrpt  (spool: {settings.spool_dir}; health: /healthz)", highlight=False)
     uvicorn.run(
         receiver, host=host, port=port, log_level="warning",
         ssl_certfile=str(certfile) if certfile else None, ssl_keyfile=str(keyfile) if keyfile else None,
-        limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5,
+        limit_concurrency=max_connections, timeout_keep_alive=5, timeout_graceful_shutdown=5, ssl_context_factory=sni,
         http=guarded_protocol(header_timeout, client_connections),
     )
 
@@ -360,6 +369,11 @@ def alerts(
         failed = sorted({o.event.channel for o in result.failed})
         error_line(f"{len(result.failed)} message(s) not accepted by {', '.join(failed)}; they are retried on the next run")
         raise typer.Exit(1)
+
+
+from pipeline.posture_cli import register as register_posture  # noqa: E402 - after the helpers it uses
+
+register_posture(app)  # `tlsrpt check`, `tlsrpt setup` (docs/posture.md)
 
 
 def main() -> None:  # pragma: no cover - console entry point

@@ -20,11 +20,17 @@ def current_snapshot(settings: Settings | None = None) -> Path | None:
     return snapshot.current(settings or Settings())
 
 
+class NotBuilt(Exception):
+    """The snapshot has no such table yet (published by an older version, or before a model ran)."""
+
+
 def query(snapshot_path: str | Path, sql: str, params: list | tuple = ()) -> pl.DataFrame:
     """One query on a snapshot; the connection is closed before this returns."""
     con = duckdb.connect(str(snapshot_path), read_only=True)
     try:
         return con.sql(sql, params=list(params)).pl()
+    except duckdb.CatalogException as exc:
+        raise NotBuilt(str(exc)) from None
     finally:
         con.close()
 

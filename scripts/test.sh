@@ -14,9 +14,12 @@ missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 [ -x /usr/sbin/nsd ] || missing+=(nsd)
+# The posture tests sign a zone (ldns) and validate it with unbound, for a real DNSSEC AD bit.
+[ -x /usr/sbin/unbound ] || missing+=(unbound)
+command -v ldns-signzone >/dev/null 2>&1 || missing+=(ldnsutils)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages for the tests: ${missing[*]}..."
-    # Keep Debian's post-install scripts from starting a system Dovecot (143/993) or NSD (53).
+    # Keep Debian's post-install scripts from starting a system Dovecot (143/993), NSD or unbound (53).
     made_policy=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1

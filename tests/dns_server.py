@@ -44,8 +44,9 @@ def _txt(value: str) -> str:
     return " ".join(f'"{value[i:i + 200]}"' for i in range(0, len(value), 200))
 
 
-def start(records: dict[str, str]) -> Nsd:
-    """`records`: owner name (relative to example.test) -> TXT value."""
+def start(records: dict[str, str], extra: list[str] = (), sign=None) -> Nsd:
+    """`records`: owner name (relative to example.test) -> TXT value; `extra`: more zone lines;
+    `sign(zone_path) -> served_path`: e.g. DNSSEC-sign the zone first (tests/posture/dnssec.py)."""
     binary = shutil.which("nsd") or "/usr/sbin/nsd"
     if not Path(binary).exists():
         pytest.skip("NSD is not installed (scripts/test.sh installs nsd)")
@@ -53,8 +54,9 @@ def start(records: dict[str, str]) -> Nsd:
     port = free_port()
     lines = [f"$ORIGIN {ZONE}.", "$TTL 60",
              f"@ IN SOA ns.{ZONE}. admin.{ZONE}. 1 3600 600 86400 60", f"@ IN NS ns.{ZONE}.", "ns IN A 127.0.0.1"]
-    lines += [f"{name} IN TXT {_txt(value)}" for name, value in records.items()]
+    lines += [f"{name} IN TXT {_txt(value)}" for name, value in records.items()] + list(extra)
     (root / "zone").write_text("\n".join(lines) + "\n")
+    served = sign(root / "zone") if sign else root / "zone"
     (root / "nsd.conf").write_text(f"""server:
     ip-address: 127.0.0.1@{port}
     do-ip6: no
@@ -72,7 +74,7 @@ remote-control:
     control-enable: no
 zone:
     name: {ZONE}
-    zonefile: "{root}/zone"
+    zonefile: "{served}"
 """)
     process = subprocess.Popen([binary, "-d", "-c", str(root / "nsd.conf")], stdout=subprocess.PIPE,
                                stderr=subprocess.STDOUT, start_new_session=True)

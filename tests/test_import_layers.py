@@ -38,5 +38,5 @@ def test_a_forbidden_import_breaks_the_contracts(tmp_path):
     charts.write_text(charts.read_text() + "\nfrom pipeline.parse import fastpath  # noqa\n")
     result = lint(tmp_path)
     assert result.returncode != 0
-    assert "intake and parse never touch the warehouse BROKEN" in result.stdout
+    assert "intake, parse and the posture probes never touch the warehouse BROKEN" in result.stdout
     assert "the app reads only through pipeline.read BROKEN" in result.stdout

@@ -46,6 +46,7 @@ class ReceiverConfig:
     max_body_bytes: int = 10 * 1024 * 1024  # "ten megabytes" is the common receiver limit (RFC 8460 5.2)
     body_deadline_seconds: float = 30.0  # total, not per read: a trickling client is cut off
     allowed_domains: frozenset[str] = field(default_factory=frozenset)  # empty: accept any domain
+    mta_sts_dir: Path | None = None  # <domain>.txt policy files to host (pipeline/posture/hosting.py)
 
 
 def _answer(status: int, message: str) -> JSONResponse:
@@ -126,8 +127,10 @@ def make_app(config: ReceiverConfig) -> Starlette:
     async def health(_: Request):
         return PlainTextResponse("ok")
 
+    from pipeline.posture.hosting import policy_route
+
     return Starlette(routes=[
         Route("/", receive_report, methods=["POST"]),
         Route("/tlsrpt", receive_report, methods=["POST"]),
         Route("/healthz", health, methods=["GET"]),
-    ])
+    ] + ([policy_route(config.mta_sts_dir)] if config.mta_sts_dir else []))

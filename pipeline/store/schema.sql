@@ -121,3 +121,17 @@ create table if not exists dirty_partitions (
 create table if not exists schema_info (
     version integer not null
 );
+
+-- Posture checks (`tlsrpt check`, the posture asset): what a domain published when we looked.
+create table if not exists posture_checks (
+    run_id varchar not null,
+    checked_at timestamptz not null,
+    domain varchar not null,
+    check_name varchar not null,
+    target varchar not null,
+    verdict varchar not null,
+    reason varchar not null,
+    detail varchar not null,
+    raw_answer varchar not null,
+    facts varchar not null
+);

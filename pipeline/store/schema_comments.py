@@ -12,6 +12,7 @@ TABLES = {
     "ingest_batches": "One row per committed ingest batch (landing/packs/<batch_id>.pack lists its arrivals).",
     "dirty_partitions": "Parquet partitions whose rows changed since the last export (internal).",
     "schema_info": "Version of the warehouse schema (internal).",
+    "posture_checks": "One row per domain, check, target and time: what the domain published when checked (docs/posture.md).",
 }
 
 COLUMNS = {
@@ -121,5 +122,17 @@ COLUMNS = {
     "dirty_partitions": {
         "table_name": "Core table whose Parquet copy is stale.",
         "partition_value": "The partition (a date) to export again.",
+    },
+    "posture_checks": {
+        "run_id": "The check run that wrote the row (one transaction per run).",
+        "checked_at": "When the check ran (UTC).",
+        "domain": "The policy domain checked, lower-case.",
+        "check_name": "tlsrpt_txt, sts_txt, sts_policy, mx, mx_coverage, starttls, mx_certificate, tlsa, or run.",
+        "target": "What was asked: a DNS name, the policy URL or an MX host.",
+        "verdict": "ok, warn, fail, or error (could not tell: DNS timeout, port 25 blocked; retry).",
+        "reason": "Stable reason code, e.g. multiple_records, certificate_expired, mx_not_in_policy.",
+        "detail": "One line for a person.",
+        "raw_answer": "The answer as received (DNS records, policy file, SMTP banner), capped at 4096 characters.",
+        "facts": "JSON of what the check found: policy id, mode, mx patterns, certificate names and expiry, TLSA matches.",
     },
 }

@@ -71,7 +71,7 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-SCHEMA_VERSION = 1  # bump with a migration when schema.sql changes for existing warehouses
+SCHEMA_VERSION = 2  # bump with a migration when schema.sql changes for existing warehouses
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:

@@ -31,10 +31,10 @@ from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPES
 SQL_DIR = Path(str(resources.files("sql")))  # the checkout's sql/ or the installed package's
 # In flow order: a model reads only core or config tables and models of its own or an earlier
 # layer (tests/sql/test_layers.py), so every arrow of the lineage points forward.
-LAYERS = ("staging", "intermediate", "marts", "detect")
+LAYERS = ("staging", "intermediate", "marts", "posture", "detect")  # posture: docs/posture.md
 CORE_TABLES = tuple(TABLES)  # what `main.<name>` may name: the tables schema.sql creates
 _COMMENT = re.compile(r"--[^\n]*")
-_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|detect|main|config)\.([a-z_][a-z0-9_]*)\b")
+_QUALIFIED = re.compile(r"\b(staging|intermediate|marts|posture|detect|main|config)\.([a-z_][a-z0-9_]*)\b")
 
 
 @dataclass(frozen=True)
@@ -151,6 +151,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
     for key in build_order(models):
         model = models[key]
         parts = [model.sql, data, *(out[d] for d in sorted(model.deps) if d in out)]
+        if "main.posture_checks" in model.deps:  # written by posture check runs, not ingest batches
+            parts.append(repr(con.execute("select count(*), max(checked_at) from posture_checks").fetchone()))
         if _reads_config(model):
             parts.append(config)
         out[key] = hashlib.sha256("\0".join(parts).encode()).hexdigest()

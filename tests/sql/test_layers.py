@@ -23,7 +23,7 @@ def test_every_model_reads_only_its_own_or_earlier_layers():
 
 def test_detection_reads_the_marts_and_nothing_reads_detection():
     models = load_models()
-    assert "marts.daily_domain_sessions" in models["detect.failure_rate_daily"].deps
+    assert "marts.daily_domain_sessions" in models["detect.failure_rate_series"].deps
     readers_of_detect = {m.key for m in models.values() if any(d.startswith("detect.") for d in m.deps)}
     assert all(key.startswith("detect.") for key in readers_of_detect)
 

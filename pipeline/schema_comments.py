@@ -1,5 +1,12 @@
 """COMMENT ON text for every core table and column: shown by DuckDB (`duckdb_columns()`) and
-repeated in README.md's schema section (a test keeps the two in step)."""
+repeated in README.md's schema section (a test keeps the two in step). The SQL models' and config
+tables' column comments live beside the SQL, in sql/columns.toml (`model_column_comment`)."""
+
+import tomllib
+from functools import cache
+from pathlib import Path
+
+MODEL_COLUMNS_FILE = Path(__file__).resolve().parents[1] / "sql" / "columns.toml"
 
 TABLES = {
     "reports": "One row per distinct TLS-RPT report (organization_name + report_id); duplicates are in deliveries.",
@@ -121,3 +128,16 @@ COLUMNS = {
         "partition_value": "The partition (a date) to export again.",
     },
 }
+
+
+@cache
+def _model_columns() -> dict:
+    with MODEL_COLUMNS_FILE.open("rb") as f:
+        return tomllib.load(f)
+
+
+def model_column_comment(table: str, column: str) -> str | None:
+    """The comment of `column` in model or config table `table` ("schema.name"): the table's own
+    section of sql/columns.toml, else the glossary's meaning of that column name."""
+    found = _model_columns()
+    return found.get(table, {}).get(column) or found["columns"].get(column)

@@ -21,7 +21,7 @@ import duckdb
 
 from pipeline.causes import CAUSES, REASON_PATTERNS, RESULT_TYPE_CAUSES
 from pipeline.detection_config import DEFAULTS, THRESHOLDS, load_thresholds
-from pipeline.schema_comments import TABLES
+from pipeline.schema_comments import TABLES, model_column_comment
 from pipeline.settings import Settings
 from pipeline.warehouse import ALL_CORES, connect, writer_lock
 
@@ -104,6 +104,20 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -
     con.executemany("insert into config.result_type_causes values (?, ?)", list(RESULT_TYPE_CAUSES.items()))
     con.execute("create or replace table config.reason_patterns (priority integer, pattern varchar, sub_cause varchar, cause varchar)")
     con.executemany("insert into config.reason_patterns values (?, ?, ?, ?)", [tuple(p) for p in REASON_PATTERNS])
+    described = {t.name: t.description for t in THRESHOLDS}  # config.thresholds: one column each
+    for table in CONFIG_TABLES:
+        comment_columns(con, f"config.{table}", described if table == "thresholds" else None)
+
+
+def comment_columns(con: duckdb.DuckDBPyConnection, table: str, own: dict[str, str] | None = None) -> None:
+    """COMMENT ON every column of `table` ("schema.name"): `own` first, else sql/columns.toml."""
+    schema, name = table.split(".")
+    columns = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, name]).fetchall()
+    for (column,) in columns:
+        text = (own or {}).get(column) or model_column_comment(table, column)
+        if text:  # a column without one fails tests/sql/test_column_comments.py, not the build
+            con.execute(f"comment on column {table}.{column} is '{text.replace(chr(39), chr(39) * 2)}'")
 
 
 class ModelError(RuntimeError):
@@ -117,6 +131,7 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     except duckdb.Error as exc:
         raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}") from exc
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
+    comment_columns(con, model.key)
 
 
 def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float]) -> dict[str, str]:
@@ -151,6 +166,7 @@ def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
     con.execute("create schema if not exists config")
     con.execute("create table if not exists config.model_builds"
                 " (model varchar primary key, fingerprint varchar, row_count bigint, built_at timestamptz)")
+    comment_columns(con, "config.model_builds")
     for key, fingerprint in done.items():
         rows = con.execute(f"select count(*) from {key}").fetchone()[0]
         con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])

@@ -97,7 +97,7 @@ CAUSES: tuple[Cause, ...] = (
           "until max_age has passed."),
 )
 
-# RFC 8460 result type -> cause (DOMAIN.md section 3); anything else is unknown_result_type.
+# RFC 8460 result type (the section 4.3 registry) -> cause; anything else is unknown_result_type.
 RESULT_TYPE_CAUSES: dict[str, str] = {
     "certificate-expired": "certificate_expired",
     "certificate-host-mismatch": "certificate_host_mismatch",

@@ -1,10 +1,10 @@
 """The SQL models under sql/: discovery, dependency wiring and (re)building.
 
-One `select` per file; folder = DuckDB schema, file name = table (STYLE.md). Dependencies are
+One `select` per file; folder = DuckDB schema, file name = table. Dependencies are
 read from the SQL itself: every schema-qualified name (`staging.x`, `marts.y`, `main.reports`)
 is an edge. Each file's first line states its grain (`-- grain: ...`). Models are rebuilt in
 full, in dependency order, inside one transaction, which makes late reports land in their day
-without any incremental bookkeeping (0.2 s at 10k reports, 24 s at 1M: docs/benchmarks.md).
+without any incremental bookkeeping (what a rebuild costs per model and scale: docs/benchmarks.md).
 Each model carries a fingerprint of what its table is a function of (its SQL, its inputs, the
 committed batches, the detection thresholds), so a run with nothing new rebuilds nothing.
 """

@@ -14,7 +14,7 @@ from pipeline.posture.run import Run, is_domain, normalise, worst
 from pipeline.posture.settings import PostureSettings
 
 COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "error": "magenta"}
-DnsServer = Annotated[str, typer.Option(envvar="TLSRPT_DNS_SERVER", help="DNS server ip[:port] (default: the system resolver).")]
+DnsServer = Annotated[str, typer.Option(help="DNS server ip[:port] (default: TLSRPT_DNS_SERVER, else the system resolver).")]
 
 
 def print_run(run: Run, out: Console) -> None:
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     @app.command()
     def check(
         domains: Annotated[Optional[list[str]], typer.Argument(help="Domains (default: TLSRPT_POSTURE_DOMAINS and the domains in reports).")] = None,
-        data_dir: Annotated[Optional[Path], typer.Option("--data-dir", envvar="TLSRPT_DATA_DIR", help="Where the history is written (default ./data).")] = None,
+        data_dir: Annotated[Optional[Path], typer.Option("--data-dir", help="Where the history is written (default: TLSRPT_DATA_DIR, else ./data).")] = None,
         save: Annotated[bool, typer.Option("--save/--no-save", help="Keep the results in posture_checks.")] = True,
         as_json: Annotated[bool, typer.Option("--json", help="One JSON object per result.")] = False,
         dns_server: DnsServer = "",
@@ -63,7 +63,7 @@ def register(app: typer.Typer) -> None:
         bad = [d for d in wanted if not is_domain(d)]
         if bad:
             fail(f"not a domain name: {bad[0]!r}")
-        config = posture.probe_config(dns_server=dns_server, smtp_port=smtp_port, https_port=https_port,
+        config = posture.probe_config(dns_server=dns_server or posture.dns_server, smtp_port=smtp_port, https_port=https_port,
                                       ca_file=str(ca_file or ""), connect_address=connect)
         emit = (lambda r: out.print(json.dumps(_as_dict(r)), highlight=False, soft_wrap=True)) if as_json else None
         try:

@@ -8,8 +8,9 @@ TLSRPT_DETECTION_CONFIG):
     min_failed_sessions = 20
     z_threshold = 5
 
-The SQL models read them from the table `config.detection_thresholds`, written before each
-build, so every anomaly row can show the threshold it was held to.
+The SQL models read them from the table `config.thresholds` (one typed column per threshold),
+written in the same transaction as each build, so every anomaly row can show the threshold it was
+held to; `config.detection_thresholds` lists them for people, one described row each.
 """
 
 from __future__ import annotations
@@ -77,7 +78,7 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("silence_late_grace_days", 1,
               "Extra days allowed beyond the usual gap for late delivery. 'Today' is the newest report "
               "day of any reporter, so this covers the differences between reporters' delivery lags "
-              "(DOMAIN.md: Google mails 10-16 h after the day, Microsoft ~20 h)."),
+              "(Google mails its reports 10-16 h after the day ends, Microsoft about 20 h after)."),
     Threshold("stale_policy_days", 3,
               "Days after another sender first applied a newer MTA-STS policy before a sender still "
               "applying the old one is flagged."),

@@ -1,5 +1,13 @@
 """COMMENT ON text for every core table and column: shown by DuckDB (`duckdb_columns()`) and
-repeated in README.md's schema section (a test keeps the two in step)."""
+repeated in README.md's schema section (a test keeps the two in step). The SQL models' and config
+tables' column comments live beside the SQL, in sql/columns.toml (`model_column_comment`)."""
+
+import tomllib
+from importlib import resources
+from functools import cache
+from pathlib import Path
+
+MODEL_COLUMNS_FILE = Path(str(resources.files("sql").joinpath("columns.toml")))  # the checkout's or the installed package's
 
 from pipeline.vocabulary import POLICY_TYPES
 
@@ -136,3 +144,16 @@ COLUMNS = {
         "facts": "JSON of what the check found: policy id, mode, mx patterns, certificate names and expiry, TLSA matches.",
     },
 }
+
+
+@cache
+def _model_columns() -> dict:
+    with MODEL_COLUMNS_FILE.open("rb") as f:
+        return tomllib.load(f)
+
+
+def model_column_comment(table: str, column: str) -> str | None:
+    """The comment of `column` in model or config table `table` ("schema.name"): the table's own
+    section of sql/columns.toml, else the glossary's meaning of that column name."""
+    found = _model_columns()
+    return found.get(table, {}).get(column) or found["columns"].get(column)

@@ -1,10 +1,10 @@
 """The SQL models under sql/: discovery, dependency wiring and (re)building.
 
-One `select` per file; folder = DuckDB schema, file name = table (STYLE.md). Dependencies are
+One `select` per file; folder = DuckDB schema, file name = table. Dependencies are
 read from the SQL itself: every schema-qualified name (`staging.x`, `marts.y`, `main.reports`)
 is an edge. Each file's first line states its grain (`-- grain: ...`). Models are rebuilt in
 full, in dependency order, inside one transaction, which makes late reports land in their day
-without any incremental bookkeeping (0.2 s at 10k reports, 24 s at 1M: docs/benchmarks.md).
+without any incremental bookkeeping (what a rebuild costs per model and scale: docs/benchmarks.md).
 Each model carries a fingerprint of what its table is a function of (its SQL, its inputs, the
 committed batches, the detection thresholds), so a run with nothing new rebuilds nothing.
 """
@@ -23,7 +23,7 @@ import duckdb
 from pipeline.detect.causes import CAUSES, REASON_PATTERNS, RESULT_TYPE_CAUSES
 from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_thresholds
 from pipeline.settings import Settings
-from pipeline.store.schema_comments import TABLES
+from pipeline.store.schema_comments import TABLES, model_column_comment
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
 from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPES
@@ -114,7 +114,10 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -
     con.executemany("insert into config.result_types values (?, ?, ?, ?)", [tuple(r) for r in RESULT_TYPES])
     con.execute("create or replace table config.policy_types (policy_type varchar primary key)")
     con.executemany("insert into config.policy_types values (?)", [(p,) for p in POLICY_TYPES])
+    described = {t.name: t.description for t in THRESHOLDS}  # config.thresholds: one column each
     _write_reporter_domains(con)
+    for table in CONFIG_TABLES:
+        comment_columns(con, f"config.{table}", described if table == "thresholds" else None)
 
 
 def _write_reporter_domains(con: duckdb.DuckDBPyConnection) -> None:
@@ -125,6 +128,17 @@ def _write_reporter_domains(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace table config.reporter_domains (name varchar primary key, reporter varchar)")
     con.execute("insert into config.reporter_domains select unnest($1::varchar[]), unnest($2::varchar[])",
                 [names, [registrable_domain(name) for name in names]])
+
+
+def comment_columns(con: duckdb.DuckDBPyConnection, table: str, own: dict[str, str] | None = None) -> None:
+    """COMMENT ON every column of `table` ("schema.name"): `own` first, else sql/columns.toml."""
+    schema, name = table.split(".")
+    columns = con.execute(
+        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, name]).fetchall()
+    for (column,) in columns:
+        text = (own or {}).get(column) or model_column_comment(table, column)
+        if text:  # a column without one fails tests/sql/test_column_comments.py, not the build
+            con.execute(f"comment on column {table}.{column} is '{text.replace(chr(39), chr(39) * 2)}'")
 
 
 class ModelError(RuntimeError):
@@ -138,6 +152,7 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     except duckdb.Error as exc:
         raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}") from exc
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
+    comment_columns(con, model.key)
 
 
 def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float]) -> dict[str, str]:
@@ -175,6 +190,7 @@ def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
     con.execute("create schema if not exists config")
     con.execute("create table if not exists config.model_builds"
                 " (model varchar primary key, fingerprint varchar, row_count bigint, built_at timestamptz)")
+    comment_columns(con, "config.model_builds")
     for key, fingerprint in done.items():
         rows = con.execute(f"select count(*) from {key}").fetchone()[0]
         con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])

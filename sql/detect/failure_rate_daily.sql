@@ -1,19 +1,8 @@
 -- grain: one row per report_date, policy_domain and result_type failed there (zero-filled), with baselines
--- reads: marts.daily_domain_sessions, intermediate.failure_causes, intermediate.sessions_once_per_report,
---        config.thresholds
--- Failed sessions counted once per report (intermediate.failure_causes holds the detailed
--- failures of intermediate.failures_once_per_report): the failures no detail names have no type
--- to judge.
+-- reads: detect.failure_rate_series, detect.rate_baselines, intermediate.failure_causes,
+--        intermediate.sessions_once_per_report, config.thresholds
 with t as (
     select * from config.thresholds
-),
-
-domain_days as (
-    select
-        report_date,
-        policy_domain,
-        total_session_count
-    from marts.daily_domain_sessions
 ),
 
 reporters_per_day as (
@@ -23,23 +12,6 @@ reporters_per_day as (
         count(distinct reporter) as domain_reporters
     from intermediate.sessions_once_per_report
     group by report_date, policy_domain
-),
-
-failed as (
-    select
-        report_date,
-        policy_domain,
-        result_type,
-        sum(failed_session_count) as failed_sessions
-    from intermediate.failure_causes
-    group by report_date, policy_domain, result_type
-),
-
-seen as (
-    select distinct
-        policy_domain,
-        result_type
-    from failed
 ),
 
 cause_sessions as (
@@ -81,88 +53,21 @@ dominant as (
     group by report_date, policy_domain, result_type
 ),
 
-series as (
-    select
-        d.report_date,
-        d.policy_domain,
-        s.result_type,
-        d.total_session_count,
-        coalesce(f.failed_sessions, 0) as failed_sessions,
-        -- Against the day's sessions counted once; a report whose summary undercounts its details
-        -- cannot push the rate over 1.
-        case
-            when greatest(d.total_session_count, coalesce(f.failed_sessions, 0)) = 0 then 0.0
-            else coalesce(f.failed_sessions, 0) / greatest(d.total_session_count, coalesce(f.failed_sessions, 0))
-        end as failure_rate,
-        date_diff('day', date '2000-01-01', d.report_date) as day_number,
-        dayofweek(d.report_date) as week_day
-    from domain_days as d
-    inner join seen as s on d.policy_domain = s.policy_domain
-    left join failed as f
-        on d.report_date = f.report_date and d.policy_domain = f.policy_domain and s.result_type = f.result_type
-),
-
-guarded as (
-    select
-        s.*,
-        t.*,
-        -- The minimum-volume guard: a handful of failed sessions is no incident, unless they are
-        -- most of a small domain's sessions.
-        (s.failed_sessions >= t.min_failed_sessions and s.failure_rate >= t.min_failure_rate)
-        or (s.failed_sessions >= t.min_failed_sessions_most_failing and s.failure_rate >= t.most_failing_rate)
-            as is_elevated,
-        -- Still failing: enough to keep an open incident open (a quiet weekend or a reporter
-        -- going silent shrinks the counts, not the fault), never enough to open one.
-        s.failed_sessions >= 1 and s.failure_rate >= t.min_failure_rate as is_failing,
-        coalesce(sum(s.failed_sessions) over w_history, 0) as failed_before
-    from series as s
-    cross join t
-    window w_history as (
-        partition by s.policy_domain, s.result_type order by s.day_number
-        rows between unbounded preceding and 1 preceding
-    )
-),
-
-baselines as (
-    -- Trailing baselines, computed only for days that fail at all (a small share of all domain
-    -- days: medians over sliding windows of every day cost most of this model at a million
-    -- reports). The window is the series' previous baseline_days days, the day itself
-    -- excluded, so a day is judged as soon as its reports are in.
-    select
-        c.policy_domain,
-        c.result_type,
-        c.day_number,
-        count(*) as baseline_day_count,
-        median(h.failure_rate) as median_rate,
-        mad(h.failure_rate) as mad_rate,
-        min(h.report_date) as baseline_from,
-        max(h.report_date) as baseline_to,
-        count(*) filter (where h.week_day = c.week_day) as week_day_day_count,
-        median(h.failure_rate) filter (where h.week_day = c.week_day) as week_day_median_rate
-    from guarded as c
-    inner join series as h
-        on
-            c.policy_domain = h.policy_domain and c.result_type = h.result_type
-            and h.day_number between c.day_number - c.baseline_days and c.day_number - 1
-    where c.is_failing
-    group by c.policy_domain, c.result_type, c.day_number
-),
-
 scored as (
     select
         g.*,
+        t.*,
         coalesce(b.baseline_day_count, 0) as baseline_day_count,
         b.baseline_from,
         b.baseline_to,
-        -- Weekday-aware: with three or more same-weekday days in the window, that weekday's
-        -- median is the baseline (a sender that always fails a little on Mondays does not page
-        -- on Mondays); otherwise the whole window's median.
-        coalesce(case when b.week_day_day_count >= 3 then b.week_day_median_rate end, b.median_rate, 0.0)
-            as baseline_rate,
-        greatest(1.4826 * coalesce(b.mad_rate, 0.0), g.rate_noise_floor) as rate_scale
-    from guarded as g
-    left join baselines as b
-        on g.policy_domain = b.policy_domain and g.result_type = b.result_type and g.day_number = b.day_number
+        coalesce(b.baseline_rate, 0.0) as baseline_rate,
+        coalesce(b.rate_scale, t.rate_noise_floor) as rate_scale
+    from detect.failure_rate_series as g
+    cross join t
+    left join detect.rate_baselines as b
+        on
+            b.metric = 'failure_rate' and g.policy_domain = b.policy_domain and g.result_type = b.subject
+            and g.day_number = b.day_number
 ),
 
 flagged as (

@@ -1,29 +1,7 @@
 -- grain: one row per report_date, policy_domain, reporter: success rate against its own trailing baseline
--- reads: marts.sources_by_reporter_daily, intermediate.failure_causes, config.thresholds
+-- reads: detect.reporter_success_series, detect.rate_baselines, intermediate.failure_causes, config.thresholds
 with t as (
     select * from config.thresholds
-),
-
-per_reporter as (
-    -- Trust levels are one sender's sessions split by how the report arrived: add them up.
-    select
-        report_date,
-        policy_domain,
-        reporter,
-        sum(successful_session_count)::bigint as successful_sessions,
-        sum(failed_session_count)::bigint as failed_sessions,
-        sum(total_session_count)::bigint as total_sessions,
-        date_diff('day', date '2000-01-01', report_date) as day_number,
-        dayofweek(report_date) as week_day
-    from marts.sources_by_reporter_daily
-    group by report_date, policy_domain, reporter
-),
-
-rated as (
-    select
-        *,
-        case when total_sessions > 0 then successful_sessions / total_sessions else 1.0 end as success_rate
-    from per_reporter
 ),
 
 cause_sessions as (
@@ -50,38 +28,6 @@ dominant as (
     group by report_date, policy_domain, reporter
 ),
 
-candidates as (
-    -- Baselines only for days with enough failures to matter (the guard below): medians over
-    -- sliding windows of every reporter day cost most of this model at a million reports.
-    select
-        r.*,
-        t.*
-    from rated as r
-    cross join t
-    where r.failed_sessions >= t.min_failed_sessions and 1 - r.success_rate >= t.min_failure_rate
-),
-
-baselines as (
-    -- The reporter's previous baseline_days days for the domain, the day itself excluded.
-    select
-        c.policy_domain,
-        c.reporter,
-        c.day_number,
-        count(*) as baseline_day_count,
-        median(h.success_rate) as median_rate,
-        mad(h.success_rate) as mad_rate,
-        min(h.report_date) as baseline_from,
-        max(h.report_date) as baseline_to,
-        count(*) filter (where h.week_day = c.week_day) as week_day_day_count,
-        median(h.success_rate) filter (where h.week_day = c.week_day) as week_day_median_rate
-    from candidates as c
-    inner join rated as h
-        on
-            c.policy_domain = h.policy_domain and c.reporter = h.reporter
-            and h.day_number between c.day_number - c.baseline_days and c.day_number - 1
-    group by c.policy_domain, c.reporter, c.day_number
-),
-
 scored as (
     select
         r.*,
@@ -89,12 +35,14 @@ scored as (
         coalesce(b.baseline_day_count, 0) as baseline_day_count,
         b.baseline_from,
         b.baseline_to,
-        coalesce(case when b.week_day_day_count >= 3 then b.week_day_median_rate end, b.median_rate) as baseline_rate,
-        greatest(1.4826 * coalesce(b.mad_rate, 0.0), t.rate_noise_floor) as rate_scale
-    from rated as r
+        b.baseline_rate,
+        coalesce(b.rate_scale, t.rate_noise_floor) as rate_scale
+    from detect.reporter_success_series as r
     cross join t
-    left join baselines as b
-        on r.policy_domain = b.policy_domain and r.reporter = b.reporter and r.day_number = b.day_number
+    left join detect.rate_baselines as b
+        on
+            b.metric = 'success_rate' and r.policy_domain = b.policy_domain and r.reporter = b.subject
+            and r.day_number = b.day_number
 )
 
 select
@@ -111,8 +59,7 @@ select
     s.baseline_day_count,
     s.baseline_from,
     s.baseline_to,
-    s.failed_sessions >= s.min_failed_sessions
-    and 1 - s.success_rate >= s.min_failure_rate
+    s.is_judged
     and s.baseline_day_count >= s.min_baseline_days
     and s.baseline_rate - s.success_rate >= s.min_rate_drop
     and (s.baseline_rate - s.success_rate) / s.rate_scale >= s.z_threshold as is_drop,

@@ -46,10 +46,10 @@ def test_certificate_problem_opens_and_resolves_when_a_later_check_passes():
                     ("sts_policy_fetch_failed", "open", None, dt.date(2026, 3, 3), [])]
 
 
-def test_posture_problems_have_the_columns_of_marts_problems():
+def test_posture_problems_have_the_columns_of_detect_problems():
     con = built([])
     columns = "select column_name, data_type from duckdb_columns() where schema_name = ? and table_name = ? order by column_index"
-    assert con.execute(columns, ["posture", "posture_problems"]).fetchall() == con.execute(columns, ["marts", "problems"]).fetchall()
+    assert con.execute(columns, ["posture", "posture_problems"]).fetchall() == con.execute(columns, ["detect", "problems"]).fetchall()
 
 
 def test_an_error_is_not_a_problem():

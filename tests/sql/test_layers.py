@@ -23,7 +23,7 @@ def test_every_model_reads_only_its_own_or_earlier_layers():
 
 def test_detection_reads_the_marts_and_nothing_reads_detection():
     models = load_models()
-    assert "marts.daily_domain_sessions" in models["detect.failure_rate_daily"].deps
+    assert "marts.daily_domain_sessions" in models["detect.failure_rate_series"].deps
     readers_of_detect = {m.key for m in models.values() if any(d.startswith("detect.") for d in m.deps)}
     assert all(key.startswith("detect.") for key in readers_of_detect)
 
@@ -42,8 +42,8 @@ def test_a_model_reading_a_later_layer_is_refused(tmp_path: Path):
 def test_a_table_no_model_builds_any_more_is_dropped():
     import duckdb
 
-    from pipeline.transform.sql_models import build_all
     from pipeline.store.warehouse import ensure_schema
+    from pipeline.transform.sql_models import build_all
 
     con = duckdb.connect()
     ensure_schema(con)

@@ -1,0 +1,44 @@
+-- grain: one row per kind, subject, cause and episode: the signals a person acts on as one problem
+-- reads: detect.problem_signals, config.thresholds
+-- The one episode rule: a recurrence within resolve_after_days continues the problem; a later
+-- one is a new problem.
+with t as (
+    select * from config.thresholds
+),
+
+gaps as (
+    select
+        *,
+        date_diff(
+            'day', lag(report_date) over (partition by kind, subject, cause order by report_date), report_date
+        ) as gap
+    from detect.problem_signals
+),
+
+numbered as (
+    select
+        g.*,
+        sum(case when g.gap is null or g.gap > t.resolve_after_days then 1 else 0 end) over (
+            partition by g.kind, g.subject, g.cause order by g.report_date
+        ) as episode
+    from gaps as g
+    cross join t
+)
+
+select
+    kind,
+    subject,
+    cause,
+    episode,
+    min(report_date) as first_seen,
+    max(last_day) as last_seen,
+    min(detected_on) as detected_on,
+    sum(anomaly_count)::integer as anomaly_count,
+    flatten(list(anomaly_ids order by report_date, anomaly_ids)) as anomaly_ids,
+    list_sort(list_distinct(flatten(list(policy_domains)))) as policy_domains,
+    list_sort(list_distinct(flatten(list(reporters)))) as anomaly_reporters,
+    sum(failed_sessions)::bigint as sessions_affected,
+    max(failure_rate) as peak_failure_rate,
+    bool_or(still_silent) as still_silent
+from numbered
+group by kind, subject, cause, episode

@@ -1,0 +1,68 @@
+-- grain: one row per kind, subject (problem domain or silent reporter), cause and flagged day (a silence: per gap)
+-- reads: detect.anomalies, detect.problem_owners, marts.daily_domain_sessions
+with anomalies as (
+    select
+        a.*,
+        coalesce(o.owner_domain, a.policy_domain) as problem_domain
+    from detect.anomalies as a
+    left join detect.problem_owners as o on a.policy_domain = o.policy_domain
+),
+
+data_end as (
+    select max(report_date) as data_through
+    from marts.daily_domain_sessions
+),
+
+day_rows as (
+    -- One row per domain, cause and day: a day flagged by several detectors is one day.
+    select
+        kind,
+        problem_domain as subject,
+        cause,
+        report_date,
+        report_date as last_day,
+        min(detected_on) as detected_on,
+        count(*) as anomaly_count,
+        list(anomaly_id order by anomaly_id) as anomaly_ids,
+        list(distinct policy_domain order by policy_domain) as policy_domains,
+        list(distinct reporter order by reporter) filter (where reporter is not null) as reporters,
+        coalesce(
+            sum(failed_sessions) filter (where metric = 'failure_rate'),
+            max(failed_sessions)
+        ) as failed_sessions,
+        max(case
+            when metric = 'failure_rate' then observed
+            when metric = 'success_rate' then 1 - observed
+        end) as failure_rate,
+        null::boolean as still_silent
+    from anomalies
+    where kind in ('tls_failure', 'stale_policy')
+    group by kind, problem_domain, cause, report_date
+),
+
+silences as (
+    -- A reporter's silence is its problem, whichever domains it stopped reporting: one reporter
+    -- falling silent for many domains at once is one problem (its reports stopped reaching us).
+    select
+        a.kind,
+        a.reporter as subject,
+        a.cause,
+        a.report_date,
+        -- The silence runs to the day before the next report, or to the end of the data.
+        least(a.report_date + a.observed::integer - 2, e.data_through) as last_day,
+        a.detected_on,
+        1 as anomaly_count,
+        [a.anomaly_id] as anomaly_ids,
+        [a.policy_domain] as policy_domains,
+        [a.reporter] as reporters,
+        null::bigint as failed_sessions,
+        null::double as failure_rate,
+        a.report_date + a.observed::integer - 1 > e.data_through as still_silent
+    from anomalies as a
+    cross join data_end as e
+    where a.kind = 'silent_reporter'
+)
+
+select * from day_rows
+union all by name
+select * from silences

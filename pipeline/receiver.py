@@ -48,9 +48,9 @@ class ReceiverConfig:
     max_body_bytes: int = 10 * 1024 * 1024  # "ten megabytes" is the common receiver limit (RFC 8460 5.2)
     body_deadline_seconds: float = 30.0  # total, not per read: a trickling client is cut off
     allowed_domains: frozenset[str] = field(default_factory=frozenset)  # empty: accept any domain
-    # Threads that decode bodies: each may inflate one to the parser's cap (20 MiB and its
-    # objects), and glibc keeps what a thread freed in that thread's arena for its next use, so
-    # the receiver's memory grows with this number, not with the bombs POSTed at once.
+    # Bodies decoded at once, each in its own thread: each may inflate to the parser's cap
+    # (20 MiB, ~40 MiB with its copies), so the receiver's memory grows with this number, not with
+    # the bombs POSTed at once; more would not decode faster than the cores allow.
     decode_slots: int = field(default_factory=lambda: min(4, os.cpu_count() or 1))
 
 

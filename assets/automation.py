@@ -36,6 +36,7 @@ def mailbox_poll(context: dg.ScheduleEvaluationContext):
 RETRY_AFTER_SECONDS = 60
 RETRY_AFTER_MAX_SECONDS = 3600
 SENSOR_NAME = "inbox_sensor"
+_now = time.time  # the sensor's clock (tests move it instead of waiting an hour)
 _IN_FLIGHT = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.MANAGED}
 
@@ -75,7 +76,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     records = context.instance.get_run_records(
         dg.RunsFilter(tags={"dagster/run_key": _run_key(key, attempt), "dagster/sensor_name": SENSOR_NAME}), limit=1)
     if not records:  # requested, but no run was created (the daemon stopped in between): ask again later
-        if time.time() < last_request.get("at", 0) + RETRY_AFTER_MAX_SECONDS:
+        if _now() < last_request.get("at", 0) + RETRY_AFTER_MAX_SECONDS:
             return dg.SkipReason("waiting for the run requested for these inputs")
         return _request(context, key, attempt + 1)
     last = records[0]
@@ -84,7 +85,7 @@ def inbox_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResour
     if last.dagster_run.status == dg.DagsterRunStatus.SUCCESS:
         return dg.SkipReason("no new files since the last request")
     pause = min(RETRY_AFTER_SECONDS * 2 ** attempt, RETRY_AFTER_MAX_SECONDS)
-    if time.time() < (last.end_time or 0) + pause:
+    if _now() < (last.end_time or 0) + pause:
         return dg.SkipReason(f"run {last.dagster_run.run_id[:8]} failed; its inputs retry {pause} s after it ended")
     return _request(context, key, attempt + 1)
 
@@ -98,7 +99,7 @@ def _read_cursor(cursor: str | None) -> dict:
 
 
 def _request(context: dg.SensorEvaluationContext, key: str, attempt: int) -> dg.RunRequest:
-    context.update_cursor(json.dumps({"inbox": key, "attempt": attempt, "at": time.time()}))
+    context.update_cursor(json.dumps({"inbox": key, "attempt": attempt, "at": _now()}))
     return dg.RunRequest(run_key=_run_key(key, attempt))
 
 

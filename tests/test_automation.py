@@ -48,8 +48,8 @@ def test_a_failed_run_is_retried_until_its_inputs_are_committed(tmp_path: Path, 
     assert isinstance(request, dg.RunRequest)
     with writer_lock(data_dir):  # another process writes: this run fails on the lock
         assert not run_as_the_daemon_would(instance, resource, request).success
-    clock = [automation.time.time()]
-    monkeypatch.setattr(automation.time, "time", lambda: clock[0])
+    clock = [automation._now()]
+    monkeypatch.setattr(automation, "_now", lambda: clock[0])
     waiting, cursor = tick(instance, resource, cursor)  # right after the failure: back off, do not hammer
     assert isinstance(waiting, dg.SkipReason) and "retry" in waiting.skip_message
     clock[0] += 3600

@@ -33,7 +33,9 @@ def guarded(tmp_path_factory):
     data_dir = tmp_path_factory.mktemp("guarded")
     port = free_port()
     # A small shared limit (20) that the slow clients below would exhaust on their own.
-    command = serve_command(data_dir, port, "--max-connections", "20", "--client-connections", "4", "--header-timeout", "1")
+    # The head deadline (5 s) leaves a loaded machine ample time to open each test's connections
+    # before the first of them is cut off, so the counts below are exact.
+    command = serve_command(data_dir, port, "--max-connections", "20", "--client-connections", "4", "--header-timeout", "5")
     with loopback_service(command, f"http://127.0.0.1:{port}/healthz", timeout=30):
         yield port
 
@@ -74,7 +76,9 @@ def test_a_connection_that_sends_nothing_is_closed(guarded):
 def test_one_address_cannot_hold_more_than_its_share(guarded):
     port = guarded
     with ExitStack() as stack:
-        held = [stack.enter_context(slow_client(port, "127.0.3.1")) for _ in range(4)]
+        # Complete heads, no body yet: held by the 30 s body deadline, not cut by the head one.
+        head = HALF_HEAD + b"Content-Length: 1000\r\n\r\n"
+        held = [stack.enter_context(slow_client(port, "127.0.3.1", head)) for _ in range(4)]
         extra = stack.enter_context(slow_client(port, "127.0.3.1", b""))
         assert reply_of(extra).startswith(b"HTTP/1.1 503")
         assert post(port, valid_report("beside-a-greedy-client"), "application/tlsrpt+json")[0] == 201

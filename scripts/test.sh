@@ -7,15 +7,18 @@ bash scripts/setup.sh
 # The browser test drives Debian's chromium (a test tool's own browser download cannot work
 # here). Install what is missing when we are allowed to (root, as on CI); otherwise the tests
 # that need it skip and say why.
-# The IMAP tests run a real Dovecot, the DKIM tests a real NSD serving keys, both on loopback
-# (started and stopped by the tests themselves).
+# The IMAP tests run a real Dovecot, the DKIM tests a real NSD serving keys, the DuckLake catalog
+# tests a real PostgreSQL (its own throw-away cluster, not Debian's), all on loopback (started
+# and stopped by the tests themselves).
 missing=()
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 [ -x /usr/sbin/dovecot ] || missing+=(dovecot-imapd)
 [ -x /usr/sbin/nsd ] || missing+=(nsd)
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "installing Debian packages for the tests: ${missing[*]}..."
-    # Keep Debian's post-install scripts from starting a system Dovecot (143/993) or NSD (53).
+    # Keep Debian's post-install scripts from starting a system Dovecot (143/993), NSD (53) or
+    # PostgreSQL (5432).
     made_policy=""
     if [ ! -e /usr/sbin/policy-rc.d ]; then
         printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && made_policy=1

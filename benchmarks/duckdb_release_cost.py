@@ -1,0 +1,142 @@
+"""What pinning DuckDB 1.5.5 (for its extension wheels) costs against 1.5.6: ingest and rebuild.
+
+    .venv/bin/python benchmarks/duckdb_release_cost.py [--domains 4] [--days 30] [--repeat 3] [--out bench-out]
+
+Two throw-away venvs under `<out>/release-venvs/` (`uv venv` + `uv pip install` from
+requirements.lock; the 1.5.6 one with `duckdb` and `duckdb-cli` swapped and the 1.5.5-only
+extension wheels left out), the project installed into both (`--no-deps -e .`). One generated
+corpus; then, interleaved (1.5.5, 1.5.6, 1.5.5, ...), per run a fresh data dir:
+`tlsrpt ingest` of the corpus (core tables, models, snapshot) and `tlsrpt rebuild` of that data
+dir, each a whole process: wall time and the CPU time of its process tree. Last, the 1.5.5 `tlsrpt status` opens a warehouse 1.5.6
+wrote (an existing data dir survives the pin move). Results: benchmarks/results/duckdb_release_cost.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import resource
+import shutil
+import statistics
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RELEASES = ("1.5.5", "1.5.6")
+EXTENSION_WHEELS = ("duckdb-extension-",)
+
+
+def lock_for(release: str, out: Path) -> Path:
+    """requirements.lock with duckdb and duckdb-cli at `release` (no extension wheels unless 1.5.5)."""
+    lines = []
+    skipping = False
+    for line in (REPO / "requirements.lock").read_text().splitlines():
+        if not line.startswith(" "):
+            name = line.split("==")[0]
+            skipping = release != "1.5.5" and name.startswith(EXTENSION_WHEELS)
+            if name in ("duckdb", "duckdb-cli"):
+                line = f"{name}=={release}"
+        if not skipping:
+            lines.append(line)
+    path = out / f"requirements-duckdb-{release}.lock"
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def make_venv(release: str, out: Path) -> Path:
+    venv = out / "release-venvs" / release
+    python = venv / "bin" / "python"
+    if not python.exists():
+        uv = REPO / ".venv" / "bin" / "uv"
+        subprocess.run([str(uv), "venv", "-q", "-p", sys.executable, str(venv)], check=True)
+        subprocess.run([str(uv), "pip", "install", "-q", "-p", str(python), "--compile-bytecode",
+                        "-r", str(lock_for(release, out))], check=True)
+        subprocess.run([str(uv), "pip", "install", "-q", "-p", str(python), "--no-deps", "-e", str(REPO)], check=True)
+    found = subprocess.run([str(python), "-c", "import duckdb; print(duckdb.__version__)"],
+                           capture_output=True, text=True, check=True).stdout.strip()
+    assert found == release, f"{venv}: duckdb {found}, expected {release}"
+    return venv
+
+
+def timed(command: list[str]) -> tuple[float, float]:
+    """(wall seconds, CPU seconds of the process tree): on a shared machine the CPU time moves
+    far less than the wall time, which also counts waiting for a core."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TLSRPT_WORKERS": "2"})
+    elapsed = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if result.returncode != 0:
+        raise SystemExit(f"{command[:3]} failed: {result.stderr[-2000:]}")
+    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def load_average() -> float:
+    return float(Path("/proc/loadavg").read_text().split()[0])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--domains", type=int, default=4)
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--out", type=Path, default=REPO / "bench-out")
+    args = parser.parse_args()
+    out = args.out.absolute()
+    out.mkdir(parents=True, exist_ok=True)
+    venvs = {release: make_venv(release, out) for release in RELEASES}
+    corpus = out / f"corpus-domains{args.domains}-days{args.days}"
+    if not corpus.exists():
+        subprocess.run([str(venvs["1.5.5"] / "bin" / "tlsrpt"), "generate", "--domains", str(args.domains),
+                        "--days", str(args.days), "--seed", "1", str(corpus)], check=True, capture_output=True)
+    reports = sum(1 for p in corpus.rglob("*") if p.is_file() and p.name != "ground_truth.json")
+
+    figures: dict[tuple[str, str], list[tuple[float, float]]] = {}
+    loads = []
+    for run in range(args.repeat):
+        for release in RELEASES:
+            tlsrpt = str(venvs[release] / "bin" / "tlsrpt")
+            data = out / "release-data" / f"{release}-{run}"
+            shutil.rmtree(data, ignore_errors=True)
+            loads.append(load_average())
+            figures.setdefault((release, "ingest"), []).append(timed([tlsrpt, "ingest", "--data-dir", str(data), str(corpus)]))
+            figures.setdefault((release, "rebuild"), []).append(timed([tlsrpt, "rebuild", "--data-dir", str(data)]))
+            print(release, run, {k[1]: v[-1] for k, v in figures.items() if k[0] == release}, flush=True)
+
+    # The pin move on an existing data dir: 1.5.5 reads what 1.5.6 wrote.
+    older = subprocess.run([str(venvs["1.5.5"] / "bin" / "tlsrpt"), "status", "--data-dir",
+                            str(out / "release-data" / "1.5.6-0")], capture_output=True, text=True)
+    compatible = "yes" if older.returncode == 0 else f"NO: {older.stderr.strip().splitlines()[-1:]}"
+
+    lines = [
+        "# DuckDB 1.5.5 vs 1.5.6: ingest and rebuild", "",
+        f"`benchmarks/duckdb_release_cost.py --domains {args.domains} --days {args.days} --repeat {args.repeat}`; "
+        f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, Python {platform.python_version()}, "
+        f"{os.cpu_count()} cores, TLSRPT_WORKERS=2. The machine was **shared** with other sessions while measuring "
+        f"(1-min load average before the runs: {min(loads):.1f}-{max(loads):.1f}), so single runs move by tens of percent.",
+        "", f"Corpus: `tlsrpt generate --domains {args.domains} --days {args.days} --seed 1` ({reports} input files). "
+        "Each run: a whole `tlsrpt` process, wall time and CPU time (user + system, parser processes "
+        "included); runs interleaved between the two releases.", "",
+        "| release | command | wall, runs (s) | wall median (s) | CPU, runs (s) | CPU median (s) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for (release, command), values in sorted(figures.items(), key=lambda kv: (kv[0][1], kv[0][0])):
+        walls, cpus = [v[0] for v in values], [v[1] for v in values]
+        lines.append(f"| {release} | `tlsrpt {command}` | {', '.join(f'{v:.2f}' for v in walls)} | "
+                     f"{statistics.median(walls):.2f} | {', '.join(f'{v:.2f}' for v in cpus)} | {statistics.median(cpus):.2f} |")
+    for command in ("ingest", "rebuild"):
+        ratios = [statistics.median([v[i] for v in figures[("1.5.5", command)]])
+                  / statistics.median([v[i] for v in figures[("1.5.6", command)]]) for i in (0, 1)]
+        lines.append(f"\n`{command}`: 1.5.5 / 1.5.6 = {ratios[0]:.2f} wall, {ratios[1]:.2f} CPU (medians).")
+    lines.append(f"\n1.5.5's `tlsrpt status` opens a data dir written by 1.5.6: {compatible}.")
+    result = REPO / "benchmarks" / "results" / "duckdb_release_cost.md"
+    result.write_text("\n".join(lines) + "\n")
+    print(result.read_text())
+
+
+if __name__ == "__main__":
+    main()

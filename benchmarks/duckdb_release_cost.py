@@ -7,7 +7,7 @@ requirements.lock; the 1.5.6 one with `duckdb` and `duckdb-cli` swapped and the 
 extension wheels left out), the project installed into both (`--no-deps -e .`). One generated
 corpus; then, interleaved (1.5.5, 1.5.6, 1.5.5, ...), per run a fresh data dir:
 `tlsrpt ingest` of the corpus (core tables, models, snapshot) and `tlsrpt rebuild` of that data
-dir, each a whole process: wall time and the CPU time of its process tree. Last, the 1.5.5 `tlsrpt status` opens a warehouse 1.5.6
+dir, each a whole process: wall time and the CPU time of its process tree (benchmarks/process_time.py). Last, the 1.5.5 `tlsrpt status` opens a warehouse 1.5.6
 wrote (an existing data dir survives the pin move). Results: benchmarks/results/duckdb_release_cost.md.
 """
 
@@ -16,17 +16,18 @@ from __future__ import annotations
 import argparse
 import os
 import platform
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from pathlib import Path
 
+from process_time import timed  # benchmarks/, beside this script
+
 REPO = Path(__file__).resolve().parent.parent
 RELEASES = ("1.5.5", "1.5.6")
+ENV = {"TLSRPT_WORKERS": "2"}
 EXTENSION_WHEELS = ("duckdb-extension-",)
 
 
@@ -62,19 +63,6 @@ def make_venv(release: str, out: Path) -> Path:
     return venv
 
 
-def timed(command: list[str]) -> tuple[float, float]:
-    """(wall seconds, CPU seconds of the process tree): on a shared machine the CPU time moves
-    far less than the wall time, which also counts waiting for a core."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    start = time.perf_counter()
-    result = subprocess.run(command, capture_output=True, text=True, env={**os.environ, "TLSRPT_WORKERS": "2"})
-    elapsed = time.perf_counter() - start
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if result.returncode != 0:
-        raise SystemExit(f"{command[:3]} failed: {result.stderr[-2000:]}")
-    return elapsed, (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-
-
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
@@ -103,8 +91,8 @@ def main() -> None:
             data = out / "release-data" / f"{release}-{run}"
             shutil.rmtree(data, ignore_errors=True)
             loads.append(load_average())
-            figures.setdefault((release, "ingest"), []).append(timed([tlsrpt, "ingest", "--data-dir", str(data), str(corpus)]))
-            figures.setdefault((release, "rebuild"), []).append(timed([tlsrpt, "rebuild", "--data-dir", str(data)]))
+            figures.setdefault((release, "ingest"), []).append(timed([tlsrpt, "ingest", "--data-dir", str(data), str(corpus)], env=ENV))
+            figures.setdefault((release, "rebuild"), []).append(timed([tlsrpt, "rebuild", "--data-dir", str(data)], env=ENV))
             print(release, run, {k[1]: v[-1] for k, v in figures.items() if k[0] == release}, flush=True)
 
     # The pin move on an existing data dir: 1.5.5 reads what 1.5.6 wrote.

@@ -82,3 +82,10 @@ def test_server_runs_as_its_own_user_and_stops_by_pid():
     with pytest.raises(ConnectionRefusedError):  # nothing listens (the port itself may sit in TIME_WAIT)
         socket.create_connection(("127.0.0.1", server.port), timeout=5)
     assert not server.root.exists()
+
+
+def test_without_the_package_the_tests_skip_and_say_why(monkeypatch):
+    monkeypatch.setattr(postgres_server, "bin_dir", lambda: None)
+    with pytest.raises(pytest.skip.Exception, match="PostgreSQL is not installed .*scripts/test.sh installs"):
+        with postgres_server.running():
+            pass

@@ -1,4 +1,4 @@
-"""What pinning DuckDB 1.5.5 (for its extension wheels) costs against 1.5.6: ingest and rebuild.
+"""What pinning DuckDB 1.5.5 (for its extension wheels) costs against 1.5.6: ingest, rebuild, dashboard.
 
     .venv/bin/python benchmarks/duckdb_release_cost.py [--domains 4] [--days 30] [--repeat 3] [--out bench-out]
 
@@ -7,19 +7,24 @@ requirements.lock; the 1.5.6 one with `duckdb` and `duckdb-cli` swapped and the 
 extension wheels left out), the project installed into both (`--no-deps -e .`). One generated
 corpus; then, interleaved (1.5.5, 1.5.6, 1.5.5, ...), per run a fresh data dir:
 `tlsrpt ingest` of the corpus (core tables, models, snapshot) and `tlsrpt rebuild` of that data
-dir, each a whole process: wall time and the CPU time of its process tree (benchmarks/process_time.py). Last, the 1.5.5 `tlsrpt status` opens a warehouse 1.5.6
-wrote (an existing data dir survives the pin move). Results: benchmarks/results/duckdb_release_cost.md.
+dir, each a whole process: wall time and the CPU time of its process tree (benchmarks/process_time.py).
+Then the dashboard's queries: every query function of app/data.py (found as the suite finds them)
+against each release's own published snapshot, in that release's venv, wall and CPU time per call
+(the median of 5 calls after a warm-up), 3 rounds interleaved. Last, the 1.5.5 `tlsrpt status`
+opens a warehouse 1.5.6 wrote (an existing data dir survives the pin move). Results: benchmarks/results/duckdb_release_cost.md.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import platform
 import shutil
 import statistics
 import subprocess
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 
@@ -63,6 +68,31 @@ def make_venv(release: str, out: Path) -> Path:
     return venv
 
 
+def dashboard_worker(data_dir: str) -> None:
+    """In the venv of one release: (wall, CPU) seconds, summed over the queries of the per-query
+    medians of 5 calls. CPU is this process's (DuckDB's threads included)."""
+    os.environ["TLSRPT_DATA_DIR"] = data_dir  # the raw-report query reads the landing zone of Settings()
+    sys.path.insert(0, str(REPO))
+    from benchmarks.suite import _dashboard_calls
+    from pipeline.settings import Settings
+    from pipeline.store import snapshot
+
+    calls, skipped, _ = _dashboard_calls(str(snapshot.current(Settings(data_dir=Path(data_dir)))), Path(data_dir))
+    if skipped:
+        raise SystemExit(f"queries without arguments: {skipped}")
+    wall = cpu = 0.0
+    for _, thunk, _ in calls:
+        thunk()  # warm-up
+        runs = []
+        for _ in range(5):
+            begin, begin_cpu = time.perf_counter(), time.process_time()
+            thunk()
+            runs.append((time.perf_counter() - begin, time.process_time() - begin_cpu))
+        wall += statistics.median(r[0] for r in runs)
+        cpu += statistics.median(r[1] for r in runs)
+    print(json.dumps({"queries": len(calls), "wall": wall, "cpu": cpu}))
+
+
 def load_average() -> float:
     return float(Path("/proc/loadavg").read_text().split()[0])
 
@@ -73,7 +103,11 @@ def main() -> None:
     parser.add_argument("--days", type=int, default=30)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "bench-out")
+    parser.add_argument("--dashboard-worker", metavar="DATA_DIR", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    if args.dashboard_worker:
+        dashboard_worker(args.dashboard_worker)
+        return
     out = args.out.absolute()
     out.mkdir(parents=True, exist_ok=True)
     venvs = {release: make_venv(release, out) for release in RELEASES}
@@ -95,13 +129,23 @@ def main() -> None:
             figures.setdefault((release, "rebuild"), []).append(timed([tlsrpt, "rebuild", "--data-dir", str(data)], env=ENV))
             print(release, run, {k[1]: v[-1] for k, v in figures.items() if k[0] == release}, flush=True)
 
+    dashboard: dict[str, list[dict]] = {}
+    for _ in range(3):
+        for release in RELEASES:
+            found = subprocess.run([str(venvs[release] / "bin" / "python"), __file__, "--dashboard-worker",
+                                    str(out / "release-data" / f"{release}-0")], capture_output=True, text=True)
+            if found.returncode != 0:
+                raise SystemExit(f"dashboard queries failed on {release}: {found.stderr[-2000:]}")
+            dashboard.setdefault(release, []).append(json.loads(found.stdout.strip().splitlines()[-1]))
+            print(release, "dashboard", dashboard[release][-1], flush=True)
+
     # The pin move on an existing data dir: 1.5.5 reads what 1.5.6 wrote.
     older = subprocess.run([str(venvs["1.5.5"] / "bin" / "tlsrpt"), "status", "--data-dir",
                             str(out / "release-data" / "1.5.6-0")], capture_output=True, text=True)
     compatible = "yes" if older.returncode == 0 else f"NO: {older.stderr.strip().splitlines()[-1:]}"
 
     lines = [
-        "# DuckDB 1.5.5 vs 1.5.6: ingest and rebuild", "",
+        "# DuckDB 1.5.5 vs 1.5.6: ingest, rebuild and dashboard queries", "",
         f"`benchmarks/duckdb_release_cost.py --domains {args.domains} --days {args.days} --repeat {args.repeat}`; "
         f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; {platform.machine()}, Python {platform.python_version()}, "
         f"{os.cpu_count()} cores, TLSRPT_WORKERS=2. The machine was **shared** with other sessions while measuring "
@@ -120,6 +164,14 @@ def main() -> None:
         ratios = [statistics.median([v[i] for v in figures[("1.5.5", command)]])
                   / statistics.median([v[i] for v in figures[("1.5.6", command)]]) for i in (0, 1)]
         lines.append(f"\n`{command}`: 1.5.5 / 1.5.6 = {ratios[0]:.2f} wall, {ratios[1]:.2f} CPU (medians).")
+    lines += ["", f"Dashboard: the {dashboard['1.5.5'][0]['queries']} query functions of app/data.py on each release's "
+              "own snapshot of the same corpus, the per-query medians of 5 calls summed, in 3 interleaved rounds:", "",
+              "| release | wall, rounds (ms) | wall median (ms) | CPU, rounds (ms) | CPU median (ms) |", "|---|---|---|---|---|"]
+    for release in RELEASES:
+        walls = [1000 * r["wall"] for r in dashboard[release]]
+        cpus = [1000 * r["cpu"] for r in dashboard[release]]
+        lines.append(f"| {release} | {', '.join(f'{v:.0f}' for v in walls)} | {statistics.median(walls):.0f} | "
+                     f"{', '.join(f'{v:.0f}' for v in cpus)} | {statistics.median(cpus):.0f} |")
     lines.append(f"\n1.5.5's `tlsrpt status` opens a data dir written by 1.5.6: {compatible}.")
     result = REPO / "benchmarks" / "results" / "duckdb_release_cost.md"
     result.write_text("\n".join(lines) + "\n")

@@ -93,6 +93,11 @@ class Settings(BaseModel):
         return self.data_dir / "warehouse.duckdb"
 
     @property
+    def extension_dir(self) -> Path:
+        """DuckDB extensions installed from their wheels (pipeline/store/extensions.py)."""
+        return self.data_dir / "duckdb_extensions"
+
+    @property
     def parquet_dir(self) -> Path:
         return self.data_dir / "parquet"
 

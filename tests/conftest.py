@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Iterator
 
 import duckdb
 import pytest
 
 from pipeline.ingest import IngestSummary, ingest
 from pipeline.settings import Settings
+from tests import postgres_server
 
 ROOT = Path(__file__).resolve().parents[1]
 REAL_CORPUS = ROOT.parent / "shared" / "corpus" / "real"
@@ -31,3 +33,10 @@ def real_corpus() -> Path:
     if not REAL_CORPUS.is_dir():
         pytest.skip("../shared/corpus/real is not present beside the project")
     return REAL_CORPUS
+
+
+@pytest.fixture(scope="session")
+def postgres() -> Iterator[postgres_server.Postgres]:
+    """One real PostgreSQL server on 127.0.0.1 for the whole session (tests/postgres_server.py)."""
+    with postgres_server.running() as server:
+        yield server

@@ -30,3 +30,27 @@ def test_shell_queries_core_tables_unqualified(tmp_path: Path):
         capture_output=True, text=True, timeout=60,
     )
     assert "sha256" in described.stdout
+
+
+@pytest.mark.skipif(not SHELL.exists(), reason="duckdb-cli is not installed in this environment")
+def test_shell_reads_a_lake_with_the_extensions_the_pipeline_installed(tmp_path: Path):
+    """The shell is the same release as the Python package, so it loads the extension copies
+    pipeline/store/extensions.py installed, by name and offline, and attaches the lake read-only."""
+    import duckdb
+
+    from pipeline.store import extensions
+
+    con = duckdb.connect()
+    extensions.load(con, ["ducklake"], tmp_path / "duckdb_extensions")
+    con.execute(f"attach 'ducklake:{tmp_path}/catalog.ducklake' as lake (data_path '{tmp_path}/lake/')")
+    con.execute("create table lake.failure_details as select 'certificate-expired' as result_type, 4 as failed_session_count")
+    con.close()
+    result = subprocess.run(
+        [str(SHELL), "-csv", "-noheader", "-c",
+         f"set extension_directory = '{tmp_path}/duckdb_extensions'; set autoinstall_known_extensions = false; "
+         f"load ducklake; attach 'ducklake:{tmp_path}/catalog.ducklake' as lake (read_only); "
+         "select result_type, sum(failed_session_count) from lake.failure_details group by all"],
+        capture_output=True, text=True, timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "certificate-expired,4"

@@ -1,5 +1,5 @@
 """Exports of the current view. CSV cells that a spreadsheet would run as a formula are
-prefixed with ' (TESTBED.md 27): report fields are written by strangers."""
+prefixed with ': report fields are written by strangers."""
 
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 import sys
 from pathlib import Path
 
-# Streamlit puts this script's folder on sys.path, not the repository root (STACK.md 7).
+# Streamlit puts this script's folder on sys.path, not the repository root.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402

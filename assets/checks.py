@@ -18,7 +18,7 @@ CHECKS = [
 ]
 
 
-# Each mart's key: unique and not null (STYLE.md "Checks").
+# Each mart's key: unique and not null, the offending count as metadata.
 MART_KEYS = {
     "marts/daily_outcomes": ["report_date", "policy_domain", "policy_type", "sts_mode"],
     "marts/daily_domain_sessions": ["report_date", "policy_domain"],

@@ -19,6 +19,6 @@ defs = dg.Definitions(
     schedules=[daily_ingest, mailbox_poll, posture_daily],
     sensors=[inbox_sensor, alert_sensor],
     resources={"warehouse": WarehouseResource(), "imap": ImapResource.from_settings(Settings().imap)},
-    # One process per step costs ~3 s each here (STACK.md 4); the steps are cheap to run in-process.
+    # One process per step costs ~3 s each here; the steps are cheap to run in-process.
     executor=dg.in_process_executor,
 )

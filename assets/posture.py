@@ -48,4 +48,5 @@ posture_job = dg.define_asset_job(
 )
 # Daily, early UTC: certificates and policies change rarely, and one run a day spots an expiry
 # days ahead (TLSRPT_POSTURE_EXPIRY_DAYS). TLSRPT_POSTURE=off turns the probing off.
-posture_daily = dg.ScheduleDefinition(job=posture_job, cron_schedule="0 5 * * *", execution_timezone="UTC")
+posture_daily = dg.ScheduleDefinition(job=posture_job, cron_schedule="0 5 * * *", execution_timezone="UTC",
+                                     default_status=dg.DefaultScheduleStatus.RUNNING)

@@ -20,7 +20,7 @@ fi
 echo "setting up .venv (Python $("$PYTHON" -c 'import platform; print(platform.python_version())'), locked dependencies)..."
 [ -x .venv/bin/python ] || "$PYTHON" -m venv .venv
 .venv/bin/python -m pip install --quiet --disable-pip-version-check uv==0.13.8
-# Bytecode at install time: without .pyc files Dagster's start-up takes 3x longer (STACK.md 3).
+# Bytecode at install time: without .pyc files Dagster's start-up takes 3x longer.
 .venv/bin/uv pip sync --quiet --python .venv/bin/python --compile-bytecode requirements.lock
 .venv/bin/uv pip install --quiet --python .venv/bin/python --no-deps -e .
 echo "$want" > "$stamp"

@@ -2,7 +2,7 @@
 append-only `<data>/alerts/sent.jsonl` (one line per message a channel accepted).
 
 The state moves only after a channel accepted a message, and is rewritten after every message
-(temp file + fsync + os.replace + fsync of the folder: TESTBED.md 5), so a crash loses at most
+(temp file + fsync + os.replace + fsync of the folder: a crash leaves the old file or the new one), so a crash loses at most
 the record of the one message in flight; that message is sent again next run with the same
 event_id, which receivers can use to drop the copy. A lock file keeps two alert runs (the CLI
 and the Dagster sensor) from deciding at the same time.

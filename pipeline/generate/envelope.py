@@ -1,4 +1,4 @@
-"""Compression and mail envelopes in each reporter's style (DOMAIN.md sections 5 and 7).
+"""Compression and mail envelopes in each reporter's style.
 
 Messages are assembled as text rather than with email.message: it is several times faster, and
 the real quirks (folded Subjects, unquoted report-type, a missing closing boundary, HTML-only
@@ -63,7 +63,7 @@ def _headers(rep: Reporter, b: Built, to_domain: str, boundary: str) -> list[str
     rt = 'report-type="tlsrpt"' if rep.report_type_quoted else "report-type=tlsrpt"
     if rep.slug == "google":
         sid = rid.split("_")[0].replace("-", ".").replace(":", ".")
-        sid = f"<{sid}+{d}@google.com>"  # differs from the JSON report-id (DOMAIN.md 5)
+        sid = f"<{sid}+{d}@google.com>"  # differs from the JSON report-id
         return ["MIME-Version: 1.0", f"Date: {date}", f"TLS-Report-Domain: {d}",
                 f"TLS-Report-Submitter: {s}",
                 f"Message-ID: <{b.sent:08x}.{r.getrandbits(32):08x}.{r.getrandbits(20):05x}."

@@ -1,4 +1,4 @@
-"""The five reporter styles (DOMAIN.md section 6) and their daily cadence.
+"""The five reporter styles and their daily cadence.
 
 Each reporter is data (names, volumes, gzip header bytes, line endings) plus a few slug-keyed
 branches in reports.py / envelope.py. Identity strings use the real providers' names because the
@@ -85,7 +85,7 @@ class Slot(NamedTuple):
 def legs_for(rep: Reporter, dom: Domain, day: int) -> str | None:
     """Which policy the reporter applied; None means it sends no report at all."""
     sts = dom.sts_on(day)
-    if rep is MICROSOFT:  # reports both legs for the same sessions (DOMAIN.md 8.1)
+    if rep is MICROSOFT:  # reports both legs for the same sessions
         return ("sts+tlsa" if sts else "tlsa") if dom.dane else ("sts" if sts else None)
     if rep is MAILRU:  # only ever seen with sts policies
         return "sts" if sts else None

@@ -1,6 +1,6 @@
 """Build one report (the JSON dict, its RFC file name and the facts the envelope needs).
 
-The shapes follow each reporter's real output (DOMAIN.md sections 2, 6, 7), quirks included:
+The shapes follow each reporter's real output, quirks included:
 Microsoft's naive date-times and double-encoded TLSA strings, Mail.ru's sorted keys and totals
 that disagree with the details, Stalwart's nulls and empty arrays, Postfix's missing policy-domain.
 """
@@ -33,7 +33,7 @@ class Built(NamedTuple):
 
 
 def _times(r: random.Random, slug: str, day_end: int, part: int) -> tuple[int, int]:
-    """(generated, sent): arrival lag per reporter (DOMAIN.md 8.3)."""
+    """(generated, sent): arrival lag per reporter."""
     if slug == "google":
         gen = day_end + int(r.uniform(10, 16) * _HOUR)
         return gen, gen
@@ -55,7 +55,7 @@ def _sts_strings(dom: Domain, stalwart: bool) -> tuple[list[str], list[str]]:
     mx_lines = [f"mx: {h}" for h in hosts]
     head = ["version: STSv1", f"mode: {dom.mode}"]
     age = [f"max_age: {dom.max_age}"]
-    # Stalwart writes max_age before the mx lines (DOMAIN.md section 4): order is not fixed.
+    # Stalwart writes max_age before the mx lines: order is not fixed.
     return (head + age + mx_lines if stalwart else head + mx_lines + age), hosts
 
 

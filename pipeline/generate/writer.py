@@ -60,8 +60,9 @@ class Tally:
     """Ground truth, recounted from the report dicts exactly as they were written.
 
     "stated" numbers add every policy's summary; "dedup" numbers take, per report and policy
-    domain, the max over policy types (Microsoft sends sts and tlsa for the same sessions,
-    DOMAIN.md 8.1). By-type counts come from failure-details, never from summaries (8.2)."""
+    domain, the max over policy types (Microsoft sends sts and tlsa for the same sessions).
+    By-type counts come from failure-details, never from summaries, which some senders leave
+    out of step with their details."""
 
     def __init__(self) -> None:
         self.successful = self.failed = self.successful_dedup = self.failed_dedup = 0

@@ -2,7 +2,7 @@
 cap on the connections one client address may hold.
 
 uvicorn counts every open connection against `--limit-concurrency`, including one that has sent
-half a header and then nothing, and it never times a header out (TESTBED.md 6): 200 connections
+half a header and then nothing, and it never times a header out: 200 connections
 trickling headers made every honest POST get 503. So each connection must complete its request
 head within `header_timeout` seconds of connecting (or of the first byte of a next request on a
 kept-alive connection), else it gets 408 and is closed; and an address holding `per_client`

@@ -1,6 +1,6 @@
 """Where inputs come from on disk: files, folders (recursive), Maildir folders and mbox files.
 
-Reading is defensive (TESTBED.md 39): `O_NOFOLLOW | O_NONBLOCK` so a symlink to /dev/zero or a
+Reading is defensive: `O_NOFOLLOW | O_NONBLOCK` so a symlink to /dev/zero or a
 FIFO can neither be followed nor block us, `fstat` to accept regular files only, and a size cap
 checked before reading. Dotfiles and `*.tmp` are files still being written: skipped.
 """

@@ -1,7 +1,7 @@
 """Capped decompression: gzip and zip layers are undone once, within fixed memory.
 
 Streaming with a max_length means a 10 GiB gzip bomb costs one cap's worth of memory and stops
-at the cap (TESTBED.md 10-14). Everything a layer refuses gets its own reason code.
+at the cap. Everything a layer refuses gets its own reason code.
 """
 
 from __future__ import annotations

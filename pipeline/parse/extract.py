@@ -48,7 +48,7 @@ def _not_report(data: bytes, kind: str) -> Rejected:
         return Rejected("not_a_tls_report", "a DMARC aggregate report (XML)")
     if kind == "unknown" and _wide_text_report(data):
         # Sniffing sees no "{" behind the BOM, but this is a report in the wrong encoding, not
-        # junk: name the real problem (TESTBED.md 19) instead of filing it with ordinary mail.
+        # junk: name the real problem instead of filing it with ordinary mail.
         return Rejected("invalid_utf8", "UTF-16/32 text with a byte order mark; RFC 8460 JSON is UTF-8")
     return Rejected("not_a_tls_report", f"content sniffed as {kind}")
 

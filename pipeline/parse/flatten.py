@@ -1,6 +1,6 @@
 """ParsedReport -> rows of the core tables (reports, policies, failure_details).
 
-Pure functions over one report; columns follow the RFC keys in snake_case (STYLE.md). Computed
+Pure functions over one report; columns follow the RFC keys in snake_case. Computed
 values (failure_detail_session_sum, totals mismatch, decoded policy strings) sit beside the
 stated ones so nothing the reporter said is lost.
 """

@@ -2,7 +2,7 @@
 
 Python's json module happily accepts NaN, duplicate keys (last wins), lone surrogates and
 numbers of any length, and auto-detects UTF-16/32; every one of those is refused here with its
-own reason code (TESTBED.md cases 15-20, 24). Cheap checks on the raw text decide whether the
+own reason code. Cheap checks on the raw text decide whether the
 slower walks over the decoded object are needed at all, so a normal report pays almost nothing.
 """
 
@@ -112,7 +112,7 @@ def decode_report_json(data: bytes) -> tuple[Any, list[str]]:
     except json.JSONDecodeError as exc:
         raise Rejected("not_json", f"{exc.msg} at line {exc.lineno} column {exc.colno}") from None
     if text[end:].strip():
-        # mox ignores leftovers after the object; we do too, but say so (TESTBED.md 19).
+        # mox ignores leftovers after the object; we do too, but say so.
         flags.append("trailing_data")
     _check_tree(obj, text)
     return obj, flags

@@ -1,4 +1,4 @@
-"""Fixed caps on hostile input (TESTBED.md section 4). Real reports are tiny (the largest decoded
+"""Fixed caps on hostile input. Real reports are tiny (the largest decoded
 real report is 2.1 KB), so every cap here is generous for them and small for an attacker."""
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024  # one file or message as read from disk (mox: 15 MB messages)

@@ -1,7 +1,7 @@
 """Mail messages: find the report attachments and the headers that describe them.
 
-Uses the stdlib parser with `compat32`: `policy.default` took 25 s on a 100k-part MIME bomb
-(TESTBED.md 32), so parts are counted in the raw bytes first and the cheap policy does the rest.
+Uses the stdlib parser with `compat32`: `policy.default` took 25 s on a 100k-part MIME bomb,
+so parts are counted in the raw bytes first and the cheap policy does the rest.
 The top-level boundary is renamed to a fixed one before parsing, where that provably changes
 nothing but its name (see _with_fixed_boundary): 18 % off ingesting an mbox of 100k reports.
 Attachment names are kept as metadata only; nothing here ever builds a path from them.
@@ -66,7 +66,7 @@ def _date(msg: Message) -> datetime | None:
             parsed = parsed.replace(tzinfo=timezone.utc)
         parsed = parsed.astimezone(timezone.utc)  # year 9999 with a negative offset overflows here
     except (TypeError, ValueError, IndexError, OverflowError):
-        return None  # garbage Date: the caller falls back to file time (TESTBED.md 31)
+        return None  # garbage Date: the caller falls back to file time
     if parsed.year > datetime.now(timezone.utc).year + 1:
         return None  # a Date in year 9999 is no arrival time either: the same fallback
     return parsed
@@ -78,7 +78,7 @@ def _decode(part: Message) -> bytes:
     if not isinstance(raw, str):
         raise Rejected("bad_transfer_encoding", "a leaf part has no text payload")
     if encoding == "base64":
-        # get_payload(decode=True) silently returns undecoded text on bad base64 (TESTBED 35).
+        # get_payload(decode=True) silently returns undecoded text on bad base64.
         try:
             return base64.b64decode("".join(raw.split()), validate=True)
         except (binascii.Error, ValueError) as exc:

@@ -1,4 +1,5 @@
-"""Pydantic v2 models of an RFC 8460 report, lenient to every real-sender quirk in DOMAIN.md.
+"""Pydantic v2 models of an RFC 8460 report, lenient to every quirk real senders have
+(misspelt keys, naive date-times, numbers as strings, double-encoded TLSA...).
 
 Leniency is never silent: each accommodation adds a conformance flag to the set passed in the
 validation context (`{"flags": set()}`), and the flags are stored per report so reporters can be

@@ -29,7 +29,7 @@ class ParsedReport:
 
 
 def report_key(organization_name: str, report_id: str) -> str:
-    """Stable identity: organization-name + report-id (DOMAIN.md section 9), never the
+    """Stable identity: organization-name + report-id, never the
     Message-ID, subject or file name. Hashed so the key has a fixed, URL-safe shape."""
     digest = hashlib.sha256(f"{organization_name.strip()}\x1f{report_id.strip()}".encode())
     return digest.hexdigest()[:32]
@@ -46,7 +46,7 @@ def _validation_rejection(exc: ValidationError) -> Rejected:
         return Rejected("count_too_large", f"{where}: {error['msg']}")
     if error["type"] == "string_too_long":
         # report-id is capped at 255 (it is part of the identity key): the same refusal as a
-        # string over the 64 KB cap, not a generic schema error (TESTBED.md 24).
+        # string over the 64 KB cap, not a generic schema error.
         return Rejected("string_too_long", f"{where}: {error['msg']}")
     return Rejected("schema_invalid", f"{where}: {error['msg']}")
 

@@ -1,6 +1,6 @@
 """RFC 3339 date-times as real reporters write them.
 
-Strict regex first: `fromisoformat` would accept week dates and basic formats (TESTBED.md 29).
+Strict regex first: `fromisoformat` would accept week dates and basic formats.
 Lenient where real senders need it: no zone at all (Microsoft 2023-24) is read as UTC and
 flagged; lowercase `t`/`z` is valid RFC 3339; a leap second `:60` is clamped to `:59`.
 """

@@ -1,7 +1,7 @@
 """One DNS question, answered as data or as a named failure (never an exception).
 
-REFUSED, SERVFAIL and timeouts mean "could not tell, retry", never "no record"
-(TESTBED.md section 2); only NXDOMAIN and an empty answer mean the record is absent.
+REFUSED, SERVFAIL and timeouts mean "could not tell, retry", never "no record"; only NXDOMAIN
+and an empty answer mean the record is absent.
 """
 
 from __future__ import annotations

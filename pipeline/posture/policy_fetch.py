@@ -30,7 +30,7 @@ def _client(config: ProbeConfig) -> httpx.Client:
     context = config.ssl_context()
     transport = httpx.HTTPTransport(verify=context)
     if config.connect_address or config.https_port != 443:
-        # httpx has no public hook for the network backend (TESTBED.md 3): swap its pool.
+        # httpx has no public hook for the network backend: swap its pool.
         transport._pool = httpcore.ConnectionPool(ssl_context=context, network_backend=_Dial(config.connect_address, config.https_port))
     return httpx.Client(transport=transport, follow_redirects=False, timeout=httpx.Timeout(config.timeout), trust_env=False)
 

@@ -2,7 +2,7 @@
 
 Deduplication happens here, in arrival order: a report whose key (organization + report-id) is
 already loaded, or appeared earlier in the batch, becomes a `duplicate` delivery; the reason
-says whether the bytes, the decoded report or only the key matched (DOMAIN.md section 9).
+says whether the bytes, the decoded report or only the key matched.
 Workers hand over Arrow tables (worker.ChunkResult); this process only walks the few columns
 that decisions need and assembles the rest column-wise.
 """

@@ -23,7 +23,7 @@ import duckdb
 WHEELS = {
     "ducklake": "duckdb-extension-ducklake",
     # Not `duckdb-extension-postgres` / `-sqlite`: their files' entry points do not match their
-    # names and LOAD fails (STACK.md 6).
+    # names and LOAD fails.
     "postgres_scanner": "duckdb-extension-postgres-scanner",
     "sqlite_scanner": "duckdb-extension-sqlite-scanner",
     "httpfs": "duckdb-extension-httpfs",

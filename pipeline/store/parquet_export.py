@@ -2,7 +2,7 @@
 
 `reports`, `policies` and `failure_details` are partitioned by `report_date` (the day a report
 describes), `deliveries` by `ingested_date`. Only partitions marked dirty by a batch are written
-again. A killed COPY leaves a torn file at its target (TESTBED.md 5), so DuckDB writes into a
+again. A killed COPY leaves a torn file at its target, so DuckDB writes into a
 staging folder and each finished file is renamed over the old one.
 """
 

@@ -1,6 +1,6 @@
 """Published read-only snapshots of the warehouse, for the dashboard.
 
-DuckDB lets one process write a file and, while it does, locks every reader out (STACK.md 5):
+DuckDB lets one process write a file and, while it does, locks every reader out:
 a dashboard holding the warehouse open would stall the pipeline, and the pipeline would break
 the dashboard. So after each run the pipeline copies the checkpointed file to
 `<data>/snapshots/<stamp>.duckdb` and points `CURRENT` at it; readers open the snapshot

@@ -1,6 +1,6 @@
 """The DuckDB file: schema, the single-writer lock, and batch writes of the core tables.
 
-DuckDB allows one read-write process per file and a writer also blocks readers (STACK.md 5), so
+DuckDB allows one read-write process per file and a writer also blocks readers, so
 every writer takes `<data>/.writer.lock` first and fails fast with a clear message instead of
 DuckDB's ~100 s retry loop. A batch is one transaction: its rows, its deliveries, its pack's
 id and its stale Parquet partitions commit together or not at all.

@@ -119,7 +119,11 @@ from_anomalies as (
     select
         md5(
             concat_ws(
-                '|', d.kind, coalesce(d.policy_domain, array_to_string(d.affected_reporters, ',')), d.cause, d.first_seen
+                '|',
+                d.kind,
+                coalesce(d.policy_domain, array_to_string(d.affected_reporters, ',')),
+                d.cause,
+                d.first_seen
             )
         )
             as problem_id,
@@ -128,7 +132,10 @@ from_anomalies as (
         d.cause_title
         || case
             when d.kind = 'silent_reporter' then format(': {}', array_to_string(d.affected_reporters, ', '))
-            when len(d.affected_mx_hosts) between 1 and 3 and d.cause not like 'sts_policy%' and d.cause <> 'stale_policy'
+            when
+                len(d.affected_mx_hosts) between 1 and 3
+                and d.cause not like 'sts_policy%'
+                and d.cause <> 'stale_policy'
                 then format(' on {}', array_to_string(d.affected_mx_hosts, ', '))
             else ''
         end
@@ -163,8 +170,9 @@ from_anomalies as (
                         ' {} failed sessions from {} reporter(s) between {} and {}{}{}.',
                         d.sessions_affected, len(d.affected_reporters), d.first_seen, d.last_seen,
                         case
-                            when len(d.sub_causes) > 0 then '; causes named: ' || array_to_string(d.sub_causes, ', ') else
-                                ''
+                            when len(d.sub_causes) > 0
+                                then '; causes named: ' || array_to_string(d.sub_causes, ', ')
+                            else ''
                         end,
                         case
                             when d.cause = 'starttls_stripped'
@@ -185,14 +193,10 @@ from_anomalies as (
         e.data_through
     from described as d
     cross join data_end as e
-),
-
--- What the posture checks found now (an MX certificate about to expire, a policy file gone...):
--- the same columns, so they share the dashboard, the status and the alert path.
-with_posture as (
-    select * from from_anomalies
-    union all by name
-    select * from posture.posture_problems
 )
 
-select * from with_posture
+select * from from_anomalies
+-- What the posture checks found now (an MX certificate about to expire, a policy file gone...),
+-- in the same columns (tested), so they share the dashboard, the status and the alert path.
+union all by name
+select * from posture.posture_problems  -- noqa: AM04

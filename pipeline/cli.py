@@ -107,14 +107,19 @@ def raw(
 @app.command()
 def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
+    from pipeline.ingest_cli import clean_errors
     from pipeline.run import materialize_all, nothing_new
+    from pipeline.warehouse import writer_lock
 
     settings = settings_for(data_dir)
     if reason := nothing_new(settings):
         console.print(reason, highlight=False)
         status_mod.print_status(settings, out)
         return
-    ok = materialize_all(settings, console)
+    with clean_errors(console, settings):
+        with writer_lock(settings.data_dir):  # another writer: say so now, not as a failed Dagster run
+            pass
+        ok = materialize_all(settings, console)
     if not ok:
         fail("the run failed; see the messages above")
     status_mod.print_status(settings, out)

@@ -26,7 +26,8 @@ from pipeline.batch import BatchOutcome, prepare_batch, write_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
 from pipeline.pool import WorkerDied, WorkerPool
-from pipeline.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
+from pipeline.snapshot import sweep_stray_copies
+from pipeline.warehouse import KnownState, committed_batches, connect, object_location, set_aside_path, writer_lock
 from pipeline.worker import ChunkResult, process_chunk, worker_died
 
 BATCH_BYTES = 64 * 1024 * 1024
@@ -161,6 +162,9 @@ def ingest(
     summary = IngestSummary()
     with writer_lock(settings.data_dir):
         landing.sweep_strays(settings.data_dir)
+        sweep_stray_copies(settings)
+        if not replay_only:  # a rebuild in progress keeps its copy until it has finished
+            set_aside_path(settings.db_path).unlink(missing_ok=True)
         pool = _pool(settings.workers)
         try:
             con = connect(settings.db_path)

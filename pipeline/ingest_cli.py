@@ -6,7 +6,7 @@ import errno
 import shutil
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Iterator, NoReturn
 
 import duckdb
 import typer
@@ -73,6 +73,13 @@ def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
         raise typer.Exit(2) from None
 
 
+def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, console: Console, out: Console) -> NoReturn:
+    print_summary(summary, settings, out)
+    first_line = str(exc).strip().splitlines()[0]  # DuckDB adds the offending SQL below it
+    console.print(f"[red]error:[/red] the SQL models were not rebuilt: {first_line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
 def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console, models: bool = True) -> IngestSummary:
     """Ingest, then (unless `models` is False) rebuild the SQL models and publish a snapshot."""
     try:
@@ -85,9 +92,7 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
                     refresh_all(settings)
                     publish(settings)
     except ModelError as exc:  # the reports are committed; only the marts are stale
-        print_summary(summary, settings, out)
-        console.print(f"[red]error:[/red] the SQL models were not rebuilt: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        _models_failed(exc, summary, settings, console, out)
     print_summary(summary, settings, out)
     if not models:
         out.print("SQL models and dashboard snapshot not rebuilt (--no-models): `tlsrpt run` rebuilds them", highlight=False)
@@ -119,9 +124,7 @@ def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
         try:
             refresh_all(settings)
         except ModelError as exc:  # the core tables are rebuilt; only the marts are stale
-            print_summary(summary, settings, out)
-            console.print(f"[red]error:[/red] the SQL models were not rebuilt: {exc}", highlight=False)
-            raise typer.Exit(1) from None
+            _models_failed(exc, summary, settings, console, out)
         publish(settings)
     old.unlink(missing_ok=True)
     print_summary(summary, settings, out)

@@ -14,6 +14,7 @@ from typer.testing import CliRunner
 
 import pipeline.landing
 from pipeline.cli import app
+from pipeline.sql_models import ModelError
 from pipeline.warehouse import set_aside_path, writer_lock
 from tests.unit.test_cli import FIXTURES, tlsrpt
 
@@ -91,3 +92,19 @@ def test_status_of_a_warehouse_without_tables_is_one_line(tmp_path: Path):
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
     assert "has no tables yet" in result.stdout
+
+
+def test_a_model_that_fails_during_rebuild_is_one_line(tmp_path: Path, monkeypatch):
+    """`tlsrpt rebuild` with a model that fails (issue 15, item 2: a cast that overflowed): the
+    core tables are rebuilt, the failure is one line naming the SQL file, exit 1."""
+    data_dir = tmp_path / "data"
+    assert tlsrpt("ingest", "--data-dir", str(data_dir), "--no-models", REPORT).returncode == 0
+
+    def failing(settings):
+        raise ModelError("sql/marts/sources_by_host_daily.sql: Conversion Error: Type INT128 can't be cast to INT64")
+
+    monkeypatch.setattr("pipeline.ingest_cli.refresh_all", failing)
+    result = CliRunner().invoke(app, ["rebuild", "--data-dir", str(data_dir)])
+    assert result.exit_code == 1
+    assert "sources_by_host_daily.sql" in _one_line_error(result)
+    assert "1 loaded" in result.stdout  # the core tables were rebuilt from the landing zone

@@ -128,14 +128,15 @@ def connect(db_path: Path, threads: int = 1) -> duckdb.DuckDBPyConnection:
                     f"{db_path} is held open by another process ({holder.group(0) if holder else 'a reader'}),"
                     " such as a `duckdb` shell: close it and run again (during runs, query data/snapshots/)"
                 ) from None
-            time.sleep(0.1)
+            time.sleep(_LOCK_PAUSE)
     ensure_schema(con)
     return con
 
 
-# A reader (`tlsrpt status`, the dashboard's checks) holds the file for milliseconds: wait that
-# out; a `duckdb` shell left open holds it for ever: then say who holds it.
-_LOCK_TRIES = 30
+# A reader (a `tlsrpt status` loop, a query in a shell) holds the file for a moment: wait up to
+# 5 s for a gap between its reads; a `duckdb` shell left open holds it for ever: then say who.
+_LOCK_TRIES = 250
+_LOCK_PAUSE = 0.02
 _HOLDER = re.compile(r"PID \d+")
 
 

@@ -133,6 +133,18 @@ class WorkerPool:
         return [worker.process.pid for worker in self._workers]
 
     def _run(self) -> None:
+        try:
+            self._serve_tasks()
+        except BaseException as exc:  # never leave a caller waiting for a future nobody will set
+            with self._lock:
+                pending = [*self._queue, *(task for worker in self._workers for task in worker.tasks)]
+                self._queue.clear()
+            for task in pending:
+                if not task.future.done():
+                    task.future.set_exception(RuntimeError(f"the worker pool failed: {exc!r}"))
+            raise
+
+    def _serve_tasks(self) -> None:
         while True:
             with self._lock:
                 for worker in self._workers:
@@ -143,6 +155,9 @@ class WorkerPool:
                         except OSError:  # the worker is gone: its sentinel says so below
                             self._queue.appendleft(task)
                             break
+                        except Exception as exc:  # a task that does not pickle fails alone
+                            task.future.set_exception(exc)
+                            continue
                         worker.tasks.append(task)
                 if self._closing and not self._queue and not any(w.tasks for w in self._workers):
                     break

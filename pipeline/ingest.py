@@ -21,7 +21,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Callable, Iterable, Iterator
 
-from pipeline import frames, landing, parquet_export
+from pipeline import frames, landing, limits, parquet_export
 from pipeline.batch import BatchOutcome, prepare_batch, write_batch
 from pipeline.settings import Settings
 from pipeline.sources import InputRef, mbox_messages, walk
@@ -139,7 +139,7 @@ def _pool(workers: int) -> WorkerPool | None:
     frames.warm_up()
     gc.freeze()
     try:
-        return WorkerPool(workers, initializer=_worker_gc)
+        return WorkerPool(workers, initializer=_worker_gc, memory_growth=limits.MAX_WORKER_MEMORY_GROWTH)
     finally:
         gc.unfreeze()
 

@@ -31,3 +31,7 @@ MAX_FAILURE_DETAILS = 10_000  # per policy
 MAX_POLICY_STRINGS = 1_000
 MAX_MX_HOSTS = 1_000
 MAX_MBOX_MESSAGES = 1_000_000
+# Memory a parser worker may take beyond what it starts with. The worst input the caps above
+# let through needs ~200 MB (25 MiB read, 20 MiB inflated, 100,000 JSON containers decoded);
+# a chunk's results a few MB more. Past it, MemoryError costs one input, not the machine.
+MAX_WORKER_MEMORY_GROWTH = 1024 * 1024 * 1024

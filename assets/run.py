@@ -10,6 +10,7 @@ from rich.console import Console
 
 from pipeline.settings import Settings
 from pipeline.store import landing
+from pipeline.store.warehouse import WarehouseBusy
 
 _INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 _LAST_GOOD = "last-good-run"  # under the Dagster home: the state a run left with every check passed
@@ -55,6 +56,14 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
     return dg.DagsterInstance.get()
 
 
+def _root_error(error) -> tuple[str, str]:
+    """The user's error inside Dagster's wrappers: (class name, its message's first line)."""
+    while error.cause is not None:
+        error = error.cause
+    first = error.message.strip().splitlines()[0] if error.message.strip() else ""
+    return error.cls_name or "error", first.removeprefix(f"{error.cls_name}: ")
+
+
 def materialize_all(settings: Settings, console: Console) -> bool:
     from assets.checks import core_checks, mart_checks
     from assets.ingest import INBOX, imap_mailbox, ingest_inbox
@@ -71,9 +80,17 @@ def materialize_all(settings: Settings, console: Console) -> bool:
                 "imap": ImapResource.from_settings(settings.imap),
             },
             raise_on_error=False,
-            # The CLI prints its own summary; Dagster's step-by-step DEBUG lines stay in the UI.
-            run_config={"loggers": {"console": {"config": {"log_level": "WARNING"}}}},
+            # The CLI prints its own summary and one line per failed step (below); Dagster's
+            # step-by-step lines and stack traces stay in the UI's event log.
+            run_config={"loggers": {"console": {"config": {"log_level": "CRITICAL"}}}},
         )
+    failures = [(event.step_key, _root_error(event.step_failure_data.error))
+                for event in result.all_events if event.is_step_failure]
+    for step, (kind, message) in failures:
+        console.print(f"[red]step {step} failed:[/red] {kind}: {message}", highlight=False)
+    busy = next((message for _, (kind, message) in failures if kind == "WarehouseBusy"), None)
+    if busy is not None:  # another writer took the warehouse during the run: exit 3, like ingest
+        raise WarehouseBusy(busy)
     for evaluation in result.get_asset_check_evaluations():
         mark = "[green]passed[/green]" if evaluation.passed else "[red]FAILED[/red]"
         console.print(f"check {evaluation.asset_key.to_user_string()}/{evaluation.check_name}: {mark}")
@@ -89,8 +106,11 @@ def materialize_all(settings: Settings, console: Console) -> bool:
 
 def main(argv: list[str]) -> int:
     """`tlsrpt run` execs this with the data dir it checked; prints what the CLI printed before."""
+    import typer
+
     from assets.run_history import last_run_line
     from pipeline import status
+    from pipeline.ingest_cli import clean_errors
 
     console, out = Console(stderr=True), Console()
     settings = Settings(data_dir=argv[0])
@@ -98,7 +118,12 @@ def main(argv: list[str]) -> int:
         console.print(reason, highlight=False)
         status.print_status(settings, out, last_run_line(settings))
         return 0
-    if not materialize_all(settings, console):
+    try:
+        with clean_errors(console, settings):  # another writer, a full disk: one line and its exit code
+            ok = materialize_all(settings, console)
+    except typer.Exit as exc:
+        return exc.exit_code
+    if not ok:
         console.print("[red]error:[/red] the run failed; see the messages above", highlight=False)
         return 2
     status.print_status(settings, out, last_run_line(settings))

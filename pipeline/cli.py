@@ -164,7 +164,13 @@ def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
     import os
 
+    from pipeline.ingest_cli import clean_errors
+    from pipeline.store.warehouse import writer_lock
+
     settings = models_settings_for(data_dir)
+    with clean_errors(console, settings):
+        with writer_lock(settings.data_dir):  # another writer: say so now, not as a failed Dagster run
+            pass
     # The Dagster side lives in assets/ (the pipeline package never imports Dagster): this
     # command becomes `python -m assets.run`, the same process, its exit code the command's.
     os.execv(sys.executable, [sys.executable, "-m", "assets.run", str(settings.data_dir)])

@@ -23,13 +23,21 @@ from typing import Callable, Iterable, Iterator
 
 from pipeline.intake.inbox import archive_processed
 from pipeline.intake.sources import InputRef, mbox_messages, walk
-from pipeline.parse import frames
+from pipeline.parse import frames, limits
 from pipeline.parse.worker import ChunkResult, process_chunk, worker_died
 from pipeline.pool import WorkerDied, WorkerPool
 from pipeline.settings import Settings
 from pipeline.store import landing, parquet_export
 from pipeline.store.batch import BatchOutcome, prepare_batch, write_batch
-from pipeline.store.warehouse import KnownState, committed_batches, connect, object_location, writer_lock
+from pipeline.store.snapshot import sweep_stray_copies
+from pipeline.store.warehouse import (
+    KnownState,
+    committed_batches,
+    connect,
+    object_location,
+    set_aside_path,
+    writer_lock,
+)
 
 BATCH_BYTES = 64 * 1024 * 1024
 CHUNK_INPUTS = 500  # inputs per worker task: big enough to amortise IPC, small enough to share work
@@ -140,7 +148,7 @@ def _pool(workers: int) -> WorkerPool | None:
     frames.warm_up()
     gc.freeze()
     try:
-        return WorkerPool(workers, initializer=_worker_gc)
+        return WorkerPool(workers, initializer=_worker_gc, memory_growth=limits.MAX_WORKER_MEMORY_GROWTH)
     finally:
         gc.unfreeze()
 
@@ -163,6 +171,9 @@ def ingest(
     summary = IngestSummary()
     with writer_lock(settings.data_dir):
         landing.sweep_strays(settings.data_dir)
+        sweep_stray_copies(settings)
+        if not replay_only:  # a rebuild in progress keeps its copy until it has finished
+            set_aside_path(settings.db_path).unlink(missing_ok=True)
         pool = _pool(settings.workers)
         try:
             con = connect(settings.db_path)

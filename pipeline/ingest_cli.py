@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import errno
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator, NoReturn
 
+import duckdb
 import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
@@ -43,23 +47,51 @@ def print_summary(summary: IngestSummary, settings: Settings, out: Console) -> N
     out.print(f"warehouse: {settings.db_path}", highlight=False)
 
 
+def disk_full(exc: BaseException) -> bool:
+    """ENOSPC, from Python's own writes (packs, snapshots) or inside DuckDB (its message)."""
+    if isinstance(exc, OSError):
+        return exc.errno == errno.ENOSPC
+    return isinstance(exc, duckdb.Error) and "No space left on device" in str(exc)
+
+
+@contextmanager
+def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
+    """What a user meets (another writer or a reader holding the warehouse, a full disk) as
+    one line and an exit code, never a traceback. A batch commits whole or not at all, so
+    after either nothing is half-written, and the next run loads what this one could not."""
+    try:
+        yield
+    except WarehouseBusy as exc:
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        raise typer.Exit(3) from None
+    except (OSError, duckdb.Error) as exc:
+        if not disk_full(exc):
+            raise
+        console.print(f"[red]error:[/red] no space left on the device of {settings.data_dir}: the unfinished batch"
+                      " was not committed; free some space and run again", highlight=False, soft_wrap=True)
+        raise typer.Exit(2) from None
+
+
+def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, console: Console, out: Console) -> NoReturn:
+    print_summary(summary, settings, out)
+    first_line = str(exc).strip().splitlines()[0]  # DuckDB adds the offending SQL below it
+    console.print(f"[red]error:[/red] the SQL models were not rebuilt: {first_line}", highlight=False, soft_wrap=True)
+    raise typer.Exit(1) from None
+
+
 def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console, models: bool = True) -> IngestSummary:
     """Ingest, then (unless `models` is False) rebuild the SQL models and publish a snapshot."""
     try:
-        with _progress(console) as bar:
-            task = bar.add_task("ingesting", total=None)
-            summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n))
-        if models:
-            with console.status("rebuilding the SQL models (staging -> marts)"):
-                refresh_all(settings)
-                publish(settings)
-    except WarehouseBusy as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(3) from None
+        with clean_errors(console, settings):
+            with _progress(console) as bar:
+                task = bar.add_task("ingesting", total=None)
+                summary = ingest(paths, settings, progress=lambda n: bar.advance(task, n))
+            if models:
+                with console.status("rebuilding the SQL models (staging -> marts)"):
+                    refresh_all(settings)
+                    publish(settings)
     except ModelError as exc:  # the reports are committed; only the marts are stale
-        print_summary(summary, settings, out)
-        console.print(f"[red]error:[/red] the SQL models were not rebuilt: {exc}", highlight=False)
-        raise typer.Exit(1) from None
+        _models_failed(exc, summary, settings, console, out)
     print_summary(summary, settings, out)
     if not models:
         out.print("SQL models and dashboard snapshot not rebuilt (--no-models): `tlsrpt run` rebuilds them", highlight=False)
@@ -68,35 +100,31 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
 
 def load_drop_folders(settings: Settings, console: Console, out: Console) -> None:
     """Land what waits in the inbox and the spools, rebuild the marts and publish a snapshot."""
-    try:
-        with console.status("loading the drop folders"):
-            summary, _ = ingest_drop_folders(settings)
-            refresh_all(settings)
-            publish(settings)
-    except WarehouseBusy as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(3) from None
+    with clean_errors(console, settings), console.status("loading the drop folders"):
+        summary, _ = ingest_drop_folders(settings)
+        refresh_all(settings)
+        publish(settings)
     print_summary(summary, settings, out)
 
 
 def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
     """Move the old tables aside, replay every pack, then drop the old copy."""
-    from pipeline.store.warehouse import writer_lock
+    from pipeline.store.warehouse import set_aside_path, writer_lock
 
-    old = settings.db_path.with_suffix(".duckdb.before-rebuild")
-    try:
+    old = set_aside_path(settings.db_path)
+    with clean_errors(console, settings):
         with writer_lock(settings.data_dir):
             if settings.db_path.exists():
                 settings.db_path.replace(old)
             shutil.rmtree(settings.parquet_dir, ignore_errors=True)
-    except WarehouseBusy as exc:
-        console.print(f"[red]error:[/red] {exc}", highlight=False)
-        raise typer.Exit(3) from None
-    with _progress(console) as bar:
-        task = bar.add_task("replaying the landing zone", total=None)
-        summary = ingest([], settings, progress=lambda n: bar.advance(task, n), replay_only=True)
-    refresh_all(settings)
-    publish(settings)
+        with _progress(console) as bar:
+            task = bar.add_task("replaying the landing zone", total=None)
+            summary = ingest([], settings, progress=lambda n: bar.advance(task, n), replay_only=True)
+        try:
+            refresh_all(settings)
+        except ModelError as exc:  # the core tables are rebuilt; only the marts are stale
+            _models_failed(exc, summary, settings, console, out)
+        publish(settings)
     old.unlink(missing_ok=True)
     print_summary(summary, settings, out)
 

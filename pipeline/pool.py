@@ -18,6 +18,7 @@ import ctypes
 import multiprocessing
 import os
 import queue
+import resource
 import signal
 import threading
 from collections import deque
@@ -56,8 +57,24 @@ def _die_with_parent(parent: int) -> None:
         os._exit(1)
 
 
-def _serve(conn: Connection, parent: int, initializer: Callable[[], None] | None) -> None:
+def _cap_memory(growth: int) -> None:
+    """At most `growth` bytes of address space beyond what the worker starts with (its inherited
+    modules map ~1.6 GB): past it an allocation raises MemoryError, which costs one input
+    (input_too_large), instead of the kernel's OOM killer choosing a process."""
+    try:
+        with open("/proc/self/statm") as statm:
+            mapped = int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return  # not Linux: no cap
+    _, hard = resource.getrlimit(resource.RLIMIT_AS)
+    limit = mapped + growth if hard == resource.RLIM_INFINITY else min(mapped + growth, hard)
+    resource.setrlimit(resource.RLIMIT_AS, (limit, hard))
+
+
+def _serve(conn: Connection, parent: int, initializer: Callable[[], None] | None, memory_growth: int | None) -> None:
     _die_with_parent(parent)
+    if memory_growth is not None:
+        _cap_memory(memory_growth)
     if initializer is not None:
         initializer()
     tasks: queue.SimpleQueue = queue.SimpleQueue()
@@ -86,11 +103,14 @@ def _read_tasks(conn: Connection, tasks: queue.SimpleQueue) -> None:
 
 
 class WorkerPool:
-    """`apply_async(fn, args)` -> Future; `close()` finishes the queued tasks; `join()` waits."""
+    """`apply_async(fn, args)` -> Future; `close()` finishes the queued tasks; `join()` waits.
+    `memory_growth` bounds each worker's memory beyond its start (see _cap_memory)."""
 
-    def __init__(self, processes: int, initializer: Callable[[], None] | None = None) -> None:
+    def __init__(self, processes: int, initializer: Callable[[], None] | None = None,
+                 memory_growth: int | None = None) -> None:
         self._ctx = multiprocessing.get_context("fork")
         self._initializer = initializer
+        self._memory_growth = memory_growth
         self._queue: deque[_Task] = deque()
         self._lock = threading.Lock()
         self._closing = False
@@ -102,7 +122,8 @@ class WorkerPool:
 
     def _start(self) -> _Worker:
         ours, theirs = self._ctx.Pipe()
-        process = self._ctx.Process(target=_serve, args=(theirs, os.getpid(), self._initializer), daemon=True)
+        process = self._ctx.Process(target=_serve, args=(theirs, os.getpid(), self._initializer, self._memory_growth),
+                                    daemon=True)
         process.start()
         theirs.close()
         return _Worker(process, ours)
@@ -133,6 +154,18 @@ class WorkerPool:
         return [worker.process.pid for worker in self._workers]
 
     def _run(self) -> None:
+        try:
+            self._serve_tasks()
+        except BaseException as exc:  # never leave a caller waiting for a future nobody will set
+            with self._lock:
+                pending = [*self._queue, *(task for worker in self._workers for task in worker.tasks)]
+                self._queue.clear()
+            for task in pending:
+                if not task.future.done():
+                    task.future.set_exception(RuntimeError(f"the worker pool failed: {exc!r}"))
+            raise
+
+    def _serve_tasks(self) -> None:
         while True:
             with self._lock:
                 for worker in self._workers:
@@ -143,6 +176,9 @@ class WorkerPool:
                         except OSError:  # the worker is gone: its sentinel says so below
                             self._queue.appendleft(task)
                             break
+                        except Exception as exc:  # a task that does not pickle fails alone
+                            task.future.set_exception(exc)
+                            continue
                         worker.tasks.append(task)
                 if self._closing and not self._queue and not any(w.tasks for w in self._workers):
                     break

@@ -24,6 +24,10 @@ def print_status(settings: Settings, out: Console, last_run: str | None = None) 
         out.print("the warehouse is being written by a running pipeline; try again when it ends")
         return
     try:
+        if not con.execute("select count(*) from duckdb_tables() where table_name = 'ingest_batches'").fetchone()[0]:
+            out.print(f"the warehouse at {settings.db_path} has no tables yet (a run was stopped before it made"
+                      " them): run `tlsrpt ingest PATH` or `tlsrpt run`", highlight=False)
+            return
         # The path on its own line: as a table title it was wrapped inside the table's width.
         out.print(text(f"warehouse: {settings.db_path}"), soft_wrap=True)
         counts = Table("table", "rows")

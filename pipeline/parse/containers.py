@@ -33,7 +33,8 @@ def gunzip(data: bytes, cap: int = limits.MAX_INFLATED_BYTES) -> bytes:
 
 
 def unzip(data: bytes, cap: int = limits.MAX_INFLATED_BYTES) -> list[tuple[str, bytes]]:
-    """Return (entry name, bytes) for each file entry. Names are metadata, never paths."""
+    """Return (entry name, bytes) for each file entry, `cap` bytes in all of them together
+    (ten entries of a bomb each would cost ten caps). Names are metadata, never paths."""
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
         entries = [info for info in archive.infolist() if not info.is_dir()]
@@ -47,9 +48,10 @@ def unzip(data: bytes, cap: int = limits.MAX_INFLATED_BYTES) -> list[tuple[str, 
             with archive.open(info) as handle:
                 # Never trust the declared size: read one byte past the cap to detect a lie.
                 content = handle.read(cap + 1)
+                cap -= len(content)
         except (zipfile.BadZipFile, zlib.error, ValueError, EOFError, NotImplementedError, RuntimeError) as exc:
             raise Rejected("zip_corrupt", f"{info.filename!r}: {exc}") from None
-        if len(content) > cap:
-            raise Rejected("zip_too_large", f"{info.filename!r} inflates beyond {cap} bytes")
+        if cap < 0:
+            raise Rejected("zip_too_large", f"{info.filename!r} inflates beyond the cap")
         result.append((info.filename, content))
     return result

@@ -11,7 +11,7 @@ import base64
 import re
 from dataclasses import dataclass, replace
 
-from pipeline.parse import containers, mail
+from pipeline.parse import containers, limits, mail
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.rejection import Rejected
 from pipeline.parse.report_parser import ParsedReport, parse_report
@@ -53,13 +53,36 @@ def _not_report(data: bytes, kind: str) -> Rejected:
     return Rejected("not_a_tls_report", f"content sniffed as {kind}")
 
 
+class _Budget:
+    """The inflation one input may still do (limits.MAX_INFLATED_PER_INPUT), over all of its
+    attachments and zip entries: a refused bomb has spent its cap."""
+
+    __slots__ = ("left",)
+
+    def __init__(self) -> None:
+        self.left = limits.MAX_INFLATED_PER_INPUT
+
+    def inflate(self, undo, data: bytes):
+        cap = min(limits.MAX_INFLATED_BYTES, self.left)
+        try:
+            out = undo(data, cap)
+        except Rejected as exc:
+            self.left -= cap
+            if cap < limits.MAX_INFLATED_BYTES and exc.code in ("gzip_too_large", "zip_too_large"):
+                raise Rejected(exc.code, f"the input's attachments inflate beyond {limits.MAX_INFLATED_PER_INPUT}"
+                               " bytes together") from None
+            raise
+        self.left -= len(out) if isinstance(out, bytes) else sum(len(inner) for _, inner in out)
+        return out
+
+
 def _parse_json(data: bytes, envelope: Envelope, flags: set[str]) -> ParsedReport:
     if not any(key in data for key in _REPORT_KEYS):
         raise Rejected("not_a_tls_report", "JSON without any RFC 8460 report key")
     return parse_report(data, envelope, flags)
 
 
-def _payload_reports(data: bytes, envelope: Envelope, flags: set[str]) -> list[tuple[str | None, ParsedReport]]:
+def _payload_reports(data: bytes, envelope: Envelope, flags: set[str], budget: _Budget) -> list[tuple[str | None, ParsedReport]]:
     """A file body or attachment body -> [(entry name, report)]; raises Rejected."""
     kind = sniff(data)
     if kind == "json":
@@ -67,7 +90,7 @@ def _payload_reports(data: bytes, envelope: Envelope, flags: set[str]) -> list[t
             flags = flags | {"gzip_labelled_json"}  # DOMAIN Q2: labelled +gzip, body is JSON
         return [(None, _parse_json(data, envelope, flags))]
     if kind == "gzip":
-        inner = containers.gunzip(data)
+        inner = budget.inflate(containers.gunzip, data)
         inner_kind = sniff(inner)
         if inner_kind in ("gzip", "zip"):
             raise Rejected("nested_compression", f"gzip holds {inner_kind}")
@@ -76,7 +99,7 @@ def _payload_reports(data: bytes, envelope: Envelope, flags: set[str]) -> list[t
         return [(None, _parse_json(inner, envelope, flags))]
     if kind == "zip":
         found = []
-        for name, inner in containers.unzip(data):
+        for name, inner in budget.inflate(containers.unzip, data):
             inner_kind = sniff(inner)
             if inner_kind in ("gzip", "zip"):
                 raise Rejected("nested_compression", f"zip entry {name!r} is {inner_kind}")
@@ -89,7 +112,7 @@ def _payload_reports(data: bytes, envelope: Envelope, flags: set[str]) -> list[t
     if kind == "unknown" and not flags & {"base64_file"}:
         decoded = _maybe_base64(data)
         if decoded is not None:  # a report saved as base64 text (a .b64 file from a test suite)
-            return _payload_reports(decoded, envelope, flags | {"base64_file"})
+            return _payload_reports(decoded, envelope, flags | {"base64_file"}, budget)
     raise _not_report(data, kind)
 
 
@@ -114,14 +137,16 @@ def _from_mail(data: bytes, envelope: Envelope) -> list[PartOutcome]:
     )
     outcomes: list[PartOutcome] = []
     refusals: list[PartOutcome] = []
+    budget = _Budget()
     for attachment in attachments:
         part_env = replace(envelope, attachment_name=attachment.name, content_type=attachment.content_type)
         try:
-            for name, parsed in _payload_reports(attachment.payload, part_env, set()):
+            for name, parsed in _payload_reports(attachment.payload, part_env, set(), budget):
                 outcomes.append(PartOutcome(len(outcomes), parsed=parsed, attachment_name=name or attachment.name))
         except Rejected as exc:
             if exc.code != "not_a_tls_report":  # the HTML body or a logo is not a refusal
-                refusals.append(PartOutcome(0, rejected=exc, attachment_name=attachment.name))
+                # without its traceback, whose frames hold the refused bytes (a bomb's cap each)
+                refusals.append(PartOutcome(0, rejected=exc.with_traceback(None), attachment_name=attachment.name))
     for refusal in refusals:
         refusal.part_index = len(outcomes)
         outcomes.append(refusal)
@@ -143,7 +168,7 @@ def extract(data: bytes, envelope: Envelope) -> tuple[str, list[PartOutcome]]:
             kind = "mail"
         if kind == "mail":
             return kind, _from_mail(data, envelope)
-        found = _payload_reports(data, envelope, set())
+        found = _payload_reports(data, envelope, set(), _Budget())
         return kind, [PartOutcome(i, parsed=p, attachment_name=n) for i, (n, p) in enumerate(found)]
     except Rejected as exc:
         return kind, [PartOutcome(0, rejected=exc)]

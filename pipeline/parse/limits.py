@@ -2,7 +2,10 @@
 real report is 2.1 KB), so every cap here is generous for them and small for an attacker."""
 
 MAX_INPUT_BYTES = 25 * 1024 * 1024  # one file or message as read from disk (mox: 15 MB messages)
-MAX_INFLATED_BYTES = 20 * 1024 * 1024  # after gunzip / unzip (mox: 20 MB inflated)
+MAX_INFLATED_BYTES = 20 * 1024 * 1024  # after gunzip / unzip (mox: 20 MB inflated), all entries of a zip together
+# Inflating is the work an input can multiply: a mail of 100 zip bombs took 43 s of CPU when
+# each attachment had its own cap. One input may inflate this much in all its attachments.
+MAX_INFLATED_PER_INPUT = 4 * MAX_INFLATED_BYTES
 MAX_ZIP_ENTRIES = 10  # checked before any entry is read
 MAX_MIME_PARTS = 100  # counted from raw boundary lines before the parser runs
 MAX_MIME_DEPTH = 20
@@ -28,3 +31,7 @@ MAX_FAILURE_DETAILS = 10_000  # per policy
 MAX_POLICY_STRINGS = 1_000
 MAX_MX_HOSTS = 1_000
 MAX_MBOX_MESSAGES = 1_000_000
+# Memory a parser worker may take beyond what it starts with. The worst input the caps above
+# let through needs ~200 MB (25 MiB read, 20 MiB inflated, 100,000 JSON containers decoded);
+# a chunk's results a few MB more. Past it, MemoryError costs one input, not the machine.
+MAX_WORKER_MEMORY_GROWTH = 1024 * 1024 * 1024

@@ -77,11 +77,15 @@ def write_pack(data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[
             offsets[arrival["sha256"]] = position
             position += len(blob)
     tmp = folder / f".tmp-{batch_id}"
-    with open(tmp, "wb") as handle:
-        handle.write(header)
-        handle.writelines(blob for blob in blobs if blob is not None)
-        handle.flush()
-        os.fsync(handle.fileno())
+    try:
+        with open(tmp, "wb") as handle:
+            handle.write(header)
+            handle.writelines(blob for blob in blobs if blob is not None)
+            handle.flush()
+            os.fsync(handle.fileno())
+    except BaseException:  # a full disk: give the space back now, not at the next start
+        tmp.unlink(missing_ok=True)
+        raise
     os.replace(tmp, folder / f"{batch_id}.pack")
     fsync_dir(folder)
     return offsets

@@ -59,6 +59,16 @@ def publish(settings: Settings) -> Path | None:
     return target
 
 
+def sweep_stray_copies(settings: Settings) -> int:
+    """Remove the temp copies a run killed while publishing left (nothing points at them).
+    Called under the writer lock, so no publish is under way."""
+    folder = snapshot_dir(settings)
+    strays = [*folder.glob(".tmp-*"), *folder.glob(".CURRENT*.tmp")] if folder.is_dir() else []
+    for stray in strays:
+        stray.unlink(missing_ok=True)
+    return len(strays)
+
+
 def current(settings: Settings) -> Path | None:
     pointer = snapshot_dir(settings) / "CURRENT"
     if not pointer.exists():

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import fcntl
 import os
+import re
+import time
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
@@ -93,6 +95,12 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("commit")
 
 
+def set_aside_path(db_path: Path) -> Path:
+    """Where `tlsrpt rebuild` moves the warehouse while it replays the packs (which hold all of
+    it): removed when the rebuild ends, or by the next run when a killed rebuild left it."""
+    return db_path.with_suffix(".duckdb.before-rebuild")
+
+
 ALL_CORES = os.cpu_count() or 1
 
 
@@ -105,9 +113,30 @@ def connect(db_path: Path, threads: int = 1) -> duckdb.DuckDBPyConnection:
     # A large checkpoint threshold: otherwise DuckDB checkpoints inside batch commits once the
     # WAL passes 16 MB (145 ms a commit measured); ingest checkpoints once at the end instead,
     # and a killed run's WAL is replayed on the next open.
-    con = duckdb.connect(str(db_path), config={"threads": threads, "checkpoint_threshold": "256MB", "memory_limit": "512MB"})
+    config = {"threads": threads, "checkpoint_threshold": "256MB", "memory_limit": "512MB"}
+    for attempt in range(_LOCK_TRIES):
+        try:
+            con = duckdb.connect(str(db_path), config=config)
+            break
+        except duckdb.IOException as exc:
+            if "lock" not in str(exc).lower():
+                raise
+            if attempt == _LOCK_TRIES - 1:
+                holder = _HOLDER.search(str(exc))
+                raise WarehouseBusy(
+                    f"{db_path} is held open by another process ({holder.group(0) if holder else 'a reader'}),"
+                    " such as a `duckdb` shell: close it and run again (during runs, query data/snapshots/)"
+                ) from None
+            time.sleep(_LOCK_PAUSE)
     ensure_schema(con)
     return con
+
+
+# A reader (a `tlsrpt status` loop, a query in a shell) holds the file for a moment: wait up to
+# 5 s for a gap between its reads; a `duckdb` shell left open holds it for ever: then say who.
+_LOCK_TRIES = 250
+_LOCK_PAUSE = 0.02
+_HOLDER = re.compile(r"PID \d+")
 
 
 def committed_batches(con: duckdb.DuckDBPyConnection) -> set[str]:

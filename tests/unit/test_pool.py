@@ -129,3 +129,22 @@ def test_workers_die_with_a_killed_parent_and_never_hold_the_lock(tmp_path: Path
         fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)  # free at once: no worker holds it
     while not all(_gone(pid) for pid in workers):  # the pytest timeout is the only limit
         time.sleep(0.01)
+
+
+def _allocate(mib: int) -> int:
+    return len(bytearray(mib * 1024 * 1024))
+
+
+@pytest.mark.timeout(60)
+def test_a_worker_past_its_memory_bound_fails_its_task_with_memory_error():
+    """Bounded memory per worker (issue 15, item 4): an allocation past the bound is a
+    MemoryError in that task (extract turns it into input_too_large), not the OOM killer."""
+    pool = WorkerPool(1, memory_growth=256 * 1024 * 1024)
+    try:
+        with pytest.raises(MemoryError):
+            pool.apply_async(_allocate, (1024,)).result()
+        assert pool.apply_async(_allocate, (64,)).result() == 64 * 1024 * 1024  # the worker lives on
+        assert pool.deaths == 0
+    finally:
+        pool.close()
+        pool.join()

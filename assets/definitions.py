@@ -9,12 +9,12 @@ from assets.checks import core_checks, mart_checks
 from assets.ingest import INBOX, imap_mailbox, ingest_inbox
 from assets.posture import posture_checks, posture_daily, posture_job, posture_model_checks
 from assets.resources import ImapResource, WarehouseResource
-from assets.warehouse import model_assets
+from assets.warehouse import every_model_built, model_assets
 from pipeline.settings import Settings
 
 defs = dg.Definitions(
     assets=[INBOX, imap_mailbox, ingest_inbox, *model_assets, posture_checks],
-    asset_checks=[*core_checks, *mart_checks, *posture_model_checks],
+    asset_checks=[*core_checks, *mart_checks, *posture_model_checks, every_model_built],
     jobs=[ingest_job, posture_job],
     schedules=[daily_ingest, mailbox_poll, posture_daily],
     sensors=[inbox_sensor, alert_sensor],

@@ -68,12 +68,12 @@ def materialize_all(settings: Settings, console: Console) -> bool:
     from assets.checks import core_checks, mart_checks
     from assets.ingest import INBOX, imap_mailbox, ingest_inbox
     from assets.resources import ImapResource, WarehouseResource
-    from assets.warehouse import model_assets
+    from assets.warehouse import every_model_built, model_assets
 
     settings.inbox_dir.mkdir(parents=True, exist_ok=True)
     with console.status("running the pipeline (inbox -> landing -> core tables -> SQL models)"):
         result = dg.materialize(
-            [INBOX, imap_mailbox, ingest_inbox, *model_assets, *core_checks, *mart_checks],
+            [INBOX, imap_mailbox, ingest_inbox, *model_assets, *core_checks, *mart_checks, every_model_built],
             instance=dagster_instance(settings),
             resources={
                 "warehouse": WarehouseResource(data_dir=str(settings.data_dir), workers=settings.workers),

@@ -5,7 +5,7 @@ import dagster as dg
 
 from assets.resources import WarehouseResource
 from pipeline.store.snapshot import publish
-from pipeline.transform.sql_models import Model, build_one, load_models
+from pipeline.transform.sql_models import Model, ModelError, build_one, failed_models, load_models
 
 
 def _key(dependency: str) -> dg.AssetKey:
@@ -22,8 +22,14 @@ def _model_asset(model: Model) -> dg.AssetsDefinition:
         kinds={"duckdb", "sql"},
         description=f"{model.grain}\n\nsql/{model.schema}/{model.name}.sql",
     )
-    def _build(warehouse: WarehouseResource) -> dg.MaterializeResult:
-        rows = build_one(warehouse.settings(), model)
+    def _build(context: dg.AssetExecutionContext, warehouse: WarehouseResource) -> dg.MaterializeResult:
+        try:
+            rows = build_one(warehouse.settings(), model)
+        except ModelError as exc:
+            # One model's failure must not freeze the rest: it keeps its last table, the steps
+            # after it and the snapshot go on, and the check `every_model_built` fails, naming it.
+            context.log.error(str(exc).strip().splitlines()[0])
+            return dg.MaterializeResult(metadata={"failed": str(exc).strip().splitlines()[0], "grain": model.grain})
         return dg.MaterializeResult(metadata={"rows": rows, "grain": model.grain})
 
     return _build
@@ -42,6 +48,13 @@ _MODELS = load_models()
 def dashboard_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
     path = publish(warehouse.settings())
     return dg.MaterializeResult(metadata={"snapshot": str(path) if path else "none (no warehouse yet)"})
+
+
+@dg.asset_check(asset=dashboard_snapshot, name="every_model_built", blocking=False,
+                description="No SQL model failed its last build (config.model_failures): a failed one keeps its last table.")
+def every_model_built(warehouse: WarehouseResource) -> dg.AssetCheckResult:
+    failures = failed_models(warehouse.settings())
+    return dg.AssetCheckResult(passed=not failures, metadata={"failed": len(failures), **failures})
 
 
 model_assets = [*(_model_asset(model) for model in _MODELS.values()), dashboard_snapshot]

@@ -19,7 +19,7 @@ from pipeline.parse.rejection import REASONS
 from pipeline.settings import Settings
 from pipeline.store.snapshot import publish
 from pipeline.store.warehouse import WarehouseBusy
-from pipeline.transform.sql_models import ModelError, refresh_all
+from pipeline.transform.sql_models import ModelError, ModelsFailed, refresh_all
 
 
 def _progress(console: Console) -> Progress:
@@ -75,7 +75,11 @@ def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
 def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, console: Console, out: Console) -> NoReturn:
     print_summary(summary, settings, out)
     first_line = str(exc).strip().splitlines()[0]  # DuckDB adds the offending SQL below it
-    console.print(f"[red]error:[/red] the SQL models were not rebuilt: {first_line}", highlight=False, soft_wrap=True)
+    if isinstance(exc, ModelsFailed):  # the rest was rebuilt; publish it, then say what is not
+        publish(settings)
+        console.print(f"[red]error:[/red] SQL model {first_line}", highlight=False, soft_wrap=True)
+    else:
+        console.print(f"[red]error:[/red] the SQL models were not rebuilt: {first_line}", highlight=False, soft_wrap=True)
     raise typer.Exit(1) from None
 
 
@@ -102,7 +106,10 @@ def load_drop_folders(settings: Settings, console: Console, out: Console) -> Non
     """Land what waits in the inbox and the spools, rebuild the marts and publish a snapshot."""
     with clean_errors(console, settings), console.status("loading the drop folders"):
         summary, _ = ingest_drop_folders(settings)
-        refresh_all(settings)
+        try:
+            refresh_all(settings)
+        except ModelError as exc:  # the reports are committed; only (some of) the marts are stale
+            _models_failed(exc, summary, settings, console, out)
         publish(settings)
     print_summary(summary, settings, out)
 

@@ -60,13 +60,15 @@ def print_status(settings: Settings, out: Console, last_run: str | None = None) 
 def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: Settings) -> None:
     """Whether the marts reflect the core tables (`tlsrpt ingest --no-models` leaves them behind)."""
     from pipeline.detect.detection_config import DetectionConfigError, load_thresholds
-    from pipeline.transform.sql_models import stale_models
+    from pipeline.transform.sql_models import model_failures, stale_models
 
     try:
         thresholds = load_thresholds(settings.data_dir)
     except DetectionConfigError as exc:
         out.print(text(f"SQL models: cannot be rebuilt: {exc}"))
         return
+    for model, error in model_failures(con).items():  # it and what reads it keep their last tables
+        out.print(text(f"SQL model {model} failed to build: {error}"), soft_wrap=True)
     stale = stale_models(con, thresholds)
     if stale:
         out.print(f"SQL models: {len(stale)} out of date with the core tables (`tlsrpt run` rebuilds them)", highlight=False)

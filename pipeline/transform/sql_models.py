@@ -142,7 +142,25 @@ def comment_columns(con: duckdb.DuckDBPyConnection, table: str, own: dict[str, s
 
 
 class ModelError(RuntimeError):
-    """A SQL model failed to build; the message names the file."""
+    """A SQL model failed to build; the message names the file, `model` the table."""
+
+    def __init__(self, message: str, model: str | None = None) -> None:
+        super().__init__(message)
+        self.model = model
+
+
+class ModelsFailed(ModelError):
+    """Some models failed to build. Every other model was rebuilt and committed; each failed
+    model, and every model that reads it, keeps its last table (and stays out of date, so the
+    next run tries again). `failures`: model -> the first line of its error; `kept`: the models
+    that read a failed one."""
+
+    def __init__(self, failures: dict[str, str], kept: list[str]) -> None:
+        first, error = next(iter(failures.items()))
+        also = f" (and {len(failures) - 1} more)" if len(failures) > 1 else ""
+        super().__init__(f"{first} failed{also}: {error}; it and the {len(kept)} model(s) reading it keep their"
+                         " last tables, every other model was rebuilt", first)
+        self.failures, self.kept = failures, kept
 
 
 def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
@@ -150,7 +168,7 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     try:
         con.execute(f"create or replace table {model.key} as {model.sql}")
     except duckdb.Error as exc:
-        raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}") from exc
+        raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}", model.key) from exc
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
     comment_columns(con, model.key)
 
@@ -196,6 +214,52 @@ def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
         con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
 
 
+def _record_failures(con: duckdb.DuckDBPyConnection, failures: dict[str, str], only: str | None = None) -> None:
+    """config.model_failures: the models whose last build failed, and why (`tlsrpt status`, the
+    Dagster check `every_model_built`). `only`: replace that model's row alone (one asset step)."""
+    con.execute("create schema if not exists config")
+    con.execute("create table if not exists config.model_failures (model varchar, error varchar, failed_at timestamptz)")
+    comment_columns(con, "config.model_failures")
+    if only is None:
+        con.execute("delete from config.model_failures")
+    else:
+        con.execute("delete from config.model_failures where model = ?", [only])
+    for key, error in failures.items():
+        con.execute("insert into config.model_failures values (?, ?, now())", [key, error])
+
+
+def model_failures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """model -> error, for the models whose last build failed (none before the first build)."""
+    try:
+        return dict(con.execute("select model, error from config.model_failures order by model").fetchall())
+    except duckdb.CatalogException:
+        return {}
+
+
+def failed_models(settings: Settings) -> dict[str, str]:
+    """model_failures() of the warehouse file, read-only (for the Dagster check)."""
+    if not settings.db_path.exists():
+        return {}
+    con = duckdb.connect(str(settings.db_path), read_only=True)
+    try:
+        return model_failures(con)
+    finally:
+        con.close()
+
+
+def _readers_of(models: dict[str, Model], failed: set[str]) -> set[str]:
+    """The failed models and every model that reads one of them, directly or not."""
+    out = set(failed)
+    for key in build_order(models):  # dependencies come first, so one pass sees every chain
+        if models[key].deps & out:
+            out.add(key)
+    return out
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0]  # DuckDB adds the offending SQL below it
+
+
 def _drop_retired(con: duckdb.DuckDBPyConnection, models: dict[str, Model]) -> None:
     """Drop the tables of models this version no longer has (a model moved to another layer,
     say), so nobody queries a table that stopped being rebuilt. Only tables the builder made."""
@@ -216,10 +280,20 @@ def build_one(settings: Settings, model: Model) -> int:
             if built and built[0] == fingerprint:
                 return built[1]
             con.execute("begin transaction")
-            if _reads_config(model):
-                write_config(con, thresholds)
-            _create(con, model)
+            try:
+                if _reads_config(model):
+                    write_config(con, thresholds)
+                _create(con, model)
+            except ModelError as exc:
+                # The model keeps its last table; the failure is recorded for the asset check
+                # (`every_model_built`) and `tlsrpt status`, and the steps after it go on.
+                con.execute("rollback")
+                con.execute("begin transaction")
+                _record_failures(con, {model.key: _first_line(exc)}, only=model.key)
+                con.execute("commit")
+                raise
             _record(con, {model.key: fingerprint})
+            _record_failures(con, {}, only=model.key)
             con.execute("commit")
             rows = con.execute(f"select count(*) from {model.key}").fetchone()[0]
             con.execute("checkpoint")  # a self-contained file, ready to publish as a snapshot
@@ -242,10 +316,12 @@ def refresh_all(settings: Settings) -> list[str]:
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path, threads=ALL_CORES)
         try:
-            order = build_all(con, thresholds=thresholds, only_if_changed=True)
-            # Always, so the published snapshot is one self-contained file; cheap when nothing
-            # changed (ingest has checkpointed its batches already).
-            con.execute("checkpoint")
+            try:
+                order = build_all(con, thresholds=thresholds, only_if_changed=True)
+            finally:
+                # Always (after a partial build too), so the published snapshot is one
+                # self-contained file; cheap when nothing changed (ingest checkpointed already).
+                con.execute("checkpoint")
             return order
         finally:
             con.close()
@@ -257,7 +333,10 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
 
     `thresholds` overrides detection defaults (pipeline.detect.detection_config); the config tables are
     written in the same transaction, so the marts always match the thresholds they show.
-    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged."""
+    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged.
+    A model that fails (on one domain's odd data, say) costs only itself and what reads it: the
+    build is rolled back and done again without them, and ModelsFailed says which after the rest
+    was committed. Never a frozen warehouse."""
     models = models or load_models()
     thresholds = thresholds or DEFAULTS
     order = build_order(models)
@@ -266,17 +345,30 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
         built = _built(con)
         if all(built.get(key, ("",))[0] == fingerprint for key, fingerprint in wanted.items()):
             return []
-    con.execute("begin transaction")
-    try:
-        write_config(con, thresholds)
-        for layer in LAYERS:
-            con.execute(f"create schema if not exists {layer}")
-        for key in order:
-            _create(con, models[key])
-        _drop_retired(con, models)
-        _record(con, wanted)
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
-    return order
+    failures: dict[str, str] = {}
+    while True:
+        kept = _readers_of(models, set(failures))
+        con.execute("begin transaction")
+        try:
+            write_config(con, thresholds)
+            for layer in LAYERS:
+                con.execute(f"create schema if not exists {layer}")
+            for key in order:
+                if key not in kept:
+                    _create(con, models[key])
+            _drop_retired(con, models)
+            _record(con, {key: fingerprint for key, fingerprint in wanted.items() if key not in kept})
+            _record_failures(con, failures)
+            con.execute("commit")
+            break
+        except ModelError as exc:
+            con.execute("rollback")  # DuckDB aborts the transaction on an error: start over without it
+            if exc.model is None or exc.model in failures:
+                raise
+            failures[exc.model] = _first_line(exc)
+        except BaseException:
+            con.execute("rollback")
+            raise
+    if failures:
+        raise ModelsFailed(failures, sorted(kept - set(failures)))
+    return [key for key in order if key not in kept]

@@ -58,8 +58,15 @@ def validated(**given: object) -> Settings:
 
 @app.callback()
 def check_settings() -> None:
-    # Every command checks every TLSRPT_* value before it does anything.
+    # Every command checks every TLSRPT_* value before it does anything (the posture probes'
+    # own settings too: a typo must not quietly switch them on or off).
     validated()
+    from pipeline.posture.settings import PostureSettings
+
+    try:
+        PostureSettings()
+    except ValueError as exc:
+        fail(str(exc))
 
 
 def settings_for(data_dir: Path | None, workers: int | None = None) -> Settings:

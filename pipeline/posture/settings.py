@@ -8,8 +8,15 @@ from dataclasses import dataclass, field
 from pipeline.posture.config import ProbeConfig
 
 
+_ON, _OFF = ("on", "1", "true", "yes"), ("off", "0", "false", "no")
+
+
 def _flag(name: str, default: str = "on") -> bool:
-    return os.environ.get(name, default).strip().lower() not in ("off", "0", "false", "no")
+    # Strict: a typo (`TLSRPT_POSTURE=of`) must not quietly mean "on" and probe the network.
+    text = os.environ.get(name, default).strip().lower() or default
+    if text not in _ON + _OFF:
+        raise ValueError(f"{name}={text!r}: use on or off")
+    return text in _ON
 
 
 def _number(name: str, default: float, kind=int):

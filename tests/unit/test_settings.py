@@ -56,6 +56,15 @@ def test_workers_abc_is_no_traceback(tmp_path: Path):
     assert "TLSRPT_WORKERS" in result.stderr
 
 
+@pytest.mark.parametrize(("variable", "value"), [("TLSRPT_POSTURE", "of"), ("TLSRPT_POSTURE_MAX_DOMAINS", "many")])
+def test_a_bad_posture_value_stops_every_command_too(variable: str, value: str, tmp_path: Path):
+    """The posture probes' settings are checked at start like the rest: a typo of `off` must not
+    quietly leave the network probes on."""
+    result = tlsrpt("status", env={"TLSRPT_DATA_DIR": str(tmp_path), variable: value})
+    assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
+    assert variable in result.stderr and len(result.stderr.strip().splitlines()) == 1
+
+
 def test_good_values_arrive_typed(monkeypatch, tmp_path: Path):
     for variable, value in {"TLSRPT_DATA_DIR": str(tmp_path), "TLSRPT_WORKERS": "3", "TLSRPT_BATCH_PARTS": "150",
                             "TLSRPT_DKIM_POLICY": "require", "TLSRPT_DNS_SERVER": "127.0.0.1:5353",

@@ -35,3 +35,15 @@ def meaning(result_type: str) -> str:
 
 def fix(result_type: str) -> str:
     return RESULT_TYPES.get(result_type, ("", "Check the sender's documentation for this result type."))[1]
+
+
+def described(frame, column: str = "result_type"):
+    """`frame` with the meaning and usual fix of each result type, vectorised (polars replace)."""
+    import polars as pl
+
+    meanings = {name: text for name, (text, _) in RESULT_TYPES.items()}
+    fixes = {name: text for name, (_, text) in RESULT_TYPES.items()}
+    return frame.with_columns(
+        pl.col(column).replace_strict(meanings, default=meaning("")).alias("meaning"),
+        pl.col(column).replace_strict(fixes, default=fix("")).alias("usual fix"),
+    )

@@ -8,17 +8,18 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="TLS-RPT warehouse", layout="wide")
+st.set_page_config(page_title="TLS-RPT warehouse", page_icon=":material/encrypted:", layout="wide")
 
 PAGES = Path(__file__).parent / "app_pages"
 navigation = st.navigation(
     [
-        st.Page(PAGES / "overview.py", title="Overview", default=True),
-        st.Page(PAGES / "by_result.py", title="By result"),
-        st.Page(PAGES / "by_source.py", title="By sending source"),
-        st.Page(PAGES / "problems.py", title="Problems"),
-        st.Page(PAGES / "policies.py", title="Policies"),
-        st.Page(PAGES / "reports.py", title="Reports"),
+        st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
+        st.Page(PAGES / "domain.py", title="Domain", icon=":material/dns:"),
+        st.Page(PAGES / "problems.py", title="Problems", icon=":material/report:"),
+        st.Page(PAGES / "by_result.py", title="By result", icon=":material/bar_chart:"),
+        st.Page(PAGES / "by_source.py", title="By sending source", icon=":material/outgoing_mail:"),
+        st.Page(PAGES / "policies.py", title="Policies", icon=":material/policy:"),
+        st.Page(PAGES / "reports.py", title="Reports", icon=":material/description:"),
     ]
 )
 navigation.run()

@@ -142,7 +142,9 @@ def dashboard(
             fail(f"ports {wanted}-{port} on {host} are all in use; choose one with --port")
     out.print(f"dashboard: http://{host}:{port}  (data: {settings.data_dir}; Ctrl-C stops it)", highlight=False)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               # An analyst's tool: no "Deploy" button or developer menu (issue 20).
+               "--client.toolbarMode", "viewer"]
     try:
         subprocess.run(command, env={**os.environ, "TLSRPT_DATA_DIR": str(settings.data_dir)}, check=False)
     except KeyboardInterrupt:

@@ -1,10 +1,10 @@
-import polars as pl
 import streamlit as st
 
-from app import data
+from app import data, links
 from app.app_pages.common import page_filters
+from app.meanings import described
+from app.problem_view import safe
 from app.tables import show
-from app.meanings import meaning
 
 filters, snap = page_filters("By sending source")
 st.caption("Per reporting organisation; expand one to see which of **your** MX hosts failed, from which sending IPs, and why.")
@@ -15,13 +15,15 @@ if hosts.height and hosts["total_rows"][0] > hosts.height:
     st.caption(f"Below: the {hosts.height:,} largest of {hosts['total_rows'][0]:,} failure sources; narrow the filters to see the rest.")
 for row in reporters.iter_rows(named=True):
     detail = hosts.filter(hosts["reporter"] == row["reporter"])
-    label = f"{row['organization']} ({row['reporter']}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
+    # Names come from reports and an expander label is Markdown: escaped.
+    label = f"{safe(row['organization'])} ({safe(row['reporter'])}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
     with st.expander(label):
         if detail.height:
             show(detail.drop("reporter", "total_rows"))
         else:
             st.write("No failures reported by this sender in the period.")
 st.subheader("Per receiving MX (which of our hosts fail, for whom)")
-per_mx = data.failures_by_mx(filters, snap).with_columns(
-    pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("why"))
-show(per_mx)
+st.caption("The MX host links to the reports that name it.")
+per_mx = links.column(described(data.failures_by_mx(filters, snap)).drop("usual fix"),
+                      "receiving_mx_hostname", "reports", "mx", "reports_url")
+show(per_mx, links={"receiving_mx_hostname": "reports_url"})

@@ -38,6 +38,11 @@ def app_at(data_dir: Path, monkeypatch, page: str | None = None, **query) -> App
     return at
 
 
+def shown(cell: str) -> str:
+    """The text a link cell displays (tables.show: the value after the URL's last '#')."""
+    return cell.rsplit("#", 1)[-1]
+
+
 def test_overview_numbers(seeded: Path, monkeypatch):
     # Fixtures: Google 120 ok + 4 failed, Microsoft 30 ok, both on 2026-03-01 for fixture.test.
     at = app_at(seeded, monkeypatch, **{"from": "2026-03-01", "to": "2026-03-01"})
@@ -47,7 +52,11 @@ def test_overview_numbers(seeded: Path, monkeypatch):
     assert metrics["Failed sessions"] == "4"
     assert metrics["Reporters"] == "2"
     assert metrics["Success rate"] == "97.40%"
-    assert any("certificate-expired" in md.value for md in at.markdown)
+    domains = at.dataframe[0].value
+    assert [shown(cell) for cell in domains["policy_domain"]] == ["fixture.test"]
+    assert list(domains["sessions"]) == [154]
+    # The fixtures' day is long past: judged against the clock, the data is stale, and says so first.
+    assert "Stale data: the newest report covers 2026-03-01" in at.error[0].value
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -83,7 +92,8 @@ def test_csv_export_neutralises_formulas():
 def test_by_source_per_mx_sums_per_host(seeded: Path, monkeypatch):
     at = app_at(seeded, monkeypatch, "by_source", **{"from": "2026-03-01", "to": "2026-03-01"})
     per_mx = at.dataframe[-1].value
-    assert list(per_mx["receiving_mx_hostname"]) == ["mx1.fixture.test"]
+    assert [shown(cell) for cell in per_mx["receiving_mx_hostname"]] == ["mx1.fixture.test"]
+    assert "mx=mx1.fixture.test" in per_mx["receiving_mx_hostname"][0]  # it links to the reports naming it
     assert list(per_mx["failed"]) == [4]
 
 
@@ -138,8 +148,16 @@ def test_problems_page_shows_diagnosis_fix_and_evidence(tmp_path, monkeypatch):
     assert "Expired MX certificate on mx2." in expander.label and "critical" in expander.label
     text = " ".join(md.value for md in expander.markdown)
     assert "expired TLS certificate on your MX" in text and "Renew the certificate" in text and "mx2." in text
-    expander.toggle[0].set_value(True).run()
-    assert len(at.expander[0].dataframe[0].value) >= 1  # the anomaly rows it rests on
+    # An open problem is a ticket without a click: the evidence rows, each linking its reports.
+    evidence = expander.dataframe[0].value
+    assert len(evidence) >= 1 and all("key=" in cell for cell in evidence["reports"])
+    ticket = expander.code[0].value  # "Copy as Markdown"
+    assert ticket.startswith("## Expired MX certificate on mx2.") and "### What to do" in ticket
+    assert not expander.toggle  # nothing hidden behind a switch
     at.radio[0].set_value("all").run()
+    assert at.query_params["status"] == "all"
     labels = [e.label for e in at.expander]
     assert len(labels) == 2 and any("MTA-STS policy could not be fetched" in label for label in labels)
+    # Open problems are shown whatever the days chosen: a window after them still lists the certificate.
+    later = app_at(data_dir, monkeypatch, "problems", **{"from": "2026-01-02", "to": "2026-01-03"})
+    assert [m.value for m in later.metric] == ["1"]

@@ -146,7 +146,8 @@ def failures_by_mx(f: Filters, snap: str) -> pl.DataFrame:
 
 def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
     return _q(
-        "select policy_domain, reporter, policy_type, sts_mode, sts_max_age, sts_mx, len(tlsa_records) as tlsa_records,"
+        "select policy_domain, reporter, policy_type, sts_mode, sts_max_age, array_to_string(sts_mx, ', ') as sts_mx,"
+        " len(tlsa_records) as tlsa_records,"
         " first_day, last_day, is_latest_for_reporter, count(*) over () as total_rows from marts.applied_policies"
         " where (len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain)) and ($2::varchar is null or reporter = $2)"
         f" order by policy_domain, reporter, last_day desc limit {LIST_LIMIT}", [list(f.domains), f.reporter], snap)
@@ -173,7 +174,7 @@ def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: 
 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:
     return _q(
-        "select ingested_at, outcome, reason_code, channel, origin, part_index, attachment_name, report_key, raw_sha256,"
+        "select ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256,"
         " count(*) over () as total_rows from main.deliveries where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
         [outcome], snap)
 

@@ -74,7 +74,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "dane_mx_hosts": ("DANE reports for MX", "Its MX hosts under which senders filed DANE reports (not added to its sessions)."),
     "last_arrival": ("Last arrival (UTC)", "When this warehouse last received an input on it."),
 }
-WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes"}  # long text: the widest column, full text on hover
+WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes", "sts_mx"}  # long text: the widest column, full text on hover
 PERCENT = {"success_rate", "failure_rate", "peak_failure_rate", "share", "dane_success_rate"}
 
 

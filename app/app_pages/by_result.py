@@ -13,6 +13,10 @@ if failures.height == 0:
     st.success("No failed sessions in this period.")
 else:
     st.subheader("Failed sessions by result type")
-    show(described(failures))
+    show(failures)
+    st.subheader("What they mean")
+    meanings = described(failures.select("result_type")).rename({"result_type": "Result type", "meaning": "Meaning",
+                                                                 "usual fix": "Usual fix"})
+    st.table(meanings.to_pandas().set_index("Result type"))  # a static table wraps long text
     st.subheader("Per day")
     st.altair_chart(charts.failures_trend(data.failures_daily(filters, snap)), width="stretch")

@@ -2,7 +2,6 @@ import streamlit as st
 
 from app import data, links
 from app.app_pages.common import page_filters
-from app.meanings import described
 from app.problem_view import safe
 from app.tables import show
 
@@ -23,7 +22,6 @@ for row in reporters.iter_rows(named=True):
         else:
             st.write("No failures reported by this sender in the period.")
 st.subheader("Per receiving MX (which of our hosts fail, for whom)")
-st.caption("The MX host links to the reports that name it.")
-per_mx = links.column(described(data.failures_by_mx(filters, snap)).drop("usual fix"),
-                      "receiving_mx_hostname", "reports", "mx", "reports_url")
+st.caption("The MX host links to the reports that name it; the By result page says what each result type means.")
+per_mx = links.column(data.failures_by_mx(filters, snap), "receiving_mx_hostname", "reports", "mx", "reports_url")
 show(per_mx, links={"receiving_mx_hostname": "reports_url"})

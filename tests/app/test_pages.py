@@ -15,7 +15,7 @@ from tests.conftest import ingest_into
 ROOT = Path(__file__).parents[2]
 APP = str(ROOT / "app" / "streamlit_app.py")
 FIXTURES = ROOT / "tests" / "fixtures" / "reports"
-PAGES = ["overview", "by_result", "by_source", "problems", "policies", "reports"]
+PAGES = ["overview", "domain", "by_result", "by_source", "problems", "policies", "reports"]
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +70,8 @@ def test_by_result_lists_the_failure_with_its_meaning(seeded: Path, monkeypatch)
     table = at.dataframe[0].value
     assert list(table["result_type"]) == ["certificate-expired"]
     assert list(table["failed_sessions"]) == [4]
-    assert "expired" in table["meaning"][0]
+    meanings = at.table[0].value  # what each listed result type means, and its usual fix
+    assert "expired" in meanings["Meaning"].iloc[0] and "Renew" in meanings["Usual fix"].iloc[0]
 
 
 def test_empty_warehouse_explains_what_to_do(tmp_path: Path, monkeypatch):
@@ -133,14 +134,22 @@ def test_dkim_filter_keeps_only_verified_reports(seeded: Path, monkeypatch):
     assert next(m.value for m in everything.metric if m.label == "TLS sessions") == "154"
 
 
-def test_problems_page_shows_diagnosis_fix_and_evidence(tmp_path, monkeypatch):
+@pytest.fixture(scope="module")
+def scenarios(tmp_path_factory) -> Path:
+    """The labelled background (12 domains, DANE reports under two domains' MX hosts) with an
+    expired certificate (open) and an MTA-STS host down (resolved)."""
     from pipeline.generate import write_corpus
 
-    write_corpus(tmp_path / "corpus", seed=1, scenarios=("cert-expiry", "sts-host-down"), formats=("files",))
-    data_dir = tmp_path / "data"
-    ingest_into(data_dir, [tmp_path / "corpus" / "files"])
-    refresh_all(Settings(data_dir=data_dir))
-    publish(Settings(data_dir=data_dir))
+    root = tmp_path_factory.mktemp("scenarios")
+    write_corpus(root / "corpus", seed=1, scenarios=("cert-expiry", "sts-host-down"), formats=("files",))
+    ingest_into(root / "data", [root / "corpus" / "files"])
+    refresh_all(Settings(data_dir=root / "data"))
+    publish(Settings(data_dir=root / "data"))
+    return root / "data"
+
+
+def test_problems_page_shows_diagnosis_fix_and_evidence(scenarios: Path, monkeypatch):
+    data_dir = scenarios
     at = app_at(data_dir, monkeypatch, "problems", **{"from": "2026-01-01", "to": "2026-03-31"})
     assert not at.exception, at.exception
     assert [m.value for m in at.metric] == ["1"]  # open problems only by default: the expired certificate

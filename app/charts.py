@@ -21,25 +21,29 @@ def rate_points(frame: pl.DataFrame, series: str) -> tuple[pl.DataFrame, int]:
     kept = frame.filter(pl.col("total") >= MIN_SESSIONS).sort(series, "report_date")
     day_number = pl.col("report_date").cast(pl.Int32)
     kept = kept.with_columns(
-        (pl.col("successful") / pl.col("total")).alias("success_rate"),
+        # As floats: DuckDB's sums are DECIMAL(38, 0), and their quotient would be rounded to 0 or 1.
+        (pl.col("successful").cast(pl.Float64) / pl.col("total").cast(pl.Float64)).alias("success_rate"),
         (pl.col(series).cast(pl.String) + ":" + (day_number - pl.int_range(pl.len()).over(series)).cast(pl.String)).alias("run"),
     )
     return kept, frame.height - kept.height
 
 
-def _rate_format(rates: pl.Series) -> str:
-    """Enough decimals to tell the ticks apart, never 100.000000%."""
-    low = rates.min() if rates.len() else 0
-    return ".2%" if low is not None and low >= 0.99 else ".1%" if low is not None and low >= 0.9 else ".0%"
+def _rate_axis(rates: pl.Series) -> tuple[str, list[float]]:
+    """Enough decimals to tell the ticks apart (never 100.000000%), and a range that shows a
+    100 % line as a line, not as the whole height."""
+    low = rates.min() if rates.len() else None
+    low = 1.0 if low is None else float(low)
+    fmt = ".2%" if low >= 0.99 else ".1%" if low >= 0.9 else ".0%"
+    return fmt, [max(0.0, min(low, 0.99) - 0.01), 1.0]
 
 
 def success_rate_trend(frame: pl.DataFrame, series: str = "policy_domain", title: str = "Domain") -> alt.Chart:
     """`frame`: report_date, `series`, successful, total; rates only from days with MIN_SESSIONS."""
     points, _ = rate_points(frame, series)
-    fmt = _rate_format(points["success_rate"])
+    fmt, domain = _rate_axis(points["success_rate"])
     base = alt.Chart(points.to_pandas()).encode(
         x=_day(),
-        y=alt.Y("success_rate:Q", title="TLS success rate", axis=alt.Axis(format=fmt), scale=alt.Scale(zero=False, domainMax=1)),
+        y=alt.Y("success_rate:Q", title="TLS success rate", axis=alt.Axis(format=fmt), scale=alt.Scale(domain=domain)),
         color=alt.Color(f"{series}:N", title=title, legend=alt.Legend(orient="bottom", columns=2, labelLimit=420)),
         tooltip=[alt.Tooltip("utcyearmonthdate(report_date):T", title="Day"), alt.Tooltip(f"{series}:N", title=title),
                  alt.Tooltip("success_rate:Q", title="Success rate", format=".2%"),

@@ -74,7 +74,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "dane_mx_hosts": ("DANE reports for MX", "Its MX hosts under which senders filed DANE reports (not added to its sessions)."),
     "last_arrival": ("Last arrival (UTC)", "When this warehouse last received an input on it."),
 }
-WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes", "sts_mx"}  # long text: the widest column, full text on hover
+WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes", "sts_mx", "dane_mx_hosts"}  # long text: the widest column, full text on hover
+# Identifiers and short codes: narrow (the full value shows on hover), so the columns that matter fit.
+NARROW = {"report_key", "raw_sha256", "channel", "trust", "dkim_result", "part_index", "outcome", "in_policy", "overdue"}
 PERCENT = {"success_rate", "failure_rate", "peak_failure_rate", "share", "dane_success_rate"}
 
 
@@ -98,7 +100,7 @@ def config_for(frame: pl.DataFrame) -> dict:
         elif isinstance(kind, pl.List):
             config[name] = st.column_config.ListColumn(text, help=tip)
         else:
-            config[name] = st.column_config.Column(text, help=tip, width="large" if name in WIDE else None)
+            config[name] = st.column_config.Column(text, help=tip, width="large" if name in WIDE else "small" if name in NARROW else None)
     return config
 
 

@@ -687,7 +687,7 @@ def render(state, args) -> tuple[str, str | None]:
         skipped = first.get("skipped")
         L += [""] + ([f"Not timed (arguments the suite does not know): {', '.join(skipped)}.", ""] if skipped else [])
         L += ["Snapshot sizes: " + ", ".join(f"{human(n)} {dash[str(n)]['snapshot_bytes'] / 1e6:,.0f} MB" for n in ns)
-              + ". Page render times (Streamlit AppTest, 100k): `benchmarks/dashboard_pages.py`.", ""]
+              + ". Page load times in a real browser: `benchmarks/dashboard_pages.py`.", ""]
     # profile
     pf = state.get("profile")
     if pf:

@@ -6,7 +6,6 @@ full-height screenshot of each page at 1400 px is kept in test-output/screenshot
 from __future__ import annotations
 
 import re
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -14,18 +13,17 @@ from pathlib import Path
 import pytest
 
 from pipeline.generate import write_corpus
+from tests.e2e import chromium
 from tests.services import free_port, loopback_service
 
 ROOT = Path(__file__).parents[2]
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 SHOTS = ROOT / "test-output" / "screenshots"
-FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-         "--disable-background-networking", "--disable-sync", "--disable-component-update", "--hide-scrollbars"]
 PAGES = {"": "Is mail to my domains", "domain": "Domain", "problems": "Problems", "by_result": "By result",
          "by_source": "By sending source", "policies": "Policies senders applied", "reports": "Reports"}
-WIDTH = 1400
+WIDTH = chromium.WIDTH
 
-pytestmark = pytest.mark.skipif(not Path(CHROMIUM).exists(), reason="Debian chromium is not installed (scripts/test.sh installs it)")
+pytestmark = pytest.mark.skipif(not Path(chromium.CHROMIUM).exists(),
+                                reason="Debian chromium is not installed (scripts/test.sh installs it)")
 
 
 @pytest.fixture(scope="module")
@@ -43,24 +41,13 @@ def dashboard(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def browser_page(tmp_path_factory):
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=FLAGS, viewport={"width": WIDTH, "height": 1000},
-        )
-        yield context.new_page()
-        context.close()
+    with chromium.browser_page(tmp_path_factory.mktemp("chromium-profile")) as page:
+        yield page
 
 
 def settle(page) -> None:
-    """Wait until the page's script has run: a heading drawn, no running indicator, no skeleton."""
-    page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=60_000)
-    page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
-        " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=60_000)
-    page.wait_for_timeout(700)
+    chromium.wait_ready(page)
+    page.wait_for_timeout(700)  # charts finish drawing after the script run
 
 
 def screenshot(page, name: str) -> None:

@@ -44,7 +44,8 @@ def success_rate_trend(frame: pl.DataFrame, series: str = "policy_domain", title
     base = alt.Chart(points.to_pandas()).encode(
         x=_day(),
         y=alt.Y("success_rate:Q", title="TLS success rate", axis=alt.Axis(format=fmt), scale=alt.Scale(domain=domain)),
-        color=alt.Color(f"{series}:N", title=title, legend=alt.Legend(orient="bottom", columns=2, labelLimit=420)),
+        # Legend on the right: below the plot, many series would take the plot's height.
+        color=alt.Color(f"{series}:N", title=title, legend=alt.Legend(orient="right", labelLimit=320)),
         tooltip=[alt.Tooltip("utcyearmonthdate(report_date):T", title="Day"), alt.Tooltip(f"{series}:N", title=title),
                  alt.Tooltip("success_rate:Q", title="Success rate", format=".2%"),
                  alt.Tooltip("total:Q", title="Sessions", format=","), alt.Tooltip("failed:Q", title="Failed", format=",")],

@@ -190,18 +190,20 @@ def raw_report(report_key: str, snap: str) -> str | None:
     return report_json(settings(), report_key, Path(snap))
 
 
-def problems(f: Filters, status: str | None, snap: str) -> pl.DataFrame:
+def problems(f: Filters, status: str | None, snap: str, problem_id: str | None = None) -> pl.DataFrame:
     """Problems touching the selected domains, worst first (marts.problems): the open ones whatever
-    the days chosen (an open problem is news), the resolved ones that overlap the days."""
+    the days chosen (an open problem is news), the resolved ones that overlap the days; or the
+    one `problem_id` names, whatever its days."""
     return _q(
         "select problem_id, status, severity, title, first_seen, last_seen, resolved_on, detected_on, policy_domain,"
         " affected_domains, affected_mx_hosts, affected_ips, affected_sending_networks, affected_reporters,"
         " sessions_affected, peak_failure_rate, diagnosis, fix, reason_codes, anomaly_count, cause, kind,"
         " count(*) over () as total_rows from marts.problems"
         " where (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
-        " and (status = 'open' or (last_seen >= $2 and first_seen <= $3)) and ($4::varchar is null or status = $4)"
+        " and (status = 'open' or $5::varchar is not null or (last_seen >= $2 and first_seen <= $3))"
+        " and ($4::varchar is null or status = $4) and ($5::varchar is null or problem_id = $5)"
         f" order by status = 'open' desc, severity_rank desc, last_seen desc, title limit {LIST_LIMIT}",
-        [list(f.domains), f.start, f.end, status], snap)
+        [list(f.domains), f.start, f.end, status, problem_id], snap)
 
 
 def open_problems(f: Filters, snap: str) -> pl.DataFrame:

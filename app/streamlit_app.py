@@ -8,10 +8,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import streamlit as st  # noqa: E402
 
-st.set_page_config(page_title="TLS-RPT warehouse", page_icon=":material/encrypted:", layout="wide")
-
-PAGES = Path(__file__).parent / "app_pages"
-navigation = st.navigation(
+HERE = Path(__file__).parent
+PAGES = HERE / "app_pages"
+page = st.navigation(
     [
         st.Page(PAGES / "overview.py", title="Overview", icon=":material/dashboard:", default=True),
         st.Page(PAGES / "domain.py", title="Domain", icon=":material/dns:"),
@@ -22,4 +21,6 @@ navigation = st.navigation(
         st.Page(PAGES / "reports.py", title="Reports", icon=":material/description:"),
     ]
 )
-navigation.run()
+# A local favicon (a Material icon would be fetched from Google's font CDN) and a tab title per page.
+st.set_page_config(page_title=f"{page.title} · TLS-RPT warehouse", page_icon=str(HERE / "static" / "favicon.png"), layout="wide")
+page.run()

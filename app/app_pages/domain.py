@@ -16,6 +16,7 @@ domain = st.selectbox("Domain", offered, index=offered.index(chosen[0]) if chose
                       help="Pick one; the link of this page names it, so it can be sent as it is.")
 if chosen[:1] != [domain]:
     st.query_params["domain"] = [domain]
+st.set_page_config(page_title=f"{domain} · TLS-RPT warehouse")  # the tab of a page sent to a colleague
 mx_own = [mx for mx, owner in owners.items() if owner == domain]
 scope = Filters((domain, *mx_own), selection.start, selection.end, selection.reporter, selection.verified_only)
 st.caption(f"{selection.start} to {selection.end} (UTC)"

@@ -42,7 +42,7 @@ owners = domain_data.owners(snap)
 trend = data.daily_rates(filters, snap)
 if trend.height:
     st.subheader("Success rate per day")
-    names = {mx: f"DANE reports for {mx} ({owner})" for mx, owner in owners.items()}
+    names = {mx: f"DANE reports for {mx}" for mx in owners}
     labelled = trend.with_columns(pl.col("policy_domain").replace(names).alias("series"))
     _, hidden = charts.rate_points(labelled, "series")
     st.altair_chart(charts.success_rate_trend(labelled, "series", "Domain"), width="stretch")

@@ -22,7 +22,10 @@ status = st.radio("Status", list(CHOICES), format_func=CHOICES.get, horizontal=T
                   index=list(CHOICES).index(wanted) if wanted in CHOICES else 0)
 st.query_params["status"] = status
 filters.save()
-found = data.problems(selection, None if status == "all" else status, snap)
+one = st.query_params.get("problem")  # a link to one problem (from the table below, or a colleague)
+if one:
+    st.caption("One problem, as linked. Remove `problem=` from the address to see them all.")
+found = data.problems(selection, None if status == "all" or one else status, snap, one)
 if found.height == 0:
     st.success("No open problems for these domains." if status == "open" else "No problems in the selection.")
     st.stop()
@@ -31,9 +34,11 @@ total = found["total_rows"][0]
 open_count = found.filter(pl.col("status") == "open").height
 st.metric("Problems", f"{total:,}", help=f"{open_count:,} open; open ones are shown whatever the days chosen.")
 for row in found.head(SHOWN).iter_rows(named=True):
-    problem_view.render(row, snap, full=row["status"] == "open")
+    problem_view.render(row, snap, full=row["status"] == "open" or bool(one))
 if total > SHOWN:
     st.subheader(f"All {total:,} problems in the selection")
     table = links.column(found, "policy_domain", "domain", "domain", "domain_url")
-    show(table.select("status", "severity", "title", "policy_domain", "first_seen", "last_seen", "sessions_affected",
-                      "affected_reporters", "domain_url", "total_rows"), links={"policy_domain": "domain_url"})
+    table = links.column(table.with_columns(pl.lit("reports").alias("reports")), "problem_id", "problems", "problem", "problem_url")
+    show(table.select("status", "severity", "reports", "problem_url", "title", "policy_domain", "domain_url", "first_seen",
+                      "last_seen", "sessions_affected", "total_rows"),
+         links={"policy_domain": "domain_url", "reports": "problem_url"})

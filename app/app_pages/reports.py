@@ -2,7 +2,7 @@ import json
 
 import streamlit as st
 
-from app import data, export
+from app import data, export, links
 from app.app_pages.common import page_filters
 from app.tables import show
 
@@ -53,7 +53,8 @@ if chosen:
 st.subheader("Deliveries")
 st.caption("Every input seen: loaded, duplicate (the same report again) or quarantined (with the reason).")
 outcome = st.selectbox("Outcome", [None, "loaded", "duplicate", "quarantined"], format_func=lambda o: o or "all")
-show(data.deliveries(outcome, snap))
+deliveries = links.column(data.deliveries(outcome, snap), "report_key", "reports", "q", "report_url")
+show(deliveries, links={"report_key": "report_url"})
 
 st.subheader("Quarantine")
 show(data.quarantine(snap))

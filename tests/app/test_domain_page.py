@@ -63,3 +63,13 @@ def test_a_report_key_finds_its_report_and_opens_it(scenarios: Path, monkeypatch
     assert '\n  "organization-name"' in at.code[0].value
     by_keys = app_at(scenarios, monkeypatch, "reports", key=[key], **FROM_TO)
     assert list(by_keys.dataframe[0].value["report_key"]) == [key]
+
+
+def test_a_problem_link_opens_that_problem_whatever_the_days(scenarios: Path, monkeypatch):
+    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    (problem_id,) = con.execute("select problem_id from marts.problems where status = 'resolved'").fetchone()
+    con.close()
+    at = app_at(scenarios, monkeypatch, "problems", problem=problem_id, **{"from": "2026-03-30", "to": "2026-03-31"})
+    assert not at.exception, at.exception
+    assert len(at.expander) == 1 and "MTA-STS policy could not be fetched" in at.expander[0].label
+    assert at.expander[0].dataframe[0].value["reports"].str.contains("key=").all()  # its evidence, open

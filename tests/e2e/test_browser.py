@@ -75,6 +75,8 @@ def test_the_analysts_view_in_a_browser(dashboard: str, browser_page):
         assert "Traceback" not in text
         assert "Stale data: the newest report covers 2026-03-31" in text  # the loudest thing on every page
         assert page.get_by_text("Deploy", exact=True).count() == 0  # viewer toolbar
+        assert page.title().endswith("· TLS-RPT warehouse")
+        assert page.locator("link[rel*=icon]").first.get_attribute("href").startswith(("/", "http://127.0.0.1", "./"))
         screenshot(page, path or "overview")
 
     # Formatted numbers on the overview: thousands separators and percentages, never a fraction.
@@ -92,6 +94,7 @@ def test_the_analysts_view_in_a_browser(dashboard: str, browser_page):
     settle(page)
     text = main_text(page)
     assert "MX hosts" in text and "Reporters" in text and "What is happening." in text
+    assert page.title() == "example-0006.test · TLS-RPT warehouse"
     screenshot(page, "domain_example-0006")
 
     # A filter kept across a page change: pick a domain in the sidebar, then follow the navigation.

@@ -7,12 +7,16 @@ import altair as alt
 import polars as pl
 
 MIN_SESSIONS = 10  # a day with fewer sessions draws no rate: one failed session of two reads as a collapse
-DAY_MS = 86_400_000
-DAY_AXIS = alt.Axis(format="%b %d", tickMinStep=DAY_MS, labelAngle=0, title=None)
+MAX_TICKS = 12
 
 
-def _day(field: str = "report_date") -> alt.X:
-    return alt.X(f"utcyearmonthdate({field}):T", title="Report day (UTC)", axis=DAY_AXIS)
+def day_axis(frame: pl.DataFrame, field: str = "report_date") -> alt.X:
+    """A tick per day, or per so many days that at most MAX_TICKS fit: never a tick between days
+    (a three-day range would otherwise get hour ticks, each labelled with its day)."""
+    days = (frame[field].max() - frame[field].min()).days + 1 if frame.height else 1
+    step = max(1, -(-days // MAX_TICKS))
+    axis = alt.Axis(format="%b %d", tickCount={"interval": "day", "step": step}, labelAngle=0, title=None)
+    return alt.X(f"utcyearmonthdate({field}):T", title="Report day (UTC)", axis=axis)
 
 
 def rate_points(frame: pl.DataFrame, series: str) -> tuple[pl.DataFrame, int]:
@@ -42,7 +46,7 @@ def success_rate_trend(frame: pl.DataFrame, series: str = "policy_domain", title
     points, _ = rate_points(frame, series)
     fmt, domain = _rate_axis(points["success_rate"])
     base = alt.Chart(points.to_pandas()).encode(
-        x=_day(),
+        x=day_axis(points),
         y=alt.Y("success_rate:Q", title="TLS success rate", axis=alt.Axis(format=fmt), scale=alt.Scale(domain=domain)),
         # Legend on the right: below the plot, many series would take the plot's height.
         color=alt.Color(f"{series}:N", title=title, legend=alt.Legend(orient="right", labelLimit=320)),
@@ -58,7 +62,7 @@ def sessions_per_day(frame: pl.DataFrame) -> alt.Chart:
     long = frame.group_by("report_date").agg(pl.col("successful").sum(), pl.col("failed").sum()).unpivot(
         index="report_date", on=["successful", "failed"], variable_name="outcome", value_name="sessions")
     return alt.Chart(long.to_pandas()).mark_bar().encode(
-        x=_day(),
+        x=day_axis(long),
         y=alt.Y("sessions:Q", title="TLS sessions", axis=alt.Axis(format=",d")),
         color=alt.Color("outcome:N", title="Sessions", scale=alt.Scale(domain=["successful", "failed"], range=["#4c9a6a", "#d1495b"]),
                         legend=alt.Legend(orient="bottom")),
@@ -70,9 +74,9 @@ def sessions_per_day(frame: pl.DataFrame) -> alt.Chart:
 
 def failures_trend(frame: pl.DataFrame) -> alt.Chart:
     return alt.Chart(frame.to_pandas()).mark_bar().encode(
-        x=_day(),
+        x=day_axis(frame),
         y=alt.Y("failed_sessions:Q", title="Failed TLS sessions", axis=alt.Axis(format=",d")),
-        color=alt.Color("result_type:N", title="Result type", legend=alt.Legend(orient="bottom", columns=3)),
+        color=alt.Color("result_type:N", title="Result type", legend=alt.Legend(orient="right")),
         tooltip=[alt.Tooltip("utcyearmonthdate(report_date):T", title="Day"), alt.Tooltip("result_type:N", title="Result type"),
                  alt.Tooltip("failed_sessions:Q", title="Failed sessions", format=",")],
     ).properties(height=260)

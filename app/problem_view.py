@@ -14,7 +14,7 @@ import polars as pl
 import streamlit as st
 
 from app import data, links
-from app.charts import _day
+from app.charts import day_axis
 from app.tables import show
 
 SEVERITY = {"critical": ":red-badge[critical]", "warning": ":orange-badge[warning]", "info": ":blue-badge[info]"}
@@ -67,7 +67,7 @@ def evidence_chart(row: dict, snap: str) -> alt.Chart:
     band = alt.Chart(span.to_pandas()).mark_rect(opacity=0.12, color="#d1495b").encode(x="from:T", x2="to:T")
     long = frame.unpivot(index="report_date", on=["sessions", "failed"], variable_name="what", value_name="count")
     bars = alt.Chart(long.to_pandas()).mark_bar().encode(
-        x=_day(), y=alt.Y("count:Q", title="TLS sessions", stack=None, axis=alt.Axis(format=",d")),
+        x=day_axis(long), y=alt.Y("count:Q", title="TLS sessions", stack=None, axis=alt.Axis(format=",d")),
         color=alt.Color("what:N", title=None, scale=alt.Scale(domain=["sessions", "failed"], range=["#b8c4d6", "#d1495b"]),
                         legend=alt.Legend(orient="bottom")),
         tooltip=[alt.Tooltip("utcyearmonthdate(report_date):T", title="Day"), alt.Tooltip("what:N", title="Sessions"),
@@ -100,7 +100,7 @@ def render(row: dict, snap: str, *, full: bool) -> None:
         left.page_link("app_pages/reports.py", label=f"The reports behind it ({len(keys):,})", icon=":material/description:",
                        query_params={**links.current(), "key": keys[:200]})
         domain = (row["affected_domains"] or [row["policy_domain"]])[0]
-        middle.page_link("app_pages/domain.py", label=f"Domain page of {domain}", icon=":material/dns:",
+        middle.page_link("app_pages/domain.py", label=f"Domain page of {safe(domain)}", icon=":material/dns:",
                          query_params={**links.current(), "domain": domain})
         with right.popover("Copy as Markdown", icon=":material/content_copy:"):
             ticket = as_markdown(row)

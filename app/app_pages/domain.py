@@ -6,6 +6,7 @@ import streamlit as st
 from app import charts, data, domain_data, links, problem_view
 from app.app_pages.common import page_filters
 from app.data import Filters
+from app.problem_view import safe
 from app.tables import show
 
 selection, snap = page_filters("Domain")
@@ -20,8 +21,8 @@ st.set_page_config(page_title=f"{domain} · TLS-RPT warehouse")  # the tab of a 
 mx_own = [mx for mx, owner in owners.items() if owner == domain]
 scope = Filters((domain, *mx_own), selection.start, selection.end, selection.reporter, selection.verified_only)
 st.caption(f"{selection.start} to {selection.end} (UTC)"
-           + (f" · reporter {selection.reporter}" if selection.reporter else "")
-           + (f" · with the DANE reports filed under its MX hosts {', '.join(mx_own)}" if mx_own else ""))
+           + (f" · reporter {safe(selection.reporter)}" if selection.reporter else "")
+           + (f" · with the DANE reports filed under its MX hosts {safe(', '.join(mx_own))}" if mx_own else ""))
 
 days = domain_data.daily(scope, snap)
 own = days.filter(pl.col("policy_domain") == domain)

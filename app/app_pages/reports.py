@@ -4,6 +4,7 @@ import streamlit as st
 
 from app import data, export, links
 from app.app_pages.common import page_filters
+from app.problem_view import safe
 from app.tables import show
 
 filters, snap = page_filters("Reports")
@@ -15,9 +16,9 @@ st.query_params["q"] = search
 if keys:
     st.info(f"The {len(keys):,} report(s) behind a problem, whatever the other filters. Remove `key=` from the address to search.")
 elif mx:
-    st.info(f"Reports that name the MX host {mx} (failure details, or DANE reports filed under it).")
+    st.info(f"Reports that name the MX host {safe(mx)} (failure details, or DANE reports filed under it).")
 reports = data.reports(filters, search, snap, keys, mx)
-show(reports)
+show(links.column(reports, "report_key", "reports", "q", "report_url"), links={"report_key": "report_url"})
 total = int(reports["total_rows"][0]) if reports.height else 0
 everything = reports.drop("total_rows")
 if total > reports.height:

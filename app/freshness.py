@@ -51,7 +51,7 @@ def usual_gap(snap: str) -> int:
     """The longest gap between two consecutive report days, all reporters together, over the last
     30 report days: how long the warehouse normally waits for news."""
     frame = _q(
-        "with days as (select distinct report_date from main.reports order by 1 desc limit 30)"
+        "with days as (select distinct report_date from marts.daily_domain_sessions order by 1 desc limit 30)"
         " select coalesce(max(gap), 1) as gap from (select date_diff('day', lag(report_date) over (order by report_date),"
         " report_date) as gap from days)", [], snap)
     return int(frame["gap"][0])

@@ -3,7 +3,7 @@
 import polars as pl
 import streamlit as st
 
-from app import charts, data, domain_data, links, problem_view
+from app import charts, data, domain_data, filters, links, problem_view
 from app.app_pages.common import page_filters
 from app.data import Filters
 from app.problem_view import safe
@@ -15,8 +15,11 @@ offered = [d for d in data.choices(snap)["domains"] if d not in owners]
 chosen = st.query_params.get_all("domain")
 domain = st.selectbox("Domain", offered, index=offered.index(chosen[0]) if chosen and chosen[0] in offered else 0,
                       help="Pick one; the link of this page names it, so it can be sent as it is.")
-if chosen[:1] != [domain]:
+if chosen != [domain]:
+    # The page shows one domain: the address, the sidebar and the filters kept for the next page say so.
     st.query_params["domain"] = [domain]
+    filters.save()
+    st.rerun()
 st.set_page_config(page_title=f"{domain} · TLS-RPT warehouse")  # the tab of a page sent to a colleague
 mx_own = [mx for mx, owner in owners.items() if owner == domain]
 scope = Filters((domain, *mx_own), selection.start, selection.end, selection.reporter, selection.verified_only)

@@ -73,3 +73,12 @@ def test_a_problem_link_opens_that_problem_whatever_the_days(scenarios: Path, mo
     assert not at.exception, at.exception
     assert len(at.expander) == 1 and "MTA-STS policy could not be fetched" in at.expander[0].label
     assert at.expander[0].dataframe[0].value["reports"].str.contains("key=").all()  # its evidence, open
+
+
+def test_the_domain_page_names_one_domain_in_the_address_and_the_sidebar(scenarios: Path, monkeypatch):
+    at = app_at(scenarios, monkeypatch, "domain", **FROM_TO)
+    assert not at.exception, at.exception
+    assert at.query_params["domain"] == "example-0001.test"
+    at.selectbox[0].select("example-0006.test").run()  # the page's own domain choice
+    assert at.query_params["domain"] == "example-0006.test"
+    assert next(box for box in at.multiselect if box.label == "Domains").value == ["example-0006.test"]

@@ -82,3 +82,12 @@ def test_the_domain_page_names_one_domain_in_the_address_and_the_sidebar(scenari
     at.selectbox[0].select("example-0006.test").run()  # the page's own domain choice
     assert at.query_params["domain"] == "example-0006.test"
     assert next(box for box in at.multiselect if box.label == "Domains").value == ["example-0006.test"]
+
+
+def test_open_problems_agree_with_tlsrpt_status_whatever_the_days(scenarios: Path, monkeypatch):
+    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    (open_now,) = con.execute("select count(*) from marts.problems where status = 'open'").fetchone()  # what status lists
+    con.close()
+    early = app_at(scenarios, monkeypatch, **{"from": "2026-01-02", "to": "2026-01-03"})  # before any problem began
+    assert next(m.value for m in early.metric if m.label == "Open problems") == str(open_now) == "1"
+    assert any("Expired MX certificate on mx2.example-0006.test" in md.value for md in early.markdown)  # and ranked first

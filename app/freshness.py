@@ -73,3 +73,11 @@ def overdue(frame: pl.DataFrame, today: date | None = None) -> pl.DataFrame:
     behind = (pl.lit(today) - pl.col("last_report_day")).dt.total_days()
     return frame.with_columns(behind.alias("days_behind"),
                               (behind > pl.col("usual_gap_days").ceil() + DELIVERY_DAYS).alias("overdue"))
+
+
+def quiet_channels(frame: pl.DataFrame, allowed_days: int, now: datetime | None = None) -> pl.DataFrame:
+    """Add days_since_arrival and overdue to `channels()`: a channel that brought nothing for longer
+    than the data may lag (a mailbox that stopped while files still come in)."""
+    now = now or datetime.now(timezone.utc)
+    since = (pl.lit(now).dt.convert_time_zone("UTC") - pl.col("last_arrival").dt.convert_time_zone("UTC")).dt.total_days()
+    return frame.with_columns(since.alias("days_since_arrival"), (since > allowed_days).alias("overdue"))

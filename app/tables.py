@@ -72,6 +72,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "overdue": ("Overdue", "No report for longer than its usual gap plus the delivery delay."),
     "open_problems": ("Open problems", "Problems open now, whatever the days chosen."),
     "dane_mx_hosts": ("DANE reports for MX", "Its MX hosts under which senders filed DANE reports (not added to its sessions)."),
+    "days_since_arrival": ("Days since", "Days from its last arrival to now."),
     "last_arrival": ("Last arrival (UTC)", "When this warehouse last received an input on it."),
 }
 WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes", "sts_mx", "dane_mx_hosts"}  # long text: the widest column, full text on hover

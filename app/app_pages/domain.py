@@ -13,7 +13,8 @@ selection, snap = page_filters("Domain")
 owners = domain_data.owners(snap)
 offered = [d for d in data.choices(snap)["domains"] if d not in owners]
 chosen = st.query_params.get_all("domain")
-domain = st.selectbox("Domain", offered, index=offered.index(chosen[0]) if chosen and chosen[0] in offered else 0,
+wanted = owners.get(chosen[0], chosen[0]) if chosen else None  # an MX host with DANE reports: its domain's page
+domain = st.selectbox("Domain", offered, index=offered.index(wanted) if wanted in offered else 0,
                       help="Pick one; the link of this page names it, so it can be sent as it is.")
 if chosen != [domain]:
     # The page shows one domain: the address, the sidebar and the filters kept for the next page say so.

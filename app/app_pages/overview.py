@@ -56,7 +56,12 @@ show(links.column(domains, "policy_domain", "domain", "domain", "domain_url"), l
 
 st.subheader("Is the data current?")
 st.caption("Judged against the clock (UTC), not against the newest report day.")
-intake = freshness.channels(snap)
+verdict = freshness.verdict(snap)
+intake = freshness.quiet_channels(freshness.channels(snap), verdict.allowed_days)
+quiet = intake.filter(pl.col("overdue"))
+if quiet.height:
+    st.error(f"Nothing arrived by {', '.join(quiet['channel'])} for more than {verdict.allowed_days} days: "
+             "check the mailbox, the receiver, the schedule.")
 show(intake)
 reporters = freshness.overdue(freshness.reporters(snap))
 late = reporters.filter(pl.col("overdue"))

@@ -54,7 +54,9 @@ def success_rate_trend(frame: pl.DataFrame, series: str = "policy_domain", title
                  alt.Tooltip("success_rate:Q", title="Success rate", format=".2%"),
                  alt.Tooltip("total:Q", title="Sessions", format=","), alt.Tooltip("failed:Q", title="Failed", format=",")],
     )
-    return (base.mark_line().encode(detail="run:N") + base.mark_circle(size=28)).properties(height=280)
+    # Tall enough for the legend beside it: Vega clips a legend longer than the plot.
+    height = max(280, 22 * points[series].n_unique())
+    return (base.mark_line().encode(detail="run:N") + base.mark_circle(size=28)).properties(height=height)
 
 
 def sessions_per_day(frame: pl.DataFrame) -> alt.Chart:

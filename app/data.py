@@ -159,8 +159,8 @@ def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: 
     days) or part of a report-id or organisation; `keys` lists reports by key alone (a problem's
     evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches."""
     return _q(
-        "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.channel,"
-        " r.trust, r.dkim_result, r.conformance_flags, count(*) over () as total_rows from main.reports r"
+        "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.trust,"
+        " r.conformance_flags, r.channel, r.dkim_result, count(*) over () as total_rows from main.reports r"
         " where list_contains($6::varchar[], r.report_key) or (len($6::varchar[]) = 0"
         " and (r.report_key = $4 or (r.report_date between $2 and $3 and ($4::varchar = ''"
         " or r.report_id ilike '%' || $4 || '%' or r.organization_name ilike '%' || $4 || '%')))"

@@ -75,9 +75,9 @@ LABELS: dict[str, tuple[str, str]] = {
     "days_since_arrival": ("Days since", "Days from its last arrival to now."),
     "last_arrival": ("Last arrival (UTC)", "When this warehouse last received an input on it."),
 }
-WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes", "sts_mx", "dane_mx_hosts"}  # long text: the widest column, full text on hover
+WIDE = {"detail", "title", "meaning", "usual fix", "why", "origin", "causes", "dane_mx_hosts"}  # long text: the widest column, full text on hover
 # Identifiers and short codes: narrow (the full value shows on hover), so the columns that matter fit.
-NARROW = {"report_key", "raw_sha256", "channel", "trust", "dkim_result", "part_index", "outcome", "in_policy", "overdue"}
+NARROW = {"report_key", "raw_sha256", "channel", "dkim_result", "part_index", "outcome", "in_policy", "overdue"}
 PERCENT = {"success_rate", "failure_rate", "peak_failure_rate", "share", "dane_success_rate"}
 
 
@@ -121,6 +121,7 @@ def show(frame: pl.DataFrame, *, links: dict[str, str] | None = None, height: in
         text, tip = LABELS.get(name, (label(name), ""))
         # The cell holds the URL; the regex shows the value after the last "#" as its text.
         frame = frame.with_columns((pl.col(url_column) + "#" + pl.col(name).cast(pl.String)).alias(name))
-        config[name] = st.column_config.LinkColumn(text, help=tip or None, display_text=r"#(.*)$")
+        config[name] = st.column_config.LinkColumn(text, help=tip or None, display_text=r"#(.*)$",
+                                                   width="small" if name in NARROW else None)
         config[url_column] = None
     st.dataframe(frame, width="stretch", hide_index=True, column_config=config, height=height)

@@ -53,8 +53,8 @@ st.subheader("Problems")
 found = data.problems(scope, None, snap)
 if found.height == 0:
     st.success("No open problems, and none resolved in these days.")
-for row in found.head(20).iter_rows(named=True):
-    problem_view.render(row, snap, full=row["status"] == "open")
+for rank, row in enumerate(found.head(20).iter_rows(named=True)):
+    problem_view.render(row, snap, full=row["status"] == "open" and rank < 5)
 
 st.subheader("MX hosts")
 st.caption("Reports name an MX host only for failed sessions; sessions and success rate per MX exist only where "

@@ -9,6 +9,7 @@ from app.tables import show
 
 CHOICES = {"open": "Open (whatever the days)", "resolved": "Resolved in the days chosen", "all": "All"}
 SHOWN = 50  # problems drawn as tickets; the rest as a table (13,000 at 1M reports would drown the page)
+OPENED = 10  # tickets drawn open with their evidence chart and rows; later ones open on a click (page time)
 
 selection, snap = page_filters("Problems")
 st.caption(
@@ -33,8 +34,10 @@ if found.height == 0:
 total = found["total_rows"][0]
 open_count = found.filter(pl.col("status") == "open").height
 st.metric("Problems", f"{total:,}", help=f"{open_count:,} open; open ones are shown whatever the days chosen.")
-for row in found.head(SHOWN).iter_rows(named=True):
-    problem_view.render(row, snap, full=row["status"] == "open" or bool(one))
+if open_count > OPENED and not one:
+    st.caption(f"The {OPENED} worst open problems are shown in full; the others open with their Evidence switch.")
+for rank, row in enumerate(found.head(SHOWN).iter_rows(named=True)):
+    problem_view.render(row, snap, full=(row["status"] == "open" and rank < OPENED) or bool(one))
 if total > SHOWN:
     st.subheader(f"All {total:,} problems in the selection")
     table = links.column(found, "policy_domain", "domain", "domain", "domain_url")

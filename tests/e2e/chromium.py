@@ -32,6 +32,9 @@ def wait_ready(page, timeout_ms: int = 60_000) -> None:
     """The page's script has run: its heading is drawn, no run indicator, no placeholder left.
     (Streamlit renders over a websocket: the HTML alone is an empty shell.)"""
     page.wait_for_selector('[data-testid="stMainBlockContainer"] h1', timeout=timeout_ms)
+    # The app root states the script run (what Streamlit's own browser tests wait for); the status
+    # widget alone appears only after a delay, so a short run could pass unnoticed.
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')"
+        "() => document.querySelector('[data-testid=\"stApp\"]')?.getAttribute('data-test-script-state') === 'notRunning'"
+        " && !document.querySelector('[data-testid=\"stStatusWidget\"]')"
         " && document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=timeout_ms)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import duckdb
 
-from tests.app.test_pages import app_at, scenarios, shown  # noqa: F401 - scenarios is a fixture
+from tests.app.test_pages import app_at, shown
 
 FROM_TO = {"from": "2026-03-01", "to": "2026-03-31"}
 

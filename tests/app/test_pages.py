@@ -134,20 +134,6 @@ def test_dkim_filter_keeps_only_verified_reports(seeded: Path, monkeypatch):
     assert next(m.value for m in everything.metric if m.label == "TLS sessions") == "154"
 
 
-@pytest.fixture(scope="module")
-def scenarios(tmp_path_factory) -> Path:
-    """The labelled background (12 domains, DANE reports under two domains' MX hosts) with an
-    expired certificate (open) and an MTA-STS host down (resolved)."""
-    from pipeline.generate import write_corpus
-
-    root = tmp_path_factory.mktemp("scenarios")
-    write_corpus(root / "corpus", seed=1, scenarios=("cert-expiry", "sts-host-down"), formats=("files",))
-    ingest_into(root / "data", [root / "corpus" / "files"])
-    refresh_all(Settings(data_dir=root / "data"))
-    publish(Settings(data_dir=root / "data"))
-    return root / "data"
-
-
 def test_problems_page_shows_diagnosis_fix_and_evidence(scenarios: Path, monkeypatch):
     data_dir = scenarios
     at = app_at(data_dir, monkeypatch, "problems", **{"from": "2026-01-01", "to": "2026-03-31"})

@@ -91,3 +91,15 @@ def test_open_problems_agree_with_tlsrpt_status_whatever_the_days(scenarios: Pat
     early = app_at(scenarios, monkeypatch, **{"from": "2026-01-02", "to": "2026-01-03"})  # before any problem began
     assert next(m.value for m in early.metric if m.label == "Open problems") == str(open_now) == "1"
     assert any("Expired MX certificate on mx2.example-0006.test" in md.value for md in early.markdown)  # and ranked first
+
+
+def test_a_capped_report_list_says_so_and_offers_the_full_set(scenarios: Path, monkeypatch):
+    at = app_at(scenarios, monkeypatch, "reports", **{"from": "2026-01-01", "to": "2026-03-31"})
+    assert not at.exception, at.exception
+    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    (total,) = con.execute("select count(*) from reports").fetchone()
+    con.close()
+    assert total > 2000 and len(at.dataframe[0].value) == 2000
+    assert f"newest 2,000 of {total:,} reports" in at.warning[0].value
+    labels = [button.proto.label for button in at.get("download_button")]
+    assert f"All {total:,} reports (CSV)" in labels

@@ -105,8 +105,8 @@ def daily_rates(f: Filters, snap: str) -> pl.DataFrame:
         f"with base as ({source}),"
         " worst as (select policy_domain from base group by 1 order by sum(failed) desc, sum(total) desc, 1"
         f" limit {TREND_DOMAINS}),"
-        " lines as (select report_date, policy_domain, successful, total from base semi join worst using (policy_domain)"
-        " union all select report_date, 'all domains', sum(successful), sum(total) from base"
+        " lines as (select report_date, policy_domain, successful, total, failed from base semi join worst using (policy_domain)"
+        " union all select report_date, 'all domains', sum(successful), sum(total), sum(failed) from base"
         f" where (select count(distinct policy_domain) from base) > {TREND_DOMAINS} group by 1)"
         " select *, successful / nullif(total, 0) as success_rate from lines order by 1, 2", params, snap)
 
@@ -153,34 +153,43 @@ def failures_by_mx(f: Filters, snap: str) -> pl.DataFrame:
 
 def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
     return _q(
-        "select policy_domain, reporter, policy_type, sts_mode, sts_max_age, sts_mx, len(tlsa_records) as tlsa_records,"
+        "select policy_domain, reporter, policy_type, sts_mode, sts_max_age, array_to_string(sts_mx, ', ') as sts_mx,"
+        " len(tlsa_records) as tlsa_records,"
         " first_day, last_day, is_latest_for_reporter, count(*) over () as total_rows from marts.applied_policies"
         " where (len($1::varchar[]) = 0 or list_contains($1::varchar[], policy_domain)) and ($2::varchar is null or reporter = $2)"
         f" order by policy_domain, reporter, last_day desc limit {LIST_LIMIT}", [list(f.domains), f.reporter], snap)
 
 
-def reports(f: Filters, search: str, snap: str) -> pl.DataFrame:
+def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: str | None = None,
+            limit: int | None = LIST_LIMIT) -> pl.DataFrame:
+    """Reports of the selection, newest first. `search` matches a report key exactly (whatever the
+    days) or part of a report-id or organisation; `keys` lists reports by key alone (a problem's
+    evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches."""
     return _q(
-        "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.channel,"
-        " r.trust, r.dkim_result, r.conformance_flags from main.reports r"
-        " where r.report_date between $2 and $3 and ($4::varchar = '' or r.report_id ilike '%' || $4 || '%'"
-        " or r.organization_name ilike '%' || $4 || '%')"
+        "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.trust,"
+        " r.conformance_flags, r.channel, r.dkim_result, count(*) over () as total_rows from main.reports r"
+        " where list_contains($6::varchar[], r.report_key) or (len($6::varchar[]) = 0"
+        " and (r.report_key = $4 or (r.report_date between $2 and $3 and ($4::varchar = ''"
+        " or r.report_id ilike '%' || $4 || '%' or r.organization_name ilike '%' || $4 || '%')))"
         " and (len($1::varchar[]) = 0 or r.report_key in (select report_key from main.policies"
         " where list_contains($1::varchar[], policy_domain))) and (not $5 or r.trust = 'dkim_verified')"
-        " order by r.report_date desc, r.organization_name limit 2000",
-        [list(f.domains), f.start, f.end, search, f.verified_only], snap)
+        " and ($7::varchar is null or r.report_key in (select report_key from main.failure_details"
+        " where receiving_mx_hostname = $7 union all select report_key from main.policies where policy_domain = $7)))"
+        " order by r.report_date desc, r.organization_name, r.report_key limit $8::bigint",
+        [list(f.domains), f.start, f.end, search.strip(), f.verified_only, list(keys), mx, limit], snap)
 
 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:
     return _q(
-        "select ingested_at, outcome, reason_code, channel, origin, part_index, attachment_name, report_key, raw_sha256"
-        " from main.deliveries where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
+        "select ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256,"
+        " count(*) over () as total_rows from main.deliveries where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
         [outcome], snap)
 
 
 def quarantine(snap: str) -> pl.DataFrame:
     return _q(
-        "select ingested_at, origin, attachment_name, reason_code, detail, raw_sha256 from main.deliveries"
+        "select ingested_at, origin, attachment_name, reason_code, detail, raw_sha256, count(*) over () as total_rows"
+        " from main.deliveries"
         " where outcome = 'quarantined' order by ingested_at desc limit 2000", [], snap)
 
 
@@ -188,25 +197,42 @@ def raw_report(report_key: str, snap: str) -> str | None:
     return read.raw_report_json(report_key, snap)
 
 
-def problems(f: Filters, status: str | None, snap: str) -> pl.DataFrame:
-    """Problems touching the selected domains and days, worst first (detect.problems)."""
+def posture_summary(domain: str, snap: str) -> dict | None:
+    """What the domain publishes now and its enforce readiness (posture.*), or None when it was
+    never checked (or the snapshot predates the posture models)."""
+    try:
+        found = _q("select p.verdict, p.published_mode, p.published_policy_id, p.min_certificate_days_left,"
+                   " p.fail_count, p.warn_count, p.checked_at, r.verdict as readiness, r.fix_first"
+                   " from posture.domain_posture as p"
+                   " left join posture.enforce_readiness as r on r.policy_domain = p.domain"
+                   " where p.domain = $1", [domain], snap)
+    except read.NotBuilt:
+        return None
+    return found.row(0, named=True) if found.height else None
+
+
+def problems(f: Filters, status: str | None, snap: str, problem_id: str | None = None) -> pl.DataFrame:
+    """Problems touching the selected domains, worst first (detect.problems): the open ones whatever
+    the days chosen (an open problem is news), the resolved ones that overlap the days; or the
+    one `problem_id` names, whatever its days."""
     return _q(
         "select problem_id, status, severity, title, first_seen, last_seen, resolved_on, detected_on, policy_domain,"
         " affected_domains, affected_mx_hosts, affected_ips, affected_sending_networks, affected_reporters,"
         " sessions_affected, peak_failure_rate, diagnosis, fix, reason_codes, anomaly_count, cause, kind,"
         " count(*) over () as total_rows from detect.problems"
         " where (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
-        " and last_seen >= $2 and first_seen <= $3 and ($4::varchar is null or status = $4)"
+        " and (status = 'open' or $5::varchar is not null or (last_seen >= $2 and first_seen <= $3))"
+        " and ($4::varchar is null or status = $4) and ($5::varchar is null or problem_id = $5)"
         f" order by status = 'open' desc, severity_rank desc, last_seen desc, title limit {LIST_LIMIT}",
-        [list(f.domains), f.start, f.end, status], snap)
+        [list(f.domains), f.start, f.end, status, problem_id], snap)
 
 
 def open_problems(f: Filters, snap: str) -> pl.DataFrame:
-    """How many problems touching the selection are open, and how many of them are critical."""
+    """How many problems touching the selected domains are open (whatever the days), how many critical."""
     return _q(
         "select count(*) as open, count(*) filter (where severity = 'critical') as critical from detect.problems"
-        " where status = 'open' and (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)"
-        " and last_seen >= $2 and first_seen <= $3", [list(f.domains), f.start, f.end], snap)
+        " where status = 'open' and (len($1::varchar[]) = 0 or len(list_intersect($1::varchar[], affected_domains)) > 0)",
+        [list(f.domains)], snap)
 
 
 def problem_evidence(problem_id: str, snap: str) -> pl.DataFrame:

@@ -29,3 +29,14 @@ def fix(result_type: str) -> str:
     if result_type == NO_DETAILS:
         return _NO_DETAILS_FIX
     return _FIXES.get(RESULT_TYPE_CAUSES.get(result_type, ""), _UNKNOWN.fix)
+
+
+def described(frame, column: str = "result_type"):
+    """`frame` with the meaning and usual fix of each result type (once per distinct type)."""
+    import polars as pl
+
+    names = frame.get_column(column).unique().to_list()
+    return frame.with_columns(
+        pl.col(column).replace_strict({n: meaning(n) for n in names}, default=meaning("")).alias("meaning"),
+        pl.col(column).replace_strict({n: fix(n) for n in names}, default=fix("")).alias("usual fix"),
+    )

@@ -205,7 +205,9 @@ def dashboard(
             fail(f"ports {wanted}-{port} on {host} are all in use; choose one with --port")
     out.print(f"dashboard: http://{host}:{port}  (data: {settings.data_dir}; Ctrl-C stops it)", highlight=False)
     command = [sys.executable, "-m", "streamlit", "run", str(script), "--server.headless", "true",
-               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false"]
+               "--server.address", host, "--server.port", str(port), "--browser.gatherUsageStats", "false",
+               # An analyst's tool: no "Deploy" button or developer menu.
+               "--client.toolbarMode", "viewer"]
     sys.stdout.flush()
     # Become the server rather than wait for it: a SIGTERM (systemd, docker stop, kill) to this pid
     # then stops Streamlit itself, where a child would be orphaned and keep the port.

@@ -1,10 +1,9 @@
-import polars as pl
 import streamlit as st
 
 from app import charts, data
 from app.app_pages.common import page_filters
+from app.meanings import described
 from app.tables import show
-from app.meanings import fix, meaning
 
 filters, snap = page_filters("By result")
 kpi = data.kpis(filters, snap).row(0, named=True)
@@ -14,10 +13,10 @@ if failures.height == 0:
     st.success("No failed sessions in this period.")
 else:
     st.subheader("Failed sessions by result type")
-    table = failures.with_columns(
-        pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("meaning"),
-        pl.col("result_type").map_elements(fix, return_dtype=pl.String).alias("usual fix"),
-    )
-    show(table)
+    show(failures)
+    st.subheader("What they mean")
+    meanings = described(failures.select("result_type")).rename({"result_type": "Result type", "meaning": "Meaning",
+                                                                 "usual fix": "Usual fix"})
+    st.table(meanings.to_pandas().set_index("Result type"))  # a static table wraps long text
     st.subheader("Per day")
     st.altair_chart(charts.failures_trend(data.failures_daily(filters, snap)), width="stretch")

@@ -1,9 +1,7 @@
-import polars as pl
 import streamlit as st
 
-from app import data
+from app import data, links
 from app.app_pages.common import page_filters
-from app.meanings import meaning
 from app.safe_text import literal
 from app.tables import show
 
@@ -16,6 +14,7 @@ if hosts.height and hosts["total_rows"][0] > hosts.height:
     st.caption(f"Below: the {hosts.height:,} largest of {hosts['total_rows'][0]:,} failure sources; narrow the filters to see the rest.")
 for row in reporters.iter_rows(named=True):
     detail = hosts.filter(hosts["reporter"] == row["reporter"])
+    # Names come from reports and an expander label is Markdown: escaped.
     label = f"{literal(row['organization'])} ({literal(row['reporter'])}): {row['failed'] or 0:,} failed of {row['sessions'] or 0:,} sessions"
     with st.expander(label):
         if detail.height:
@@ -23,6 +22,6 @@ for row in reporters.iter_rows(named=True):
         else:
             st.write("No failures reported by this sender in the period.")
 st.subheader("Per receiving MX (which of our hosts fail, for whom)")
-per_mx = data.failures_by_mx(filters, snap).with_columns(
-    pl.col("result_type").map_elements(meaning, return_dtype=pl.String).alias("why"))
-show(per_mx)
+st.caption("The MX host links to the reports that name it; the By result page says what each result type means.")
+per_mx = links.column(data.failures_by_mx(filters, snap), "receiving_mx_hostname", "reports", "mx", "reports_url")
+show(per_mx, links={"receiving_mx_hostname": "reports_url"})

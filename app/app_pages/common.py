@@ -1,10 +1,11 @@
-"""What every page does first: find the snapshot, explain an empty warehouse, draw the filters."""
+"""What every page does first: find the snapshot, explain an empty warehouse, say loudly when the
+data is old, draw the filters."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from app import data
+from app import data, domain_data, freshness
 from app.filters import sidebar
 
 
@@ -22,4 +23,17 @@ def page_filters(title: str):
     if options["first"] is None:
         st.info("The warehouse holds no reports yet: ingest some (see the README), then reload.")
         st.stop()
-    return sidebar(options), snap
+    stale_warning(snap)
+    return sidebar(options, domain_data.owners(snap)), snap
+
+
+def stale_warning(snap: str) -> freshness.Verdict:
+    verdict = freshness.verdict(snap)
+    if verdict.stale:
+        arrived = f"{verdict.last_arrival:%Y-%m-%d %H:%M} UTC" if verdict.last_arrival else "never"
+        st.error(
+            f"**Stale data: the newest report covers {verdict.newest_day:%Y-%m-%d}, {verdict.days_behind:,} days ago** "
+            f"(reports normally arrive within {verdict.allowed_days} days). The last input arrived {arrived}. "
+            "Nothing shown here describes today: check the mailbox, the receiver (`tlsrpt serve`), the schedule "
+            "(`tlsrpt fetch-imap`, the Dagster daemon).", icon=":material/warning:")
+    return verdict

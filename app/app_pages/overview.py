@@ -1,9 +1,9 @@
+import polars as pl
 import streamlit as st
 
-from app import charts, data
+from app import charts, data, domain_data, freshness, links
 from app.app_pages.common import page_filters
-from app.meanings import meaning
-from app.safe_text import literal
+from app.problem_view import SEVERITY, safe
 from app.tables import show
 
 filters, snap = page_filters("Is mail to my domains arriving securely?")
@@ -21,8 +21,7 @@ columns[3].metric("Reporters", f"{kpi['reporters']:,}")
 problems = data.open_problems(filters, snap).row(0, named=True)
 columns[4].metric("Open problems", f"{problems['open']:,}",
                   delta=f"{problems['critical']:,} critical" if problems["critical"] else None, delta_color="inverse",
-                  delta_arrow="off",
-                  help="Detected problems still open for the selected domains: see the Problems page.")
+                  delta_arrow="off", help="Problems open now for the selected domains, whatever the days chosen.")
 
 st.subheader("Who vouches for these numbers")
 st.caption(
@@ -32,17 +31,51 @@ st.caption(
 )
 show(data.kpis_by_trust(filters, snap))
 
+st.subheader("What needs attention most")
+ranked = data.problems(filters, "open", snap)
+if ranked.height == 0:
+    st.success("No open problems for these domains.")
+for row in ranked.head(5).iter_rows(named=True):
+    domain = (row["affected_domains"] or [row["policy_domain"]])[0]
+    where = f" · MX {safe(', '.join(row['affected_mx_hosts'][:3]))}" if row["affected_mx_hosts"] else ""
+    failed_text = f" · {row['sessions_affected']:,} failed sessions" if row["sessions_affected"] else ""
+    st.markdown(f"{SEVERITY.get(row['severity'], row['severity'])} **{safe(row['title'])}**  \n"
+                f"[{safe(domain)}]({links.domain_url(domain)}){where} · since {row['first_seen']}{failed_text} · "
+                f"[details]({links.url('problems', status='open', domain=[domain])})")
+if ranked.height > 5:
+    st.page_link("app_pages/problems.py", label=f"All {ranked.height:,} open problems",
+                 query_params={**links.current(), "status": "open"})
+
+owners = domain_data.owners(snap)
 trend = data.daily_rates(filters, snap)
 if trend.height:
     st.subheader("Success rate per day")
-    st.altair_chart(charts.success_rate_trend(trend), width="stretch")
+    names = {mx: f"DANE reports for {mx}" for mx in owners}
+    labelled = trend.with_columns(pl.col("policy_domain").replace(names).alias("series"))
+    _, hidden = charts.rate_points(labelled, "series")
+    st.altair_chart(charts.success_rate_trend(labelled, "series", "Domain"), width="stretch")
+    st.caption(f"Days without reports are gaps. Days with fewer than {charts.MIN_SESSIONS} sessions draw no rate "
+               f"(one failure of two sessions would read as a collapse): {hidden:,} left out here. "
+               "Open a domain's page for its MX hosts and reporters.")
 
-st.subheader("What needs attention most")
-top = data.failures_by_result(filters, snap).head(3)
-if top.height == 0:
-    st.success("No failed sessions reported in this period.")
-for row in top.iter_rows(named=True):
-    st.markdown(
-        f"**{literal(row['result_type'])}**: {row['failed_sessions']:,} failed sessions from {row['reporters']} reporter(s), "
-        f"{row['first_day']} to {row['last_day']}. {meaning(row['result_type'])}"
-    )
+st.subheader("Domains")
+domains = domain_data.summary(filters, snap, owners)
+show(links.column(domains, "policy_domain", "domain", "domain", "domain_url"), links={"policy_domain": "domain_url"})
+st.page_link("app_pages/posture.py", label="Posture: what your domains publish now, and whether they are ready for enforce",
+             icon=":material/verified_user:", query_params=links.current())
+
+st.subheader("Is the data current?")
+st.caption("Judged against the clock (UTC), not against the newest report day.")
+verdict = freshness.verdict(snap)
+intake = freshness.quiet_channels(freshness.channels(snap), verdict.allowed_days)
+quiet = intake.filter(pl.col("overdue"))
+if quiet.height:
+    st.error(f"Nothing arrived by {', '.join(quiet['channel'])} for more than {verdict.allowed_days} days: "
+             "check the mailbox, the receiver, the schedule.")
+show(intake)
+reporters = freshness.overdue(freshness.reporters(snap))
+late = reporters.filter(pl.col("overdue"))
+if late.height:
+    st.warning(f"{late.height:,} reporter(s) overdue: no report for longer than their usual gap plus "
+               f"{freshness.DELIVERY_DAYS} days of delivery delay.")
+show(reporters.drop("reports"))

@@ -1,6 +1,6 @@
 import streamlit as st
 
-from app import data
+from app import data, links
 from app.app_pages.common import page_filters
 from app.tables import show
 
@@ -9,4 +9,4 @@ st.caption("What each reporter says it applied to your domain, and from when to 
 policies = data.applied_policies(filters, snap)
 if policies.height == 0:
     st.info("No policies in the selection.")
-show(policies)
+show(links.column(policies, "policy_domain", "domain", "domain", "domain_url"), links={"policy_domain": "domain_url"})

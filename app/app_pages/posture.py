@@ -30,7 +30,9 @@ if domains is None or domains.height == 0:
     st.info("No posture checks yet: run `.venv/bin/tlsrpt check example.com`, then `.venv/bin/tlsrpt run`.")
     st.stop()
 
-domain = st.selectbox("Domain", domains["domain"].to_list(), key="posture_domain")
+names = domains["domain"].to_list()
+asked = st.query_params.get("domain")  # from the domain page, a problem, or a link
+domain = st.selectbox("Domain", names, index=names.index(asked) if asked in names else 0, key="posture_domain")
 (now,) = query("select * from posture.domain_posture where domain = $1", domain, snap=snap).iter_rows(named=True)
 left, middle, right, last = st.columns(4)
 left.markdown(f"**Checks:** {VERDICT[now['verdict']]}")

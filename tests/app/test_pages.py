@@ -15,7 +15,7 @@ from tests.conftest import ingest_into
 ROOT = Path(__file__).parents[2]
 APP = str(ROOT / "app" / "streamlit_app.py")
 FIXTURES = ROOT / "tests" / "fixtures" / "reports"
-PAGES = ["overview", "by_result", "by_source", "problems", "policies", "reports"]
+PAGES = ["overview", "domain", "by_result", "by_source", "problems", "policies", "reports"]
 
 
 @pytest.fixture(scope="module")
@@ -38,6 +38,11 @@ def app_at(data_dir: Path, monkeypatch, page: str | None = None, **query) -> App
     return at
 
 
+def shown(cell: str) -> str:
+    """The text a link cell displays (tables.show: the value after the URL's last '#')."""
+    return cell.rsplit("#", 1)[-1]
+
+
 def test_overview_numbers(seeded: Path, monkeypatch):
     # Fixtures: Google 120 ok + 4 failed, Microsoft 30 ok, both on 2026-03-01 for fixture.test.
     at = app_at(seeded, monkeypatch, **{"from": "2026-03-01", "to": "2026-03-01"})
@@ -47,7 +52,11 @@ def test_overview_numbers(seeded: Path, monkeypatch):
     assert metrics["Failed sessions"] == "4"
     assert metrics["Reporters"] == "2"
     assert metrics["Success rate"] == "97.40%"
-    assert any("certificate-expired" in md.value for md in at.markdown)
+    domains = next(t.value for t in at.dataframe if "policy_domain" in t.value.columns)
+    assert [shown(cell) for cell in domains["policy_domain"]] == ["fixture.test"]
+    assert list(domains["sessions"]) == [154]
+    # The fixtures' day is long past: judged against the clock, the data is stale, and says so first.
+    assert "Stale data: the newest report covers 2026-03-01" in at.error[0].value
 
 
 @pytest.mark.parametrize("page", PAGES)
@@ -61,7 +70,8 @@ def test_by_result_lists_the_failure_with_its_meaning(seeded: Path, monkeypatch)
     table = at.dataframe[0].value
     assert list(table["result_type"]) == ["certificate-expired"]
     assert list(table["failed_sessions"]) == [4]
-    assert "expired" in table["meaning"][0]
+    meanings = at.table[0].value  # what each listed result type means, and its usual fix
+    assert "expired" in meanings["Meaning"].iloc[0] and "Renew" in meanings["Usual fix"].iloc[0]
 
 
 def test_empty_warehouse_explains_what_to_do(tmp_path: Path, monkeypatch):
@@ -83,7 +93,8 @@ def test_csv_export_neutralises_formulas():
 def test_by_source_per_mx_sums_per_host(seeded: Path, monkeypatch):
     at = app_at(seeded, monkeypatch, "by_source", **{"from": "2026-03-01", "to": "2026-03-01"})
     per_mx = at.dataframe[-1].value
-    assert list(per_mx["receiving_mx_hostname"]) == ["mx1.fixture.test"]
+    assert [shown(cell) for cell in per_mx["receiving_mx_hostname"]] == ["mx1.fixture.test"]
+    assert "mx=mx1.fixture.test" in per_mx["receiving_mx_hostname"][0]  # it links to the reports naming it
     assert list(per_mx["failed"]) == [4]
 
 
@@ -96,7 +107,7 @@ def test_policies_and_reports_pages_show_the_fixture(seeded: Path, monkeypatch):
     assert sorted(reports["organization_name"]) == ["Google Inc.", "Microsoft Corporation"]
     deliveries = at.dataframe[1].value
     assert sorted(deliveries["outcome"]) == ["loaded", "loaded"]
-    next(box for box in at.selectbox if box.label == "Report").select(reports["report_key"][0]).run()
+    next(box for box in at.selectbox if box.label == "Report").select(shown(reports["report_key"][0])).run()
     assert '"organization-name"' in at.code[0].value
 
 
@@ -123,14 +134,8 @@ def test_dkim_filter_keeps_only_verified_reports(seeded: Path, monkeypatch):
     assert next(m.value for m in everything.metric if m.label == "TLS sessions") == "154"
 
 
-def test_problems_page_shows_diagnosis_fix_and_evidence(tmp_path, monkeypatch):
-    from pipeline.generate import write_corpus
-
-    write_corpus(tmp_path / "corpus", seed=1, scenarios=("cert-expiry", "sts-host-down"), formats=("files",))
-    data_dir = tmp_path / "data"
-    ingest_into(data_dir, [tmp_path / "corpus" / "files"])
-    refresh_all(Settings(data_dir=data_dir))
-    publish(Settings(data_dir=data_dir))
+def test_problems_page_shows_diagnosis_fix_and_evidence(scenarios: Path, monkeypatch):
+    data_dir = scenarios
     at = app_at(data_dir, monkeypatch, "problems", **{"from": "2026-01-01", "to": "2026-03-31"})
     assert not at.exception, at.exception
     assert [m.value for m in at.metric] == ["1"]  # open problems only by default: the expired certificate
@@ -138,11 +143,19 @@ def test_problems_page_shows_diagnosis_fix_and_evidence(tmp_path, monkeypatch):
     assert "Expired MX certificate on mx2." in expander.label and "critical" in expander.label
     text = " ".join(md.value for md in expander.markdown)
     assert "expired TLS certificate on your MX" in text and "Renew the certificate" in text and "mx2." in text
-    expander.toggle[0].set_value(True).run()
-    assert len(at.expander[0].dataframe[0].value) >= 1  # the anomaly rows it rests on
+    # An open problem is a ticket without a click: the evidence rows, each linking its reports.
+    evidence = expander.dataframe[0].value
+    assert len(evidence) >= 1 and all("key=" in cell for cell in evidence["reports"])
+    ticket = expander.code[0].value  # "Copy as Markdown"
+    assert ticket.startswith("## Expired MX certificate on mx2.") and "### What to do" in ticket
+    assert not expander.toggle  # nothing hidden behind a switch
     at.radio[0].set_value("all").run()
+    assert at.query_params["status"] == "all"
     labels = [e.label for e in at.expander]
     assert len(labels) == 2 and any("MTA-STS policy could not be fetched" in label for label in labels)
+    # Open problems are shown whatever the days chosen: a window after them still lists the certificate.
+    later = app_at(data_dir, monkeypatch, "problems", **{"from": "2026-01-02", "to": "2026-01-03"})
+    assert [m.value for m in later.metric] == ["1"]
 
 
 def _double_listing_reports(folder: Path) -> None:
@@ -195,5 +208,12 @@ def test_every_page_counts_double_listed_sessions_once(tmp_path: Path, monkeypat
     by_source = app_at(data_dir, monkeypatch, "by_source", **window)
     reporters, per_mx = by_source.dataframe[0].value, by_source.dataframe[-1].value
     assert dict(zip(reporters["reporter"], reporters["failed"])) == {"microsoft.com": 5, "terse.example": 3}
-    assert dict(zip(per_mx["receiving_mx_hostname"], per_mx["failed"])) == {"mx1.double.test": 5, "(unknown)": 3}
+    assert {shown(c): n for c, n in zip(per_mx["receiving_mx_hostname"], per_mx["failed"])} == {"mx1.double.test": 5, "(unknown)": 3}
     assert sum(by_source.dataframe[1].value["failed"]) == 5  # Microsoft's hosts, expanded
+    domain = app_at(data_dir, monkeypatch, "domain", domain="double.test", **window)
+    assert not domain.exception, domain.exception
+    metrics = {m.label: m.value for m in domain.metric}
+    assert (metrics["TLS sessions"], metrics["Failed sessions"]) == ("113", "8")
+    hosts = next(t.value for t in domain.dataframe if "in_policy" in t.value.columns)
+    assert {shown(cell): failed for cell, failed in zip(hosts["receiving_mx_hostname"], hosts["failed"])
+            if shown(cell) == "mx1.double.test"} == {"mx1.double.test": 5}

@@ -51,5 +51,5 @@ def dashboard_section(state) -> list[str]:
         skipped = first.get("skipped")
         L += [""] + ([f"Not timed (arguments the suite does not know): {', '.join(skipped)}.", ""] if skipped else [])
         L += ["Snapshot sizes: " + ", ".join(f"{human(n)} {dash[str(n)]['snapshot_bytes'] / 1e6:,.0f} MB" for n in ns)
-              + ". Page render times (Streamlit AppTest, 100k): `benchmarks/dashboard_pages.py`.", ""]
+              + ". Page load times in a real browser: `benchmarks/dashboard_pages.py`.", ""]
     return L

@@ -6,6 +6,8 @@ from __future__ import annotations
 import polars as pl
 import streamlit as st
 
+from pipeline.vocabulary import POLICY_TYPES
+
 # Column name -> (label, tooltip). Names not listed keep a readable form of their own name.
 LABELS: dict[str, tuple[str, str]] = {
     "policy_domain": ("Domain", "The policy domain the report is about (one of yours)."),
@@ -32,7 +34,7 @@ LABELS: dict[str, tuple[str, str]] = {
     "meaning": ("Meaning", "What the result type means for you."),
     "usual fix": ("Usual fix", "What usually repairs it."),
     "why": ("Meaning", "What the result type means for you."),
-    "policy_type": ("Policy", "sts (MTA-STS), tlsa (DANE) or no-policy-found."),
+    "policy_type": ("Policy", "The policy the sender applied (sts: MTA-STS, tlsa: DANE): " + ", ".join(POLICY_TYPES) + "."),
     "sts_mode": ("STS mode", "enforce, testing or none."),
     "sts_max_age": ("Max age (s)", "How long senders may cache the policy."),
     "sts_mx": ("Policy MX lines", "The mx: lines of the policy the sender applied."),

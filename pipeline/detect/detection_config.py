@@ -70,7 +70,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("silence_min_report_days", 10,
               "Days with reports a reporter needs (per domain) before its cadence is learned."),
     Threshold("silence_learning_days", 60,
-              "Window (days) over which a reporter's usual gap between reports is learned."),
+              "Window (days) over which a reporter's usual gap between reports is learned. A reporter "
+              "that reported on every day of it (a daily sender like Google) is allowed no gap beyond "
+              "late delivery: two missing days in a row are silence."),
     Threshold("silence_chance", 1e-5,
               "A sender that reports on a share p of days leaves a gap of g days by chance with "
               "probability (1-p)^g; a gap is silence only when that chance is below this. Irregular "

@@ -43,6 +43,16 @@ def problems(data_dir: Path, where: str = "true") -> list[dict]:
         con.close()
 
 
+def copy_reports(files: Path, target: Path, keep) -> None:
+    """Copy the corpus files whose report day and policy domain `keep(day, domain)` accepts."""
+    for path in files.rglob("*.json.gz"):
+        _, domain, begin = path.name.split("!")[:3]
+        if keep(datetime.fromtimestamp(int(begin), timezone.utc).date(), domain):
+            copy = target / path.relative_to(files)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy)
+
+
 def test_scenarios_meet_the_recall_and_precision_targets(scenario_run):
     scores = score(scenario_run / "corpus" / "incidents.json", scenario_run / "data" / "warehouse.duckdb")
     assert {i.scenario for i in scores.incidents} == {"cert-expiry", "sts-host-down", "starttls-stripped",
@@ -112,16 +122,24 @@ def test_detected_on_the_first_run_after_the_evidence_arrives(scenario_run, tmp_
     inc = next(i for i in truth["incidents"] if i["id"] == "cert-expiry")
     first = date.fromisoformat(inc["first_day"])
     partial = tmp_path / "partial"
-    for path in (scenario_run / "corpus" / "files").rglob("*.json.gz"):
-        begin = datetime.fromtimestamp(int(path.name.split("!")[2]), timezone.utc).date()
-        if begin <= first:
-            target = partial / path.relative_to(scenario_run / "corpus" / "files")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    copy_reports(scenario_run / "corpus" / "files", partial, lambda day, _: day <= first)
     ingest_and_build(tmp_path / "data", partial)
     found = problems(tmp_path / "data", f"policy_domain = '{inc['policy_domain']}'")
     assert [(p["cause"], p["status"], p["first_seen"], p["detected_on"]) for p in found] == [
         ("certificate_expired", "open", first, first)]
+
+
+def test_a_daily_reporter_is_flagged_by_the_run_after_its_second_missing_day(scenario_run, tmp_path):
+    """Google reported every day; with the reports up to its second missing day in, it is silent."""
+    truth = json.loads((scenario_run / "corpus" / "incidents.json").read_text())
+    inc = next(i for i in truth["incidents"] if i["scenario"] == "reporter-silent")
+    second_missing = date.fromisoformat(inc["first_day"]) + timedelta(days=1)
+    partial = tmp_path / "partial"
+    copy_reports(scenario_run / "corpus" / "files", partial, lambda day, _: day <= second_missing)
+    ingest_and_build(tmp_path / "data", partial)
+    found = problems(tmp_path / "data", "cause = 'reporter_silent'")
+    assert [(p["affected_reporters"], p["status"], p["detected_on"]) for p in found] == [
+        (["google.com"], "open", second_missing)]
 
 
 def test_thresholds_are_configurable(scenario_run, tmp_path):

@@ -11,6 +11,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.alerts.config import AlertsConfig, Channel
+from pipeline.alerts.decide import decide
+from pipeline.alerts.problems import Problem
+from pipeline.alerts.state import State
 from pipeline.detect.detection_config import DetectionConfigError, load_thresholds
 from pipeline.detect.evaluate import score
 from pipeline.generate import write_corpus
@@ -140,6 +144,46 @@ def test_a_daily_reporter_is_flagged_by_the_run_after_its_second_missing_day(sce
     found = problems(tmp_path / "data", "cause = 'reporter_silent'")
     assert [(p["affected_reporters"], p["status"], p["detected_on"]) for p in found] == [
         (["google.com"], "open", second_missing)]
+
+
+def test_a_late_report_that_moves_first_seen_keeps_the_problem_id_and_alerts_once(scenario_run, tmp_path):
+    """The first day's reports of an expired certificate arrive after the rest: the problem's
+    first day moves earlier, its id does not, so the channel is told once and the alert
+    history says what changed."""
+    truth = json.loads((scenario_run / "corpus" / "incidents.json").read_text())
+    inc = next(i for i in truth["incidents"] if i["id"] == "cert-expiry")
+    first = date.fromisoformat(inc["first_day"])
+    on_time, late = tmp_path / "on_time", tmp_path / "late"
+
+    def held_back(day: date, domain: str) -> bool:  # DANE reports filed under an MX host count too
+        return day == first and (domain == inc["policy_domain"] or domain.endswith("." + inc["policy_domain"]))
+
+    files = scenario_run / "corpus" / "files"
+    copy_reports(files, on_time, lambda day, domain: day <= first + timedelta(days=3) and not held_back(day, domain))
+    copy_reports(files, late, held_back)
+    assert any(late.rglob("*.json.gz"))
+    where = f"policy_domain = '{inc['policy_domain']}' and cause = 'certificate_expired'"
+    state, cfg = State(), AlertsConfig(path=Path("alerts.toml"), channels=(Channel("webhook", "hook"),))
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+    ingest_and_build(tmp_path / "data", on_time)
+    (before,) = problems(tmp_path / "data", where)
+    assert before["first_seen"] == first + timedelta(days=1)
+    opened = decide([Problem.from_row(p) for p in problems(tmp_path / "data")], state, cfg, now)
+    for event in opened.events:
+        state.record(event.channel, event.event, event.problem, now)
+    assert [(e.event, e.problem.problem_id) for e in opened.events if e.problem.cause == "certificate_expired"
+            ] == [("opened", before["problem_id"])]
+
+    ingest_and_build(tmp_path / "data", late)
+    (after,) = problems(tmp_path / "data", where)
+    assert (after["problem_id"], after["first_seen"]) == (before["problem_id"], first)
+    again = decide([Problem.from_row(p) for p in problems(tmp_path / "data")], state, cfg, now + timedelta(hours=1))
+    assert [e for e in again.events if e.problem.cause == "certificate_expired"] == []
+    for change in again.changes:
+        state.note_change(change, now + timedelta(hours=1))
+    assert [c["change"] for c in state.history(after["problem_id"])] == [
+        f"first seen moved from {first + timedelta(days=1)} to {first}"]
 
 
 def test_thresholds_are_configurable(scenario_run, tmp_path):

@@ -4,6 +4,7 @@ duplicates; plus the config's one-line errors and the state file round trip."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -205,3 +206,18 @@ def test_bad_config_is_one_line_naming_file_and_key(tmp_path: Path, text: str, k
     message = str(caught.value)
     assert isinstance(caught.value, ValueError) and "\n" not in message.strip()
     assert message.startswith(f"{path}: {key}:"), message
+
+
+def test_a_moved_first_day_is_history_not_a_message(tmp_path: Path):
+    state, cfg = State(), config()
+    sent(state, decide([problem()], state, cfg, NOW))
+    earlier = replace(problem(), first_seen=date(2026, 11, 18))
+    decision = decide([earlier], state, cfg, NOW + timedelta(hours=1))
+    assert decision.events == ()
+    assert [c.change for c in decision.changes] == ["first seen moved from 2026-11-20 to 2026-11-18"]
+    for change in decision.changes:
+        state.note_change(change, NOW + timedelta(hours=1))
+    save_state(tmp_path, state)
+    reloaded = load_state(tmp_path)
+    assert [c["change"] for c in reloaded.history("p1")] == ["first seen moved from 2026-11-20 to 2026-11-18"]
+    assert decide([earlier], reloaded, cfg, NOW + timedelta(hours=2)).changes == ()  # noted once

@@ -221,3 +221,19 @@ def test_a_moved_first_day_is_history_not_a_message(tmp_path: Path):
     reloaded = load_state(tmp_path)
     assert [c["change"] for c in reloaded.history("p1")] == ["first seen moved from 2026-11-20 to 2026-11-18"]
     assert decide([earlier], reloaded, cfg, NOW + timedelta(hours=2)).changes == ()  # noted once
+
+
+def test_the_pass_prints_a_moved_first_day():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from pipeline.alerts.report import print_run
+    from pipeline.alerts.run import AlertsRun
+
+    state, cfg = State(), config()
+    sent(state, decide([problem()], state, cfg, NOW))
+    decision = decide([replace(problem(), first_seen=date(2026, 11, 18))], state, cfg, NOW)
+    out = StringIO()
+    print_run(AlertsRun(config=cfg, decision=decision), Console(file=out, width=200))
+    assert "Expired certificate (p1): first seen moved from 2026-11-20 to 2026-11-18" in out.getvalue()

@@ -63,7 +63,7 @@ def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: S
     except DetectionConfigError as exc:
         out.print(text(f"SQL models: cannot be rebuilt: {exc}"))
         return
-    stale = stale_models(con, thresholds)
+    stale = stale_models(con, thresholds, settings.today)
     if stale:
         out.print(f"SQL models: {len(stale)} out of date with the core tables (`tlsrpt run` rebuilds them)", highlight=False)
     else:

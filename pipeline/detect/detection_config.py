@@ -81,6 +81,10 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "Extra days allowed beyond the usual gap for late delivery. 'Today' is the newest report "
               "day of any reporter, so this covers the differences between reporters' delivery lags "
               "(Google mails its reports 10-16 h after the day ends, Microsoft about 20 h after)."),
+    Threshold("intake_archive_days", 30,
+              "Intake freshness (no report at all for longer than all reporters together ever paused, "
+              "judged against the clock) is checked only while the newest report is at most this many "
+              "days old: older data is an archive (an import, the demo), not a feed that stopped."),
     Threshold("stale_policy_days", 3,
               "Days after another sender first applied a newer MTA-STS policy before a sender still "
               "applying the old one is flagged."),

@@ -1,7 +1,7 @@
 -- grain: one row per problem a person acts on: a domain's anomalies of one cause in one episode
 -- (a reporter's silences: one problem per reporter and episode)
 -- reads: detect.problem_episodes, detect.problem_evidence, detect.problem_owners, marts.daily_domain_sessions,
---        config.causes, config.thresholds, posture.posture_problems
+--        config.causes, config.thresholds, posture.posture_problems, detect.intake_freshness
 -- What each episode (detect.problem_episodes) is called, how bad it is and whether it is over,
 -- from its evidence (detect.problem_evidence).
 with t as (
@@ -193,12 +193,54 @@ from_anomalies as (
     cross join data_end as e
 ),
 
+-- An intake that stopped (detect.intake_freshness): one problem, whichever domains, until a
+-- report arrives again; its id rests on the last arrival day, which only a new arrival moves.
+intake as (
+    select
+        md5(concat_ws('|', 'intake_stale', f.last_arrival_day)) as problem_id,
+        'intake_stale' as kind,
+        'intake_stale' as cause,
+        format('{} since {}', c.title, f.last_arrival_day) as title,
+        null::varchar as policy_domain,
+        []::varchar[] as affected_domains,
+        'open' as status,
+        null::date as resolved_on,
+        'critical' as severity,
+        3 as severity_rank,
+        f.last_arrival_day + 1 as first_seen,
+        f.today as last_seen,
+        f.last_arrival_day + f.allowed_gap_days + 1 as detected_on,
+        []::varchar[] as affected_mx_hosts,
+        []::varchar[] as affected_ips,
+        []::varchar[] as affected_sending_ips,
+        []::varchar[] as affected_sending_networks,
+        []::varchar[] as affected_reporters,
+        []::varchar[] as result_types,
+        []::varchar[] as sub_causes,
+        []::varchar[] as reason_codes,
+        []::varchar[] as anomaly_ids,
+        format(
+            'Nothing arrived since {}: check the mailbox, the receiver, the schedule. {} '
+            || 'Usual longest pause: {} day(s).',
+            f.last_arrival_day, c.diagnosis, f.usual_max_gap
+        ) as diagnosis,
+        c.fix,
+        0 as anomaly_count,
+        e.data_through
+    from detect.intake_freshness as f
+    cross join data_end as e
+    left join config.causes as c on c.cause = 'intake_stale'
+    where f.is_stale
+),
+
 -- What the posture checks found now (an MX certificate about to expire, a policy file gone...):
 -- the same columns, so they share the dashboard, the status and the alert path.
 with_posture as (
     select * from from_anomalies
     union all by name
     select * from posture.posture_problems
+    union all by name
+    select * from intake
 )
 
 -- Both parts have the columns of detect.problems (docs/alerts.md lists them), by name.

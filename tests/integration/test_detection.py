@@ -4,6 +4,7 @@ configurable thresholds, and the problems found in the real corpus."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -184,6 +185,37 @@ def test_a_late_report_that_moves_first_seen_keeps_the_problem_id_and_alerts_onc
         state.note_change(change, now + timedelta(hours=1))
     assert [c["change"] for c in state.history(after["problem_id"])] == [
         f"first seen moved from {first + timedelta(days=1)} to {first}"]
+
+
+def test_an_intake_that_stopped_is_a_problem_against_the_clock(scenario_run, tmp_path):
+    """Nothing arrived for longer than all reporters together ever paused: an intake problem,
+    judged against `today` (Settings.today, the clock by default), not the newest report day."""
+    # A file's arrival is its modification time: each report lands the day after the day it covers.
+    files, data = tmp_path / "files", tmp_path / "data"
+    copy_reports(scenario_run / "corpus" / "files", files, lambda day, _: True)
+    for path in files.rglob("*.json.gz"):
+        landed = int(path.name.split("!")[3].split(".")[0]) + 12 * 3600
+        os.utime(path, (landed, landed))
+    ingest_into(data, [files])
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        (last_arrival,) = con.execute("select max(timezone('UTC', received_at))::date from main.reports").fetchone()
+    finally:
+        con.close()
+
+    refresh_all(Settings(data_dir=data, today=last_arrival + timedelta(days=1)))
+    assert problems(data, "kind = 'intake_stale'") == []  # yesterday's reports are in: fresh
+
+    refresh_all(Settings(data_dir=data, today=last_arrival + timedelta(days=6)))
+    (stale,) = problems(data, "kind = 'intake_stale'")
+    assert (stale["cause"], stale["status"], stale["severity"], stale["first_seen"]) == (
+        "intake_stale", "open", "critical", last_arrival + timedelta(days=1))
+    assert f"Nothing arrived since {last_arrival}" in stale["diagnosis"]
+    assert "mailbox" in stale["fix"] and "receiver" in stale["fix"] and "schedule" in stale["fix"]
+
+    # Old reports judged months later (the scenario corpora, a demo): an archive, not a feed.
+    refresh_all(Settings(data_dir=data, today=last_arrival + timedelta(days=200)))
+    assert problems(data, "kind = 'intake_stale'") == []
 
 
 def test_thresholds_are_configurable(scenario_run, tmp_path):

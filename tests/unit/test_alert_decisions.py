@@ -237,3 +237,15 @@ def test_the_pass_prints_a_moved_first_day():
     out = StringIO()
     print_run(AlertsRun(config=cfg, decision=decision), Console(file=out, width=200))
     assert "Expired certificate (p1): first seen moved from 2026-11-20 to 2026-11-18" in out.getvalue()
+
+
+def test_an_intake_problem_reads_as_one():
+    from pipeline.alerts.decide import Event
+    from pipeline.alerts.render import body
+
+    stopped = replace(problem(), kind="intake_stale", cause="intake_stale", policy_domain=None, affected_domains=(),
+                      title="No reports arriving since 2026-11-20", sessions_affected=0, peak_failure_rate=None,
+                      diagnosis="Nothing arrived since 2026-11-20: check the mailbox, the receiver, the schedule.")
+    text = body(Event("hook", "opened", stopped, "new problem", 1))
+    assert "no reports arrive at all" in text and "sessions affected" not in text
+    assert "Nothing arrived since 2026-11-20" in text

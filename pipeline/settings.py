@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
@@ -61,6 +62,9 @@ class Settings(BaseModel):
     dkim_policy: Literal["record", "require"] = "record"
     alerts_config: Path | None = None  # the alerts channels (docs/alerts.md); None: <data>/alerts.toml
     detection_config: Path | None = None  # detection thresholds; None: <data>/detection.toml
+    # The day intake freshness is judged against (docs/detection.md); None: today's UTC date.
+    # Set only to replay a past day (tests, demos): the models must not read the clock themselves.
+    today: date | None = None
     imap: ImapSettings = ImapSettings()
 
     def __init__(self, **given: Any) -> None:

@@ -69,7 +69,7 @@ def _print_model_state(con: duckdb.DuckDBPyConnection, out: Console, settings: S
         return
     for model, error in model_failures(con).items():  # it and what reads it keep their last tables
         out.print(text(f"SQL model {model} failed to build: {error}"), soft_wrap=True)
-    stale = stale_models(con, thresholds)
+    stale = stale_models(con, thresholds, settings.today)
     if stale:
         out.print(f"SQL models: {len(stale)} out of date with the core tables (`tlsrpt run` rebuilds them)", highlight=False)
     else:

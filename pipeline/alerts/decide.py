@@ -12,6 +12,10 @@ Per channel and problem (routing by any of the problem's affected_domains):
   ignore routing and min_severity (they close what the channel was told) and are never held back.
 A channel whose last message about a problem is the event decided now gets nothing (no
 duplicates); the state moves only when a channel accepted the message (pipeline/alerts/run.py).
+
+A problem keeps its id when a late report moves its first day earlier (docs/detection.md,
+"problem identity"): that is no news for a channel, so it sends nothing; the change is a
+`Change`, which the run writes into the problem's alert history (State.note_change).
 """
 
 from __future__ import annotations
@@ -53,9 +57,27 @@ class Held:
 
 
 @dataclass(frozen=True)
+class Change:
+    """A problem already alerted on whose first day moved (a late report): history, not a message."""
+
+    problem: Problem
+    change: str  # "first seen moved from 2026-11-20 to 2026-11-18"
+
+
+@dataclass(frozen=True)
 class Decision:
     events: tuple[Event, ...]
     held: tuple[Held, ...]
+    changes: tuple[Change, ...] = ()
+
+
+def _changes(current: dict[str, Problem], state: State) -> tuple[Change, ...]:
+    out = []
+    for problem_id, problem in sorted(current.items()):
+        known = state.problem(problem_id)
+        if known is not None and known.first_seen != problem.first_seen:
+            out.append(Change(problem, f"first seen moved from {known.first_seen} to {problem.first_seen}"))
+    return tuple(out)
 
 
 def domain_matches(pattern: str, domain: str) -> bool:
@@ -125,4 +147,4 @@ def decide(problems: tuple[Problem, ...] | list[Problem], state: State, config: 
                 continue
             gone = replace(gone, status="resolved", resolved_on=None)
             events.append(Event(channel.name, "resolved", gone, "no longer detected in detect.problems", last.alerts + 1))
-    return Decision(tuple(events), tuple(held))
+    return Decision(tuple(events), tuple(held), _changes(current, state))

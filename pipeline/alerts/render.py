@@ -50,8 +50,10 @@ def body(event: Event) -> str:
     else:
         headline = f"{title}\n({event.reason}; severity {p.severity})"
     rate = f"; peak failure rate {p.peak_failure_rate:.1%}" if p.peak_failure_rate is not None else ""
-    impact = (f"{p.sessions_affected:,} sessions affected{rate}" if p.kind != "silent_reporter"
-              else "no reports arrive from this reporter, so its view of your mail is missing")
+    impact = {
+        "silent_reporter": "no reports arrive from this reporter, so its view of your mail is missing",
+        "intake_stale": "no reports arrive at all: every problem after the last arrival is invisible",
+    }.get(p.kind, f"{p.sessions_affected:,} sessions affected{rate}")
     lines = [
         headline,
         "",

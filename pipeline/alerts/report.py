@@ -34,6 +34,8 @@ def print_run(run: AlertsRun, out: Console) -> None:
     for held in run.decision.held:
         _line(out, f"held back  {held.channel:<24} worsened  {held.problem.title} ({held.reason}; "
                    f"suppressed until {held.until:%Y-%m-%d %H:%M} UTC)")
+    for change in run.decision.changes:  # a late report moved a first day: history, not a message
+        _line(out, f"{'would note' if run.dry_run else 'noted'}  {change.problem.title}: {change.change}")
     count = len(run.decision.events)
     if run.dry_run:
         _line(out, f"{count} message(s) would be sent")

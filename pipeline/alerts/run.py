@@ -104,6 +104,8 @@ def run_alerts(settings: Settings, config_path: Path | None = None, dry_run: boo
             })
             save_state(settings.data_dir, state)
             run.outcomes.append(Outcome(event, note=note))
+        for change in run.decision.changes:
+            state.note_change(change, now)
         state.prune({p.problem_id for p in loaded.problems}, now)
         save_state(settings.data_dir, state)
     return run

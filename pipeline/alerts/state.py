@@ -76,6 +76,19 @@ class State:
         entry["problem"] = problem.to_json()
         return sent
 
+    def note_change(self, change, at: datetime) -> None:
+        """Record that a problem already alerted on changed without news for a channel (its first
+        day moved: pipeline/alerts/decide.py), and remember the row as it is now."""
+        entry = self._problems.get(change.problem.problem_id)
+        if entry is None:
+            return
+        entry.setdefault("changes", []).append({"at": at.isoformat(), "change": change.change})
+        entry["problem"] = change.problem.to_json()
+
+    def history(self, problem_id: str) -> list[dict]:
+        """The changes noted for a problem, oldest first."""
+        return list(self._problems.get(problem_id, {}).get("changes", []))
+
     def prune(self, current_ids: set[str], now: datetime) -> None:
         for problem_id in list(self._problems):
             channels = self._problems[problem_id]["channels"].values()
@@ -86,7 +99,8 @@ class State:
 
     def to_json(self) -> dict:
         return {"version": VERSION, "problems": {
-            pid: {"problem": e["problem"], "channels": {c: s.to_json() for c, s in sorted(e["channels"].items())}}
+            pid: {"problem": e["problem"], "channels": {c: s.to_json() for c, s in sorted(e["channels"].items())},
+                  **({"changes": e["changes"]} if e.get("changes") else {})}
             for pid, e in sorted(self._problems.items())
         }}
 
@@ -95,7 +109,8 @@ class State:
         if data.get("version") != VERSION:
             raise ValueError(f"unknown alerts state version {data.get('version')!r}")
         return cls({pid: {"problem": e.get("problem", {}),
-                          "channels": {c: Sent.from_json(s) for c, s in e.get("channels", {}).items()}}
+                          "channels": {c: Sent.from_json(s) for c, s in e.get("channels", {}).items()},
+                          "changes": list(e.get("changes", []))}
                     for pid, e in data.get("problems", {}).items()})
 
 

@@ -86,6 +86,11 @@ CAUSES: tuple[Cause, ...] = (
     Cause("unknown_result_type", "Failure type outside RFC 8460",
           "A sender reported a failure type that is not in the RFC 8460 registry (kept as written).",
           "Read the sender's documentation for the type and the failure reason codes."),
+    Cause("intake_stale", "No reports arriving",
+          "No TLS report at all has reached the warehouse for longer than all your reporters together "
+          "ever paused: the intake stopped, not the senders.",
+          "Check the mailbox or folder reports are delivered to (and the fetch from it), the HTTPS "
+          "receiver, and the schedule or sensor that runs the ingest (tlsrpt status shows the last run)."),
     Cause("reporter_silent", "Reporter stopped sending reports",
           "An organisation that used to send TLS reports for your domain on a regular cadence has "
           "stopped (beyond its usual gaps and late deliveries). Either it no longer sends you mail, or "

@@ -70,7 +70,9 @@ THRESHOLDS: tuple[Threshold, ...] = (
     Threshold("silence_min_report_days", 10,
               "Days with reports a reporter needs (per domain) before its cadence is learned."),
     Threshold("silence_learning_days", 60,
-              "Window (days) over which a reporter's usual gap between reports is learned."),
+              "Window (days) over which a reporter's usual gap between reports is learned. A reporter "
+              "that reported on every day of it (a daily sender like Google) is allowed no gap beyond "
+              "late delivery: two missing days in a row are silence."),
     Threshold("silence_chance", 1e-5,
               "A sender that reports on a share p of days leaves a gap of g days by chance with "
               "probability (1-p)^g; a gap is silence only when that chance is below this. Irregular "
@@ -79,6 +81,10 @@ THRESHOLDS: tuple[Threshold, ...] = (
               "Extra days allowed beyond the usual gap for late delivery. 'Today' is the newest report "
               "day of any reporter, so this covers the differences between reporters' delivery lags "
               "(Google mails its reports 10-16 h after the day ends, Microsoft about 20 h after)."),
+    Threshold("intake_archive_days", 30,
+              "Intake freshness (no report at all for longer than all reporters together ever paused, "
+              "judged against the clock) is checked only while the newest report is at most this many "
+              "days old: older data is an archive (an import, the demo), not a feed that stopped."),
     Threshold("stale_policy_days", 3,
               "Days after another sender first applied a newer MTA-STS policy before a sender still "
               "applying the old one is flagged."),

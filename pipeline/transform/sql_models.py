@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
+from datetime import date, datetime, timezone
 from graphlib import TopologicalSorter
 from importlib import resources
 from pathlib import Path
@@ -83,14 +84,20 @@ def build_order(models: dict[str, Model]) -> list[str]:
 
 
 CONFIG_TABLES = ("thresholds", "detection_thresholds", "causes", "result_type_causes", "reason_patterns",
-                 "reporter_domains", "result_types", "policy_types")
+                 "reporter_domains", "result_types", "policy_types", "clock")
+
+
+def judging_day(today: date | None = None) -> date:
+    """The one "today" of a build (config.clock): the given day, else the UTC date. Models never
+    read the clock themselves, so a build is a function of the warehouse and this day."""
+    return today or datetime.now(timezone.utc).date()
 
 
 def _reads_config(model: Model) -> bool:
     return any(d.startswith("config.") for d in model.deps)
 
 
-def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -> None:
+def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], today: date | None = None) -> None:
     """(Re)write the `config` tables the models read: thresholds, the RFC 8460 vocabulary, the
     cause catalogue and the registrable domain of every reporter name in the core tables."""
     con.execute("create schema if not exists config")
@@ -114,6 +121,8 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float]) -
     con.executemany("insert into config.result_types values (?, ?, ?, ?)", [tuple(r) for r in RESULT_TYPES])
     con.execute("create or replace table config.policy_types (policy_type varchar primary key)")
     con.executemany("insert into config.policy_types values (?)", [(p,) for p in POLICY_TYPES])
+    con.execute("create or replace table config.clock (today date)")
+    con.execute("insert into config.clock values (?)", [judging_day(today)])
     described = {t.name: t.description for t in THRESHOLDS}  # config.thresholds: one column each
     _write_reporter_domains(con)
     for table in CONFIG_TABLES:
@@ -173,7 +182,8 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     comment_columns(con, model.key)
 
 
-def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float]) -> dict[str, str]:
+def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float],
+                 today: date | None = None) -> dict[str, str]:
     """What each model's table is a function of: its SQL, its inputs' fingerprints, the data
     (every change to the core tables is a committed batch in ingest_batches) and, for the
     detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table."""
@@ -188,6 +198,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
             parts.append(repr(con.execute("select count(*), max(checked_at) from posture_checks").fetchone()))
         if _reads_config(model):
             parts.append(config)
+        if "config.clock" in model.deps:  # judged against the day: a new day rebuilds it, data or not
+            parts.append(judging_day(today).isoformat())
         out[key] = hashlib.sha256("\0".join(parts).encode()).hexdigest()
     return out
 
@@ -275,14 +287,14 @@ def build_one(settings: Settings, model: Model) -> int:
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path, threads=ALL_CORES)
         try:
-            fingerprint = fingerprints(con, load_models(), thresholds)[model.key]
+            fingerprint = fingerprints(con, load_models(), thresholds, settings.today)[model.key]
             built = _built(con).get(model.key)
             if built and built[0] == fingerprint:
                 return built[1]
             con.execute("begin transaction")
             try:
                 if _reads_config(model):
-                    write_config(con, thresholds)
+                    write_config(con, thresholds, settings.today)
                 _create(con, model)
             except ModelError as exc:
                 # The model keeps its last table; the failure is recorded for the asset check
@@ -302,10 +314,11 @@ def build_one(settings: Settings, model: Model) -> int:
             con.close()
 
 
-def stale_models(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float] | None = None) -> list[str]:
-    """The models whose table is missing or older than the data, SQL or thresholds behind it."""
+def stale_models(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float] | None = None,
+                 today: date | None = None) -> list[str]:
+    """The models whose table is missing or older than the data, SQL, thresholds or day behind it."""
     built = _built(con)
-    wanted = fingerprints(con, load_models(), thresholds or DEFAULTS)
+    wanted = fingerprints(con, load_models(), thresholds or DEFAULTS, today)
     return [key for key, fingerprint in wanted.items() if built.get(key, ("",))[0] != fingerprint]
 
 
@@ -317,7 +330,7 @@ def refresh_all(settings: Settings) -> list[str]:
         con = connect(settings.db_path, threads=ALL_CORES)
         try:
             try:
-                order = build_all(con, thresholds=thresholds, only_if_changed=True)
+                order = build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)
             finally:
                 # Always (after a partial build too), so the published snapshot is one
                 # self-contained file; cheap when nothing changed (ingest checkpointed already).
@@ -328,7 +341,8 @@ def refresh_all(settings: Settings) -> list[str]:
 
 
 def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None,
-              thresholds: dict[str, float] | None = None, only_if_changed: bool = False) -> list[str]:
+              thresholds: dict[str, float] | None = None, only_if_changed: bool = False,
+              today: date | None = None) -> list[str]:
     """Rebuild every model in dependency order, atomically: readers see the old marts or the new.
 
     `thresholds` overrides detection defaults (pipeline.detect.detection_config); the config tables are
@@ -340,7 +354,8 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
     models = models or load_models()
     thresholds = thresholds or DEFAULTS
     order = build_order(models)
-    wanted = fingerprints(con, models, thresholds)
+    today = judging_day(today)  # one day for the fingerprints and config.clock alike
+    wanted = fingerprints(con, models, thresholds, today)
     if only_if_changed:
         built = _built(con)
         if all(built.get(key, ("",))[0] == fingerprint for key, fingerprint in wanted.items()):
@@ -350,7 +365,7 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
         kept = _readers_of(models, set(failures))
         con.execute("begin transaction")
         try:
-            write_config(con, thresholds)
+            write_config(con, thresholds, today)
             for layer in LAYERS:
                 con.execute(f"create schema if not exists {layer}")
             for key in order:

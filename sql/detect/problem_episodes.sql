@@ -33,6 +33,10 @@ select
     min(report_date) as first_seen,
     max(last_day) as last_seen,
     min(detected_on) as detected_on,
+    -- What the problem's identity rests on: the day that became visible first (a late report
+    -- arrives after it, so it cannot move this day); days without an arrival (silences) last,
+    -- and the earliest day on a tie (one ingest of everything: identity_day = first_seen).
+    first(report_date order by visible_at asc nulls last, report_date asc) as identity_day,
     sum(anomaly_count)::integer as anomaly_count,
     flatten(list(anomaly_ids order by report_date, anomaly_ids)) as anomaly_ids,
     list_sort(list_distinct(flatten(list(policy_domains)))) as policy_domains,

@@ -1,11 +1,41 @@
 -- grain: one row per kind, subject (problem domain or silent reporter), cause and flagged day (a silence: per gap)
--- reads: detect.anomalies, detect.problem_owners, marts.daily_domain_sessions
-with anomalies as (
+-- reads: detect.anomalies, detect.problem_owners, marts.daily_domain_sessions, main.deliveries
+with arrivals as (
+    -- When this warehouse first got each report (its first delivery), kept across rebuilds.
+    select
+        report_key,
+        min(ingested_at) as first_ingested_at
+    from main.deliveries
+    where report_key is not null
+    group by report_key
+),
+
+evidence as (
+    select
+        anomaly_id,
+        unnest(evidence_report_keys) as report_key
+    from detect.anomalies
+),
+
+visible as (
+    -- A flagged day became visible when the last report it rests on arrived: a late report
+    -- makes its day visible later than the days already known (problem identity, problems.sql).
+    select
+        e.anomaly_id,
+        max(r.first_ingested_at) as visible_at
+    from evidence as e
+    inner join arrivals as r on e.report_key = r.report_key
+    group by e.anomaly_id
+),
+
+anomalies as (
     select
         a.*,
-        coalesce(o.owner_domain, a.policy_domain) as problem_domain
+        coalesce(o.owner_domain, a.policy_domain) as problem_domain,
+        v.visible_at
     from detect.anomalies as a
     left join detect.problem_owners as o on a.policy_domain = o.policy_domain
+    left join visible as v on a.anomaly_id = v.anomaly_id
 ),
 
 data_end as (
@@ -22,6 +52,7 @@ day_rows as (
         report_date,
         report_date as last_day,
         min(detected_on) as detected_on,
+        min(visible_at) as visible_at,
         count(*) as anomaly_count,
         list(anomaly_id order by anomaly_id) as anomaly_ids,
         list(distinct policy_domain order by policy_domain) as policy_domains,
@@ -51,6 +82,8 @@ silences as (
         -- The silence runs to the day before the next report, or to the end of the data.
         least(a.report_date + a.observed::integer - 2, e.data_through) as last_day,
         a.detected_on,
+        -- A silence rests on no report (its reporter sent none): it has no arrival to anchor on.
+        null::timestamptz as visible_at,
         1 as anomaly_count,
         [a.anomaly_id] as anomaly_ids,
         [a.policy_domain] as policy_domains,

@@ -1,7 +1,7 @@
 -- grain: one row per problem a person acts on: a domain's anomalies of one cause in one episode
 -- (a reporter's silences: one problem per reporter and episode)
 -- reads: detect.problem_episodes, detect.problem_evidence, detect.problem_owners, marts.daily_domain_sessions,
---        config.causes, config.thresholds, posture.posture_problems
+--        config.causes, config.thresholds, posture.posture_problems, detect.intake_freshness
 -- What each episode (detect.problem_episodes) is called, how bad it is and whether it is over,
 -- from its evidence (detect.problem_evidence).
 with t as (
@@ -36,6 +36,7 @@ domain_problems as (
         e.first_seen,
         e.last_seen,
         e.detected_on,
+        e.identity_day,
         e.anomaly_count,
         e.anomaly_ids,
         list_sort(list_distinct(list_concat([e.subject], coalesce(o.owner_domains, [])))) as affected_domains,
@@ -74,6 +75,7 @@ silence_problems as (
         first_seen,
         last_seen,
         detected_on,
+        identity_day,
         anomaly_count,
         anomaly_ids,
         policy_domains as affected_domains,
@@ -119,11 +121,8 @@ from_anomalies as (
     select
         md5(
             concat_ws(
-                '|',
-                d.kind,
-                coalesce(d.policy_domain, array_to_string(d.affected_reporters, ',')),
-                d.cause,
-                d.first_seen
+                '|', d.kind, coalesce(d.policy_domain, array_to_string(d.affected_reporters, ',')), d.cause,
+                d.identity_day
             )
         )
             as problem_id,
@@ -134,8 +133,7 @@ from_anomalies as (
             when d.kind = 'silent_reporter' then format(': {}', array_to_string(d.affected_reporters, ', '))
             when
                 len(d.affected_mx_hosts) between 1 and 3
-                and d.cause not like 'sts_policy%'
-                and d.cause <> 'stale_policy'
+                and d.cause not like 'sts_policy%' and d.cause <> 'stale_policy'
                 then format(' on {}', array_to_string(d.affected_mx_hosts, ', '))
             else ''
         end
@@ -193,10 +191,57 @@ from_anomalies as (
         e.data_through
     from described as d
     cross join data_end as e
+),
+
+-- An intake that stopped (detect.intake_freshness): one problem, whichever domains, until a
+-- report arrives again; its id rests on the last arrival day, which only a new arrival moves.
+intake as (
+    select
+        md5(concat_ws('|', 'intake_stale', f.last_arrival_day)) as problem_id,
+        'intake_stale' as kind,
+        'intake_stale' as cause,
+        format('{} since {}', c.title, f.last_arrival_day) as title,
+        null::varchar as policy_domain,
+        []::varchar[] as affected_domains,
+        'open' as status,
+        null::date as resolved_on,
+        'critical' as severity,
+        3 as severity_rank,
+        f.last_arrival_day + 1 as first_seen,
+        f.today as last_seen,
+        f.last_arrival_day + f.allowed_gap_days + 1 as detected_on,
+        []::varchar[] as affected_mx_hosts,
+        []::varchar[] as affected_ips,
+        []::varchar[] as affected_sending_ips,
+        []::varchar[] as affected_sending_networks,
+        []::varchar[] as affected_reporters,
+        []::varchar[] as result_types,
+        []::varchar[] as sub_causes,
+        []::varchar[] as reason_codes,
+        []::varchar[] as anomaly_ids,
+        format(
+            'Nothing arrived since {}: check the mailbox, the receiver, the schedule. {} '
+            || 'Usual longest pause: {} day(s).',
+            f.last_arrival_day, c.diagnosis, f.usual_max_gap
+        ) as diagnosis,
+        c.fix,
+        0 as anomaly_count,
+        e.data_through
+    from detect.intake_freshness as f
+    cross join data_end as e
+    left join config.causes as c on c.cause = 'intake_stale'
+    where f.is_stale
+),
+
+-- What the posture checks found now (an MX certificate about to expire, a policy file gone...):
+-- the same columns, so they share the dashboard, the status and the alert path.
+with_posture as (
+    select * from from_anomalies
+    union all by name
+    select * from posture.posture_problems
+    union all by name
+    select * from intake
 )
 
-select * from from_anomalies
--- What the posture checks found now (an MX certificate about to expire, a policy file gone...),
--- in the same columns (tested), so they share the dashboard, the status and the alert path.
-union all by name
-select * from posture.posture_problems  -- noqa: AM04
+-- Both parts have the columns of detect.problems (docs/alerts.md lists them), by name.
+select * from with_posture  -- noqa: AM04

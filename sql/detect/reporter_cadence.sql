@@ -58,10 +58,17 @@ allowed as (
         *,
         -- The longest gap it has left, or the gap it leaves by chance only with probability
         -- silence_chance ((1 - share)^gap), whichever is longer, plus room for late delivery.
-        greatest(
-            coalesce(usual_max_gap, 1),
-            case when report_day_share < 1 then ceil(ln(silence_chance) / ln(1 - report_day_share)) else 0 end
-        )::integer + silence_late_grace_days as allowed_gap_days,
+        -- A reporter that reported on every day of its learning window (window plus today) is a
+        -- daily sender: the chance rule, built for traffic-day senders, would still allow it 3
+        -- days, but two missing days in a row are already news. The whole window, not a shorter
+        -- streak: a busy small sender (Mail.ru) can report 38 days in a row, then skip a weekend.
+        case
+            when learning_report_days > silence_learning_days then 1
+            else greatest(
+                coalesce(usual_max_gap, 1),
+                case when report_day_share < 1 then ceil(ln(silence_chance) / ln(1 - report_day_share)) else 0 end
+            )
+        end::integer + silence_late_grace_days as allowed_gap_days,
         -- The gap runs to the next report, or (for the last one) past the end of the data.
         date_diff('day', last_report_day, coalesce(next_report_day, data_through + 1)) as gap_days
     from learned

@@ -4,6 +4,7 @@ configurable thresholds, and the problems found in the real corpus."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
@@ -11,6 +12,10 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.alerts.config import AlertsConfig, Channel
+from pipeline.alerts.decide import decide
+from pipeline.alerts.problems import Problem
+from pipeline.alerts.state import State
 from pipeline.detect.detection_config import DetectionConfigError, load_thresholds
 from pipeline.detect.evaluate import score
 from pipeline.generate import write_corpus
@@ -41,6 +46,16 @@ def problems(data_dir: Path, where: str = "true") -> list[dict]:
         return [dict(zip(names, row)) for row in cur.fetchall()]
     finally:
         con.close()
+
+
+def copy_reports(files: Path, target: Path, keep) -> None:
+    """Copy the corpus files whose report day and policy domain `keep(day, domain)` accepts."""
+    for path in files.rglob("*.json.gz"):
+        _, domain, begin = path.name.split("!")[:3]
+        if keep(datetime.fromtimestamp(int(begin), timezone.utc).date(), domain):
+            copy = target / path.relative_to(files)
+            copy.parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, copy)
 
 
 def test_scenarios_meet_the_recall_and_precision_targets(scenario_run):
@@ -112,16 +127,95 @@ def test_detected_on_the_first_run_after_the_evidence_arrives(scenario_run, tmp_
     inc = next(i for i in truth["incidents"] if i["id"] == "cert-expiry")
     first = date.fromisoformat(inc["first_day"])
     partial = tmp_path / "partial"
-    for path in (scenario_run / "corpus" / "files").rglob("*.json.gz"):
-        begin = datetime.fromtimestamp(int(path.name.split("!")[2]), timezone.utc).date()
-        if begin <= first:
-            target = partial / path.relative_to(scenario_run / "corpus" / "files")
-            target.parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, target)
+    copy_reports(scenario_run / "corpus" / "files", partial, lambda day, _: day <= first)
     ingest_and_build(tmp_path / "data", partial)
     found = problems(tmp_path / "data", f"policy_domain = '{inc['policy_domain']}'")
     assert [(p["cause"], p["status"], p["first_seen"], p["detected_on"]) for p in found] == [
         ("certificate_expired", "open", first, first)]
+
+
+def test_a_daily_reporter_is_flagged_by_the_run_after_its_second_missing_day(scenario_run, tmp_path):
+    """Google reported every day; with the reports up to its second missing day in, it is silent."""
+    truth = json.loads((scenario_run / "corpus" / "incidents.json").read_text())
+    inc = next(i for i in truth["incidents"] if i["scenario"] == "reporter-silent")
+    second_missing = date.fromisoformat(inc["first_day"]) + timedelta(days=1)
+    partial = tmp_path / "partial"
+    copy_reports(scenario_run / "corpus" / "files", partial, lambda day, _: day <= second_missing)
+    ingest_and_build(tmp_path / "data", partial)
+    found = problems(tmp_path / "data", "cause = 'reporter_silent'")
+    assert [(p["affected_reporters"], p["status"], p["detected_on"]) for p in found] == [
+        (["google.com"], "open", second_missing)]
+
+
+def test_a_late_report_that_moves_first_seen_keeps_the_problem_id_and_alerts_once(scenario_run, tmp_path):
+    """The first day's reports of an expired certificate arrive after the rest: the problem's
+    first day moves earlier, its id does not, so the channel is told once and the alert
+    history says what changed."""
+    truth = json.loads((scenario_run / "corpus" / "incidents.json").read_text())
+    inc = next(i for i in truth["incidents"] if i["id"] == "cert-expiry")
+    first = date.fromisoformat(inc["first_day"])
+    on_time, late = tmp_path / "on_time", tmp_path / "late"
+
+    def held_back(day: date, domain: str) -> bool:  # DANE reports filed under an MX host count too
+        return day == first and (domain == inc["policy_domain"] or domain.endswith("." + inc["policy_domain"]))
+
+    files = scenario_run / "corpus" / "files"
+    copy_reports(files, on_time, lambda day, domain: day <= first + timedelta(days=3) and not held_back(day, domain))
+    copy_reports(files, late, held_back)
+    assert any(late.rglob("*.json.gz"))
+    where = f"policy_domain = '{inc['policy_domain']}' and cause = 'certificate_expired'"
+    state, cfg = State(), AlertsConfig(path=Path("alerts.toml"), channels=(Channel("webhook", "hook"),))
+    now = datetime(2026, 12, 1, tzinfo=timezone.utc)
+
+    ingest_and_build(tmp_path / "data", on_time)
+    (before,) = problems(tmp_path / "data", where)
+    assert before["first_seen"] == first + timedelta(days=1)
+    opened = decide([Problem.from_row(p) for p in problems(tmp_path / "data")], state, cfg, now)
+    for event in opened.events:
+        state.record(event.channel, event.event, event.problem, now)
+    assert [(e.event, e.problem.problem_id) for e in opened.events if e.problem.cause == "certificate_expired"
+            ] == [("opened", before["problem_id"])]
+
+    ingest_and_build(tmp_path / "data", late)
+    (after,) = problems(tmp_path / "data", where)
+    assert (after["problem_id"], after["first_seen"]) == (before["problem_id"], first)
+    again = decide([Problem.from_row(p) for p in problems(tmp_path / "data")], state, cfg, now + timedelta(hours=1))
+    assert [e for e in again.events if e.problem.cause == "certificate_expired"] == []
+    for change in again.changes:
+        state.note_change(change, now + timedelta(hours=1))
+    assert [c["change"] for c in state.history(after["problem_id"])] == [
+        f"first seen moved from {first + timedelta(days=1)} to {first}"]
+
+
+def test_an_intake_that_stopped_is_a_problem_against_the_clock(scenario_run, tmp_path):
+    """Nothing arrived for longer than all reporters together ever paused: an intake problem,
+    judged against `today` (Settings.today, the clock by default), not the newest report day."""
+    # A file's arrival is its modification time: each report lands the day after the day it covers.
+    files, data = tmp_path / "files", tmp_path / "data"
+    copy_reports(scenario_run / "corpus" / "files", files, lambda day, _: True)
+    for path in files.rglob("*.json.gz"):
+        landed = int(path.name.split("!")[3].split(".")[0]) + 12 * 3600
+        os.utime(path, (landed, landed))
+    ingest_into(data, [files])
+    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    try:
+        (last_arrival,) = con.execute("select max(timezone('UTC', received_at))::date from main.reports").fetchone()
+    finally:
+        con.close()
+
+    refresh_all(Settings(data_dir=data, today=last_arrival + timedelta(days=1)))
+    assert problems(data, "kind = 'intake_stale'") == []  # yesterday's reports are in: fresh
+
+    refresh_all(Settings(data_dir=data, today=last_arrival + timedelta(days=6)))
+    (stale,) = problems(data, "kind = 'intake_stale'")
+    assert (stale["cause"], stale["status"], stale["severity"], stale["first_seen"]) == (
+        "intake_stale", "open", "critical", last_arrival + timedelta(days=1))
+    assert f"Nothing arrived since {last_arrival}" in stale["diagnosis"]
+    assert "mailbox" in stale["fix"] and "receiver" in stale["fix"] and "schedule" in stale["fix"]
+
+    # Old reports judged months later (the scenario corpora, a demo): an archive, not a feed.
+    refresh_all(Settings(data_dir=data, today=last_arrival + timedelta(days=200)))
+    assert problems(data, "kind = 'intake_stale'") == []
 
 
 def test_thresholds_are_configurable(scenario_run, tmp_path):

@@ -4,6 +4,7 @@ duplicates; plus the config's one-line errors and the state file round trip."""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -205,3 +206,46 @@ def test_bad_config_is_one_line_naming_file_and_key(tmp_path: Path, text: str, k
     message = str(caught.value)
     assert isinstance(caught.value, ValueError) and "\n" not in message.strip()
     assert message.startswith(f"{path}: {key}:"), message
+
+
+def test_a_moved_first_day_is_history_not_a_message(tmp_path: Path):
+    state, cfg = State(), config()
+    sent(state, decide([problem()], state, cfg, NOW))
+    earlier = replace(problem(), first_seen=date(2026, 11, 18))
+    decision = decide([earlier], state, cfg, NOW + timedelta(hours=1))
+    assert decision.events == ()
+    assert [c.change for c in decision.changes] == ["first seen moved from 2026-11-20 to 2026-11-18"]
+    for change in decision.changes:
+        state.note_change(change, NOW + timedelta(hours=1))
+    save_state(tmp_path, state)
+    reloaded = load_state(tmp_path)
+    assert [c["change"] for c in reloaded.history("p1")] == ["first seen moved from 2026-11-20 to 2026-11-18"]
+    assert decide([earlier], reloaded, cfg, NOW + timedelta(hours=2)).changes == ()  # noted once
+
+
+def test_the_pass_prints_a_moved_first_day():
+    from io import StringIO
+
+    from rich.console import Console
+
+    from pipeline.alerts.report import print_run
+    from pipeline.alerts.run import AlertsRun
+
+    state, cfg = State(), config()
+    sent(state, decide([problem()], state, cfg, NOW))
+    decision = decide([replace(problem(), first_seen=date(2026, 11, 18))], state, cfg, NOW)
+    out = StringIO()
+    print_run(AlertsRun(config=cfg, decision=decision), Console(file=out, width=200))
+    assert "Expired certificate (p1): first seen moved from 2026-11-20 to 2026-11-18" in out.getvalue()
+
+
+def test_an_intake_problem_reads_as_one():
+    from pipeline.alerts.decide import Event
+    from pipeline.alerts.render import body
+
+    stopped = replace(problem(), kind="intake_stale", cause="intake_stale", policy_domain=None, affected_domains=(),
+                      title="No reports arriving since 2026-11-20", sessions_affected=0, peak_failure_rate=None,
+                      diagnosis="Nothing arrived since 2026-11-20: check the mailbox, the receiver, the schedule.")
+    text = body(Event("hook", "opened", stopped, "new problem", 1))
+    assert "no reports arrive at all" in text and "sessions affected" not in text
+    assert "Nothing arrived since 2026-11-20" in text

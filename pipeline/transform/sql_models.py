@@ -193,7 +193,13 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
     out: dict[str, str] = {}
     for key in build_order(models):
         model = models[key]
-        parts = [model.sql, data, *(out[d] for d in sorted(model.deps) if d in out)]
+        # The loaded reports count only for a model that reads them (directly, or through the
+        # reporter names of config.reporter_domains); through other models it comes with their
+        # fingerprints. A model of the posture checks alone is not stale after an ingest: in a
+        # Dagster run it may well be built before the ingest step commits.
+        reads_reports = any(d.startswith("main.") and d != "main.posture_checks" for d in model.deps) \
+            or "config.reporter_domains" in model.deps
+        parts = [model.sql, data if reads_reports else "", *(out[d] for d in sorted(model.deps) if d in out)]
         if "main.posture_checks" in model.deps:  # written by posture check runs, not ingest batches
             parts.append(repr(con.execute("select count(*), max(checked_at) from posture_checks").fetchone()))
         if _reads_config(model):

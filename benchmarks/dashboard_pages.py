@@ -28,7 +28,7 @@ from urllib.parse import quote
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-PAGES = ["", "domain", "problems", "by_result", "by_source", "policies", "reports"]
+PAGES = ["", "domain", "problems", "by_result", "by_source", "policies", "posture", "reports"]
 TARGET_S = 1.5
 
 

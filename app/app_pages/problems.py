@@ -8,8 +8,8 @@ from app.app_pages.common import page_filters
 from app.tables import show
 
 CHOICES = {"open": "Open (whatever the days)", "resolved": "Resolved in the days chosen", "all": "All"}
-SHOWN = 50  # problems drawn as tickets; the rest as a table (13,000 at 1M reports would drown the page)
-OPENED = 10  # tickets drawn open with their evidence chart and rows; later ones open on a click (page time)
+SHOWN = 20  # problems drawn as tickets; the rest as a table (13,000 at 1M reports would drown the page)
+OPENED = 3  # tickets drawn open with their evidence chart and rows; later ones open on a click (page time)
 
 selection, snap = page_filters("Problems")
 st.caption(

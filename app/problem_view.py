@@ -2,11 +2,10 @@
 and the reports behind it; and the same as Markdown for a ticket system.
 
 Titles, host names and reason codes come from reports written by strangers: they reach
-st.markdown only escaped (`safe`), and the Markdown export only inside a code block."""
+st.markdown only escaped (`app.safe_text.literal`), and the Markdown export only inside a code block."""
 
 from __future__ import annotations
 
-import re
 from datetime import timedelta
 
 import altair as alt
@@ -26,9 +25,6 @@ WHERE = [("MX hosts", "affected_mx_hosts"), ("Reporters", "affected_reporters"),
 # occur where this text goes (always after a label).
 
 
-# Report-sourced text for st.markdown: the one escaping of the app (markdown, links, images and
-# autolinks defused), under the name the pages use.
-safe = literal
 
 
 def when(row: dict) -> str:
@@ -77,20 +73,20 @@ def evidence_chart(row: dict, snap: str) -> alt.Chart:
 
 def render(row: dict, snap: str, *, full: bool) -> None:
     """`full`: the whole ticket, open; otherwise collapsed with the evidence behind a toggle."""
-    label = f"{SEVERITY.get(row['severity'], row['severity'])} {safe(row['title'])} · {when(row)}"
+    label = f"{SEVERITY.get(row['severity'], row['severity'])} {literal(row['title'])} · {when(row)}"
     with st.expander(label, expanded=full):
         text, facts = st.columns([3, 2])
-        text.markdown(f"**What is happening.** {safe(row['diagnosis'])}")
-        text.markdown(f"**What to do.** {safe(row['fix'])}")
+        text.markdown(f"**What is happening.** {literal(row['diagnosis'])}")
+        text.markdown(f"**What to do.** {literal(row['fix'])}")
         facts.markdown(f"**First seen** {row['first_seen']} · **last seen** {row['last_seen']}"
                        + (f" · **resolved** {row['resolved_on']}" if row["resolved_on"] else "")
                        + (f"  \n**Failed sessions** {row['sessions_affected']:,}" if row["sessions_affected"] is not None else "")
                        + (f" (peak {row['peak_failure_rate']:.1%} of a day's sessions)" if row["peak_failure_rate"] is not None else ""))
-        facts.markdown("  \n".join(f"**{name}** " + safe(", ".join(map(str, row[key][:8])) + (" ..." if len(row[key]) > 8 else ""))
+        facts.markdown("  \n".join(f"**{name}** " + literal(", ".join(map(str, row[key][:8])) + (" ..." if len(row[key]) > 8 else ""))
                                    for name, key in WHERE if row[key]))
         if row.get("kind") == "posture":  # found by a check of what the domain publishes, not by reports
             domain = (row["affected_domains"] or [row["policy_domain"]])[0]
-            st.page_link("app_pages/posture.py", label=f"The posture checks of {safe(domain)}",
+            st.page_link("app_pages/posture.py", label=f"The posture checks of {literal(domain)}",
                          icon=":material/verified_user:", query_params={**links.current(), "domain": domain})
         elif full or st.toggle("Evidence", key=f"evidence-{row['problem_id']}"):
             st.altair_chart(evidence_chart(row, snap), width="stretch")
@@ -104,7 +100,7 @@ def render(row: dict, snap: str, *, full: bool) -> None:
         left.page_link("app_pages/reports.py", label=f"The reports behind it ({len(keys):,})", icon=":material/description:",
                        query_params={**links.current(), "key": keys[:200]})
         domain = (row["affected_domains"] or [row["policy_domain"]])[0]
-        middle.page_link("app_pages/domain.py", label=f"Domain page of {safe(domain)}", icon=":material/dns:",
+        middle.page_link("app_pages/domain.py", label=f"Domain page of {literal(domain)}", icon=":material/dns:",
                          query_params={**links.current(), "domain": domain})
         with right.popover("Copy as Markdown", icon=":material/content_copy:"):
             ticket = as_markdown(row)

@@ -28,8 +28,8 @@ def _model_asset(model: Model) -> dg.AssetsDefinition:
         except ModelError as exc:
             # One model's failure must not freeze the rest: it keeps its last table, the steps
             # after it and the snapshot go on, and the check `every_model_built` fails, naming it.
-            context.log.error(str(exc).strip().splitlines()[0])
-            return dg.MaterializeResult(metadata={"failed": str(exc).strip().splitlines()[0], "grain": model.grain})
+            context.log.error(exc.first_line)
+            return dg.MaterializeResult(metadata={"failed": exc.first_line, "grain": model.grain})
         return dg.MaterializeResult(metadata={"rows": rows, "grain": model.grain})
 
     return _build

@@ -74,7 +74,7 @@ def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
 
 def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, console: Console, out: Console) -> NoReturn:
     print_summary(summary, settings, out)
-    first_line = str(exc).strip().splitlines()[0]  # DuckDB adds the offending SQL below it
+    first_line = exc.first_line
     if isinstance(exc, ModelsFailed):  # the rest was rebuilt; publish it, then say what is not
         publish(settings)
         console.print(f"[red]error:[/red] SQL model {first_line}", highlight=False, soft_wrap=True)

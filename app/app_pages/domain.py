@@ -6,7 +6,7 @@ import streamlit as st
 from app import charts, data, domain_data, filters, links, problem_view
 from app.app_pages.common import page_filters
 from app.data import Filters
-from app.problem_view import safe
+from app.safe_text import literal
 from app.tables import show
 
 selection, snap = page_filters("Domain")
@@ -25,8 +25,8 @@ st.set_page_config(page_title=f"{domain} · TLS-RPT warehouse")  # the tab of a 
 mx_own = [mx for mx, owner in owners.items() if owner == domain]
 scope = Filters((domain, *mx_own), selection.start, selection.end, selection.reporter, selection.verified_only)
 st.caption(f"{selection.start} to {selection.end} (UTC)"
-           + (f" · reporter {safe(selection.reporter)}" if selection.reporter else "")
-           + (f" · with the DANE reports filed under its MX hosts {safe(', '.join(mx_own))}" if mx_own else ""))
+           + (f" · reporter {literal(selection.reporter)}" if selection.reporter else "")
+           + (f" · with the DANE reports filed under its MX hosts {literal(', '.join(mx_own))}" if mx_own else ""))
 
 days = domain_data.daily(scope, snap)
 own = days.filter(pl.col("policy_domain") == domain)
@@ -41,7 +41,7 @@ kpi[3].metric("Open problems", f"{open_now['open']:,}", help="Open whatever the 
 posture = data.posture_summary(domain, snap)
 st.subheader("What it publishes (posture)")
 if posture is None:
-    st.caption("Never checked from the outside: `tlsrpt check " + safe(domain) + "` (or the daily posture job) does it.")
+    st.caption("Never checked from the outside: `tlsrpt check " + literal(domain) + "` (or the daily posture job) does it.")
 else:
     cols = st.columns(4)
     cols[0].metric("Checks now", posture["verdict"], help=f"{posture['fail_count']} failing, {posture['warn_count']} warning;"
@@ -51,8 +51,8 @@ else:
                    else f"{posture['min_certificate_days_left']:,}", help="The MX certificate closest to expiry.")
     cols[3].metric("Ready for enforce?", posture["readiness"] or "-")
     if posture["readiness"] and posture["fix_first"]:
-        st.caption(safe(posture["fix_first"]))
-st.page_link("app_pages/posture.py", label=f"Posture of {safe(domain)}: every check and its history",
+        st.caption(literal(posture["fix_first"]))
+st.page_link("app_pages/posture.py", label=f"Posture of {literal(domain)}: every check and its history",
              icon=":material/verified_user:", query_params={**links.current(), "domain": domain})
 
 st.subheader("Success rate per day")

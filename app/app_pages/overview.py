@@ -3,7 +3,8 @@ import streamlit as st
 
 from app import charts, data, domain_data, freshness, links
 from app.app_pages.common import page_filters
-from app.problem_view import SEVERITY, safe
+from app.problem_view import SEVERITY
+from app.safe_text import literal
 from app.tables import show
 
 filters, snap = page_filters("Is mail to my domains arriving securely?")
@@ -37,10 +38,10 @@ if ranked.height == 0:
     st.success("No open problems for these domains.")
 for row in ranked.head(5).iter_rows(named=True):
     domain = (row["affected_domains"] or [row["policy_domain"]])[0]
-    where = f" · MX {safe(', '.join(row['affected_mx_hosts'][:3]))}" if row["affected_mx_hosts"] else ""
+    where = f" · MX {literal(', '.join(row['affected_mx_hosts'][:3]))}" if row["affected_mx_hosts"] else ""
     failed_text = f" · {row['sessions_affected']:,} failed sessions" if row["sessions_affected"] else ""
-    st.markdown(f"{SEVERITY.get(row['severity'], row['severity'])} **{safe(row['title'])}**  \n"
-                f"[{safe(domain)}]({links.domain_url(domain)}){where} · since {row['first_seen']}{failed_text} · "
+    st.markdown(f"{SEVERITY.get(row['severity'], row['severity'])} **{literal(row['title'])}**  \n"
+                f"[{literal(domain)}]({links.domain_url(domain)}){where} · since {row['first_seen']}{failed_text} · "
                 f"[details]({links.url('problems', status='open', domain=[domain])})")
 if ranked.height > 5:
     st.page_link("app_pages/problems.py", label=f"All {ranked.height:,} open problems",

@@ -4,7 +4,7 @@ import streamlit as st
 
 from app import data, export, links
 from app.app_pages.common import page_filters
-from app.problem_view import safe
+from app.safe_text import literal
 from app.tables import show
 
 filters, snap = page_filters("Reports")
@@ -16,7 +16,7 @@ st.query_params["q"] = search
 if keys:
     st.info(f"The {len(keys):,} report(s) behind a problem, whatever the other filters. Remove `key=` from the address to search.")
 elif mx:
-    st.info(f"Reports that name the MX host {safe(mx)} (failure details, or DANE reports filed under it).")
+    st.info(f"Reports that name the MX host {literal(mx)} (failure details, or DANE reports filed under it).")
 reports = data.reports(filters, search, snap, keys, mx)
 show(links.column(reports, "report_key", "reports", "q", "report_url"), links={"report_key": "report_url"})
 total = int(reports["total_rows"][0]) if reports.height else 0

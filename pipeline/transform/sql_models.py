@@ -157,6 +157,11 @@ class ModelError(RuntimeError):
         super().__init__(message)
         self.model = model
 
+    @property
+    def first_line(self) -> str:
+        """The message without the offending SQL DuckDB adds below it: what a person is shown."""
+        return str(self).strip().splitlines()[0]
+
 
 class ModelsFailed(ModelError):
     """Some models failed to build. Every other model was rebuilt and committed; each failed
@@ -274,10 +279,6 @@ def _readers_of(models: dict[str, Model], failed: set[str]) -> set[str]:
     return out
 
 
-def _first_line(exc: Exception) -> str:
-    return str(exc).strip().splitlines()[0]  # DuckDB adds the offending SQL below it
-
-
 def _drop_retired(con: duckdb.DuckDBPyConnection, models: dict[str, Model]) -> None:
     """Drop the tables of models this version no longer has (a model moved to another layer,
     say), so nobody queries a table that stopped being rebuilt. Only tables the builder made."""
@@ -307,7 +308,7 @@ def build_one(settings: Settings, model: Model) -> int:
                 # (`every_model_built`) and `tlsrpt status`, and the steps after it go on.
                 con.execute("rollback")
                 con.execute("begin transaction")
-                _record_failures(con, {model.key: _first_line(exc)}, only=model.key)
+                _record_failures(con, {model.key: exc.first_line}, only=model.key)
                 con.execute("commit")
                 raise
             _record(con, {model.key: fingerprint})
@@ -386,7 +387,7 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
             con.execute("rollback")  # DuckDB aborts the transaction on an error: start over without it
             if exc.model is None or exc.model in failures:
                 raise
-            failures[exc.model] = _first_line(exc)
+            failures[exc.model] = exc.first_line
         except BaseException:
             con.execute("rollback")
             raise

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from datetime import date
 
-from app.problem_view import as_markdown, safe
+from app.problem_view import as_markdown
+from app.safe_text import literal
 
 
 def test_report_sourced_markdown_is_never_interpreted():
     hostile = "**mx1** [click](javascript:alert(1)) :red[x] <b>y</b> $x$ `z` _a_"
-    escaped = safe(hostile)
+    escaped = literal(hostile)
     for raw in ("**", "[click]", ":red[", "<b>", "$x$", "`z`", "_a_"):
         assert raw not in escaped
     # Every escape is a backslash before the character (or an invisible word joiner that breaks

@@ -65,6 +65,12 @@ class Settings(BaseModel):
     # The day intake freshness is judged against (docs/detection.md); None: today's UTC date.
     # Set only to replay a past day (tests, demos): the models must not read the clock themselves.
     today: date | None = None
+    # The warehouse is a DuckLake (pipeline/store/lake.py). Empty: embedded, catalog
+    # <data>/lake/catalog.sqlite and data files <data>/lake/data/. Scale-out: a PostgreSQL
+    # catalog (`postgresql://user:pw@host:5432/db` or libpq `host=… dbname=…`) and a shared
+    # data path that every machine sees at the same place.
+    catalog: str = Field("", repr=False)  # may hold a password
+    data_path: str = ""
     imap: ImapSettings = ImapSettings()
 
     def __init__(self, **given: Any) -> None:

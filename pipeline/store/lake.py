@@ -1,0 +1,144 @@
+"""The warehouse is a DuckLake: Parquet data files plus a SQL catalog (docs/architecture.md,
+"Storage on DuckLake"). Every caller opens it here, so one place decides where it lives.
+
+- Embedded (the default, no server): catalog `<data>/lake/catalog.sqlite`, data files under
+  `<data>/lake/data/`. SQLite takes readers while a writer commits (measured: 0 reader errors).
+- Scale-out: `TLSRPT_CATALOG` names a PostgreSQL database (`postgresql://…` or a libpq
+  `key=value` string) and `TLSRPT_DATA_PATH` a shared folder; several machines then write the
+  same lake.
+
+The lake is attached as `lake` in an in-memory DuckDB and made the default catalog, so the
+SQL of the pipeline and of analysts keeps unqualified names (`reports`, `marts.daily_outcomes`).
+A reader may pin a snapshot (`snapshot=`): what it sees never moves while writers commit.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, TypeVar
+
+import duckdb
+
+from pipeline.settings import Settings
+from pipeline.store import extensions
+
+ALIAS = "lake"
+T = TypeVar("T")
+
+
+class LakeUnavailable(RuntimeError):
+    """The catalog cannot be reached or the data path cannot be used; the message is one line."""
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where a lake lives: the ATTACH target, its data path, and the extensions that reads it."""
+
+    attach: str  # 'ducklake:sqlite:…' or 'ducklake:postgres:…'
+    data_path: str  # a folder ending in '/' (or an s3:// prefix)
+    extensions: tuple[str, ...]
+    embedded_catalog: Path | None  # the SQLite file in embedded mode, None with a server
+
+    @property
+    def described(self) -> str:
+        """For messages: the catalog without any password in it."""
+        if self.embedded_catalog is not None:
+            return str(self.embedded_catalog)
+        return "the PostgreSQL catalog " + _without_password(self.attach.removeprefix("ducklake:postgres:"))
+
+
+def location(settings: Settings) -> Location:
+    data_path = settings.data_path or str(settings.data_dir / "lake" / "data")
+    if not data_path.endswith("/"):
+        data_path += "/"
+    needed = ["ducklake"]
+    if data_path.startswith("s3://"):
+        needed.append("httpfs")
+    catalog = settings.catalog
+    if not catalog:
+        sqlite_file = settings.data_dir / "lake" / "catalog.sqlite"
+        return Location(f"ducklake:sqlite:{sqlite_file}", data_path, (*needed, "sqlite_scanner"), sqlite_file)
+    if catalog.startswith("sqlite:"):
+        sqlite_file = Path(catalog.removeprefix("sqlite:")).absolute()
+        return Location(f"ducklake:sqlite:{sqlite_file}", data_path, (*needed, "sqlite_scanner"), sqlite_file)
+    return Location(f"ducklake:postgres:{catalog.removeprefix('postgres:')}", data_path,
+                    (*needed, "postgres_scanner"), None)
+
+
+def exists(settings: Settings) -> bool:
+    """Whether a lake was ever created here. With a server catalog the answer needs a connection,
+    so it is assumed (an attach that finds an empty database creates the lake)."""
+    where = location(settings)
+    return where.embedded_catalog is None or where.embedded_catalog.exists()
+
+
+def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | None = None,
+              threads: int = 1, memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
+    """A DuckDB connection with the lake attached as `lake` and in use.
+
+    `read_only` + `snapshot`: a reader pinned to that committed snapshot. A read-only open of a
+    lake that does not exist yet raises LakeUnavailable (nothing is created by a reader)."""
+    where = location(settings)
+    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+    try:
+        extensions.load(con, where.extensions, settings.extension_dir)
+        if read_only and not exists(settings):
+            raise LakeUnavailable(f"no warehouse yet at {where.described}: run `tlsrpt ingest` first")
+        if where.embedded_catalog is not None and not read_only:
+            where.embedded_catalog.parent.mkdir(parents=True, exist_ok=True)
+            if not where.data_path.startswith("s3://"):
+                Path(where.data_path).mkdir(parents=True, exist_ok=True)
+        options = [f"data_path {_quote(where.data_path)}", "override_data_path true"]
+        if read_only:
+            options.append("read_only")
+        if snapshot is not None:
+            options.append(f"snapshot_version {int(snapshot)}")
+        try:
+            con.execute(f"attach {_quote(where.attach)} as {ALIAS} ({', '.join(options)})")
+        except duckdb.Error as exc:
+            raise LakeUnavailable(f"cannot open the warehouse at {where.described}: {_first_line(exc)}") from None
+        con.execute(f"use {ALIAS}")
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
+    """The id of the lake's newest committed snapshot (as this connection sees it)."""
+    return con.execute(f"select id from {ALIAS}.current_snapshot()").fetchone()[0]
+
+
+def with_conflict_retry(write: Callable[[], T], tries: int = 5, pause: float = 0.2) -> T:
+    """Run `write` (which opens and commits its own transaction), again when a concurrent writer
+    committed first and DuckLake's own retries gave up (TransactionException at COMMIT).
+    `write` must roll back its transaction on failure; it is then safe to repeat."""
+    for attempt in range(tries):
+        try:
+            return write()
+        except duckdb.TransactionException:
+            if attempt == tries - 1:
+                raise
+            time.sleep(pause * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+def _first_line(exc: BaseException) -> str:
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _without_password(conninfo: str) -> str:
+    if "://" in conninfo:  # postgresql://user:secret@host/db
+        scheme, rest = conninfo.split("://", 1)
+        if "@" in rest:
+            user_part, host_part = rest.split("@", 1)
+            rest = user_part.split(":", 1)[0] + "@" + host_part
+        return f"{scheme}://{rest}"
+    return " ".join(p if not p.startswith("password=") else "password=***" for p in conninfo.split())
+
+
+def _quote(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"

@@ -193,6 +193,23 @@ def sql(
 
 
 @app.command()
+def maintain(data_dir: DataDir = None) -> None:
+    """Merge the lake's small data files, expire snapshots older than TLSRPT_SNAPSHOT_RETENTION_DAYS (never the one
+    the dashboard reads) and delete the files no snapshot needs any more; print what it did."""
+    from pipeline.store import maintenance
+    from pipeline.store.lake import LakeUnavailable
+    from pipeline.store.warehouse import WarehouseBusy
+
+    settings = validated(data_dir=data_dir)
+    try:
+        done = maintenance.run(settings)
+    except (LakeUnavailable, WarehouseBusy) as exc:  # exit 3, as for any writer that cannot write now
+        error_line(str(exc))
+        raise typer.Exit(3) from None
+    out.print(done.described, highlight=False)
+
+
+@app.command()
 def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
     import os

@@ -105,7 +105,7 @@ def maintain(con: duckdb.DuckDBPyConnection, *, retention: timedelta, keep_snaps
 
 def current_files(con: duckdb.DuckDBPyConnection) -> int:
     """Data files the tables read now (files kept only for older snapshots do not count)."""
-    return con.execute(f"select coalesce(sum(file_count), 0)::bigint from ducklake_table_info('{lake.ALIAS}')").fetchone()[0]
+    return con.execute(f"select coalesce(sum(file_count), 0)::bigint from ducklake_table_info('{lake.ALIAS}')").fetchall()[0][0]
 
 
 def expirable(con: duckdb.DuckDBPyConnection, retention: timedelta, keep_snapshot: int | None) -> list[int]:
@@ -133,6 +133,8 @@ def _cleanup(con: duckdb.DuckDBPyConnection, scheduled_before: datetime) -> tupl
     """(files deleted, their bytes). The sizes are read just before: the function returns paths only."""
     listing = f"select path from ducklake_cleanup_old_files('{lake.ALIAS}', dry_run => $dry, older_than => $before)"
     before = _cleanup_bound(con, scheduled_before, listing)
+    if before is None:
+        return 0, 0
     candidates = [row[0] for row in con.execute(listing, {"dry": True, "before": before}).fetchall()]
     local = not any(path.startswith(("s3://", "gs://", "az://", "http://", "https://")) for path in candidates)
     sizes = {path: _size(path) for path in candidates} if local else {}
@@ -140,18 +142,19 @@ def _cleanup(con: duckdb.DuckDBPyConnection, scheduled_before: datetime) -> tupl
     return len(deleted), sum(sizes.get(path, 0) for path in deleted) if local else None
 
 
-def _cleanup_bound(con: duckdb.DuckDBPyConnection, scheduled_before: datetime, listing: str) -> datetime:
-    """An `older_than` that selects no file scheduled after `scheduled_before`. With a SQLite
-    catalog DuckLake 1.0 compares the times as text ('2026-12-04 16:51:58+00' against
-    '2026-12-04T15:51:58', where the space sorts first), so every file scheduled on that day
-    passes, however recent (measured; PostgreSQL compares times). When the listing holds more
-    than the files due, the start of the day is used: the rest waits for the next daily run."""
-    due = con.execute(f"select count(*) from {SCHEDULED_FILES} where schedule_start::timestamptz < $before",
-                      {"before": scheduled_before}).fetchall()[0][0]
-    listed = len(con.execute(listing, {"dry": True, "before": scheduled_before}).fetchall())
-    if listed == due:
-        return scheduled_before
-    return scheduled_before.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(microseconds=1)
+def _cleanup_bound(con: duckdb.DuckDBPyConnection, scheduled_before: datetime, listing: str) -> datetime | None:
+    """An `older_than` that selects exactly the files scheduled before it, itself no later than
+    `scheduled_before`; None when there is none. With a SQLite catalog DuckLake 1.0 compares the
+    times as text ('2026-12-04 16:51:58+00' against '2026-12-04T15:51:58', where the space sorts
+    first), so every file scheduled on that day passes, however recent (measured; PostgreSQL
+    compares times). Then the end of the day before is used, and the rest waits for the next run."""
+    day = scheduled_before.replace(hour=0, minute=0, second=0, microsecond=0) - timedelta(microseconds=1)
+    for bound in (scheduled_before, day, day - timedelta(days=1)):
+        due = con.execute(f"select count(*) from {SCHEDULED_FILES} where schedule_start::timestamptz < $before",
+                          {"before": bound}).fetchall()[0][0]
+        if len(con.execute(listing, {"dry": True, "before": bound}).fetchall()) == due:
+            return bound
+    return None
 
 
 def _call_sum(con: duckdb.DuckDBPyConnection, function: str, column: str) -> int:

@@ -148,3 +148,26 @@ def test_tlsrpt_maintain_prints_what_it_did(tmp_path: Path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("data files 40 -> 2 (0 inlined rows written out), 0 snapshots expired, "
                                     "0 old files deleted (0 bytes freed), 40 wait for the next run, ")
+
+
+def test_only_files_unread_for_longer_than_the_grace_are_deleted(tmp_path: Path):
+    """Files unread since yesterday go, files unread for minutes stay, on the SQLite catalog too
+    (where DuckLake compares the cleanup times as text)."""
+    import sqlite3
+
+    settings = Settings(data_dir=tmp_path)
+    small_batches(settings, batches=10)
+    con = lake.open_lake(settings)
+    maintenance.maintain(con, retention=timedelta(days=1), keep_snapshot=None)  # 20 files merged, kept for the grace
+    con.close()
+    catalog = sqlite3.connect(tmp_path / "lake" / "catalog.sqlite")
+    with catalog:  # the first 12 as if scheduled yesterday
+        catalog.execute("update ducklake_files_scheduled_for_deletion set schedule_start ="
+                        " strftime('%Y-%m-%d %H:%M:%f+00', 'now', '-1 day') where data_file_id in"
+                        " (select data_file_id from ducklake_files_scheduled_for_deletion order by data_file_id limit 12)")
+    catalog.close()
+    con = lake.open_lake(settings)
+    done = maintenance.maintain(con, retention=timedelta(days=1), keep_snapshot=None)
+    con.close()
+    assert (done.files_deleted, done.files_waiting) == (12, 8)
+    assert len(files_on_disk(settings)) == 2 + 8

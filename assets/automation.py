@@ -1,4 +1,5 @@
-"""When the pipeline runs: a sensor on the inbox folder and a daily schedule; when alerts go out.
+"""When the pipeline runs: a sensor on the inbox folder and a daily schedule; when alerts go out;
+when the lake is maintained.
 
 Everything is on by default (`dagster dev` or `dagster-daemon run` ticks them), so scheduled runs
 need no switch in the UI."""
@@ -10,6 +11,7 @@ import time
 
 import dagster as dg
 
+from assets.maintenance import maintenance_job
 from assets.resources import ImapResource, WarehouseResource
 from pipeline.settings import Settings
 
@@ -20,6 +22,11 @@ ingest_job = dg.define_asset_job("ingest_job", selection=dg.AssetSelection.all()
 # Daily, after the big reporters have sent yesterday's reports (Google mails 10-16 h after the day).
 daily_ingest = dg.ScheduleDefinition(job=ingest_job, cron_schedule="0 17 * * *", execution_timezone="UTC",
                                      default_status=dg.DefaultScheduleStatus.RUNNING)
+
+# Daily, an hour after the daily ingest, so that the day's many small batches (the mailbox poll
+# commits every 30 minutes) are merged the same day (pipeline/store/maintenance.py).
+daily_maintenance = dg.ScheduleDefinition(job=maintenance_job, cron_schedule="0 18 * * *", execution_timezone="UTC",
+                                          default_status=dg.DefaultScheduleStatus.RUNNING)
 
 
 @dg.schedule(job=ingest_job, cron_schedule="*/30 * * * *", execution_timezone="UTC",

@@ -166,6 +166,49 @@ def raw(
         sys.stdout.buffer.write(found)
 
 
+@app.command(context_settings={"allow_extra_args": True, "ignore_unknown_options": True})
+def sql(
+    ctx: typer.Context,
+    data_dir: DataDir = None,
+    snapshot: Annotated[Optional[int], typer.Option(min=0, help="Read this committed snapshot of the lake (time travel).")] = None,
+) -> None:
+    """Open the DuckDB shell on the warehouse, read-only (also while a pipeline writes). Other arguments go to
+    the shell: `tlsrpt sql -c "select count(*) from reports"` runs one query and exits."""
+    import os
+
+    from pipeline import sql_shell
+    from pipeline.store.extensions import ExtensionError
+    from pipeline.store.lake import LakeUnavailable
+
+    settings = validated(data_dir=data_dir)  # a reader: no data dir is created or written
+    try:
+        command = sql_shell.prepare(settings, snapshot, ctx.args)
+    except (sql_shell.ShellUnavailable, ExtensionError) as exc:
+        fail(str(exc))
+    except LakeUnavailable as exc:
+        error_line(str(exc))
+        raise typer.Exit(3) from None
+    sys.stdout.flush()
+    os.execve(command.argv[0], command.argv, {**os.environ, **command.environment})
+
+
+@app.command()
+def maintain(data_dir: DataDir = None) -> None:
+    """Merge the lake's small data files, expire snapshots older than TLSRPT_SNAPSHOT_RETENTION_DAYS (never the one
+    the dashboard reads) and delete the files no snapshot needs any more; print what it did."""
+    from pipeline.store import maintenance
+    from pipeline.store.lake import LakeUnavailable
+    from pipeline.store.warehouse import WarehouseBusy
+
+    settings = validated(data_dir=data_dir)
+    try:
+        done = maintenance.run(settings)
+    except (LakeUnavailable, WarehouseBusy) as exc:  # exit 3, as for any writer that cannot write now
+        error_line(str(exc))
+        raise typer.Exit(3) from None
+    out.print(done.described, highlight=False)
+
+
 @app.command()
 def run(data_dir: DataDir = None) -> None:
     """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""

@@ -71,6 +71,11 @@ class Settings(BaseModel):
     # data path that every machine sees at the same place.
     catalog: str = Field("", repr=False)  # may hold a password
     data_path: str = ""
+    # Days a lake snapshot stays readable (time travel, `tlsrpt sql --snapshot`) before the daily
+    # maintenance expires it and deletes the data files only it still used. The snapshot the
+    # dashboard is pinned to is kept whatever its age. At least a day: a reader must never lose
+    # the snapshot it attached minutes ago.
+    snapshot_retention_days: int = Field(7, ge=1)
     imap: ImapSettings = ImapSettings()
 
     def __init__(self, **given: Any) -> None:

@@ -100,3 +100,28 @@ def test_status_names_a_failed_run(tmp_path: Path):
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("last Dagster run"))
     assert "FAILED" in line and "another tlsrpt run is writing" in line
+
+
+def test_the_daily_maintenance_job_merges_the_lake_and_says_so(tmp_path: Path):
+    from assets.maintenance import maintenance_job
+    from pipeline.settings import Settings
+    from tests.unit.test_lake_maintenance import small_batches
+
+    resource = WarehouseResource(data_dir=str(tmp_path / "data"), workers=1)
+    nothing = maintenance_job.execute_in_process(resources={"warehouse": resource})
+    assert nothing.success and not (tmp_path / "data" / "lake").exists()  # no lake yet: none created
+
+    small_batches(Settings(data_dir=tmp_path / "data"), batches=20)
+    result = maintenance_job.execute_in_process(resources={"warehouse": resource})
+    assert result.success
+    (output,) = [e for e in result.all_events if e.is_successful_output]
+    metadata = {key: value.value for key, value in output.event_specific_data.metadata.items()}
+    assert (metadata["files_before"], metadata["files_after"], metadata["snapshots_expired"]) == (40, 2, 0)
+
+
+def test_maintenance_is_scheduled_on_its_own_job_outside_ingest_job():
+    from assets.automation import daily_maintenance
+    from assets.definitions import defs
+
+    assert daily_maintenance in defs.schedules and daily_maintenance.job_name == "maintenance_job"
+    assert "lake_maintenance" not in {node.name for node in defs.resolve_job_def("ingest_job").all_node_defs}

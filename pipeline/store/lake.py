@@ -83,20 +83,15 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     where = location(settings)
     con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
     try:
-        extensions.load(con, where.extensions, settings.extension_dir)
-        if read_only and not exists(settings):
+        if read_only and not exists(settings):  # before the extensions: a reader creates no folder
             raise LakeUnavailable(f"no warehouse yet at {where.described}: run `tlsrpt ingest` first")
+        extensions.load(con, where.extensions, settings.extension_dir)
         if where.embedded_catalog is not None and not read_only:
             where.embedded_catalog.parent.mkdir(parents=True, exist_ok=True)
             if not where.data_path.startswith("s3://"):
                 Path(where.data_path).mkdir(parents=True, exist_ok=True)
-        options = [f"data_path {_quote(where.data_path)}", "override_data_path true"]
-        if read_only:
-            options.append("read_only")
-        if snapshot is not None:
-            options.append(f"snapshot_version {int(snapshot)}")
         try:
-            con.execute(f"attach {_quote(where.attach)} as {ALIAS} ({', '.join(options)})")
+            con.execute(attach_statement(where, read_only=read_only, snapshot=snapshot))
         except duckdb.Error as exc:
             raise LakeUnavailable(f"cannot open the warehouse at {where.described}: {_first_line(exc)}") from None
         con.execute(f"use {ALIAS}")
@@ -104,6 +99,18 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     except BaseException:
         con.close()
         raise
+
+
+def attach_statement(where: Location, *, read_only: bool, snapshot: int | None) -> str:
+    """The ATTACH of the lake as `lake`, the same in this process and in the DuckDB shell
+    (`tlsrpt sql`): the data path always from the settings, since the catalog remembers the
+    absolute path it was created with and the data dir may have moved since."""
+    options = [f"data_path {_quote(where.data_path)}", "override_data_path true"]
+    if read_only:
+        options.append("read_only")
+    if snapshot is not None:
+        options.append(f"snapshot_version {int(snapshot)}")
+    return f"attach {_quote(where.attach)} as {ALIAS} ({', '.join(options)})"
 
 
 def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:

@@ -23,6 +23,8 @@ BAD_VALUES = [
     ("TLSRPT_IMAP_PORT", "imaps", ["integer"]),
     ("TLSRPT_IMAP_SECURITY", "ssl", ["tls", "starttls"]),
     ("TLSRPT_IMAP_READ_ONLY", "maybe", ["boolean"]),
+    ("TLSRPT_SNAPSHOT_RETENTION_DAYS", "0", ["greater than or equal to 1"]),
+    ("TLSRPT_SNAPSHOT_RETENTION_DAYS", "a week", ["integer"]),
 ]
 
 

@@ -138,6 +138,17 @@ def test_a_new_batch_redoes_only_its_days(source: Path, monkeypatch):
     assert redone["detect.policy_versions_daily"] == [(last_day, date.max)]  # lookback all: every later day
 
 
+def test_a_changed_model_is_rebuilt_in_full(source: Path):
+    # Its shape changed: every day of it is redone, not only the days of new batches (none here).
+    con = _fed_in_batches(source, "any order")
+    models = load_models()
+    model = models["staging.reports"]
+    models[model.key] = replace(model, sql=model.sql.replace("/ 60.0 as arrival_lag_hours", "/ 30.0 as arrival_lag_hours"))
+    assert models[model.key].sql != model.sql
+    build_all(con, models=models, today=date(2026, 4, 15))
+    assert _differences(con, models) == {}
+
+
 def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path):
     # policy_versions_daily's first-seen day of a version moves when a late report applied it
     # earlier: with a look-back of 0 days the later days keep the old one.

@@ -58,6 +58,8 @@ def reach(models: dict, order: list[str], thresholds: dict[str, float]) -> dict[
         increment = declared(models[key].sql)
         if increment is None:
             continue
+        if not isinstance(increment.lookback, int) and increment.lookback not in thresholds:
+            raise ValueError(f"{key}: lookback {increment.lookback} is neither a number of days, all, nor a threshold")
         own = increment.lookback if isinstance(increment.lookback, int) else int(thresholds[increment.lookback])
         inputs = [d for d in models[key].deps if d in models]
         full = sorted(d for d in inputs if d not in out)
@@ -74,36 +76,41 @@ def ensure_tables(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(f"create table if not exists {SHAPES} (model varchar, shape varchar)")
 
 
-def _recorded_shape(con: duckdb.DuckDBPyConnection, key: str) -> str | None:
-    row = con.execute(f"select max(shape) from {SHAPES} where model = ?", [key]).fetchone()
-    return row[0]
+@dataclass
+class Ledger:
+    """The bookkeeping of one build, read once and written once: each query costs tens of
+    milliseconds on a lake, against a few for the delete + insert of one day."""
+
+    committed: set[str]  # main.ingest_batches
+    held: dict[str, set[str]]  # model -> the batches its table holds
+    shapes: dict[str, str]  # model -> the shape it was built in
+    days: dict[str, list[date]]  # batch -> the report dates it loaded (filled as needed)
+    rebuilt: set[str]  # models built in full in this build: their old rows go
+    added: dict[str, set[str]]  # model -> batches it took in in this build
 
 
-def _held(con: duckdb.DuckDBPyConnection, key: str) -> set[str]:
-    return {b for (b,) in con.execute(f"select batch_id from {BATCHES} where model = ?", [key]).fetchall()}
+def read_ledger(con: duckdb.DuckDBPyConnection) -> Ledger:
+    held: dict[str, set[str]] = {}
+    for model, batch in con.execute(f"select model, batch_id from {BATCHES}").fetchall():
+        held.setdefault(model, set()).add(batch)
+    return Ledger(committed={b for (b,) in con.execute("select batch_id from main.ingest_batches").fetchall()},
+                  held=held, shapes=dict(con.execute(f"select model, shape from {SHAPES}").fetchall()),
+                  days={}, rebuilt=set(), added={})
 
 
-def _available(con: duckdb.DuckDBPyConnection, model, increments: dict[str, int]) -> set[str]:
-    """The batches the model can hold after this build: the committed ones if it reads core
-    tables, and no more than each of its model inputs holds."""
-    batches = {b for (b,) in con.execute("select batch_id from main.ingest_batches").fetchall()}
-    for dep in model.deps:
-        if dep in increments:
-            batches &= _held(con, dep)
-    return batches
-
-
-def touched_days(con: duckdb.DuckDBPyConnection, batches: set[str]) -> list[date]:
+def touched_days(con: duckdb.DuckDBPyConnection, ledger: Ledger, batches: set[str]) -> list[date]:
     """The report dates the batches loaded reports for (a report's policies and details share
     its date); every copy of a report key counts, whichever copy the staging models keep."""
-    if not batches:
-        return []
-    rows = con.execute(
-        "select distinct r.report_date from main.deliveries as d"
-        " join main.reports as r on d.report_key = r.report_key"
-        " where d.outcome = 'loaded' and d.batch_id in (select unnest($1::varchar[])) order by 1",
-        [sorted(batches)]).fetchall()
-    return [day for (day,) in rows]
+    unknown = sorted(batches - set(ledger.days))
+    if unknown:
+        ledger.days.update({b: [] for b in unknown})
+        rows = con.execute(
+            "select distinct d.batch_id, r.report_date from main.deliveries as d"
+            " join main.reports as r on d.report_key = r.report_key"
+            " where d.outcome = 'loaded' and d.batch_id in (select unnest($1::varchar[]))", [unknown]).fetchall()
+        for batch, day in rows:
+            ledger.days[batch].append(day)
+    return sorted({day for b in batches for day in ledger.days[b]})
 
 
 def day_ranges(days: list[date], reach_days: int) -> list[tuple[date, date]]:
@@ -126,19 +133,21 @@ class Step:
     ranges: list[tuple[date, date]] | None
 
 
-def step(con: duckdb.DuckDBPyConnection, models: dict, key: str, shape: str, increments: dict[str, int],
+def step(con: duckdb.DuckDBPyConnection, ledger: Ledger, model, shape: str, increments: dict[str, int],
          failed: set[str], exists: bool) -> Step | None:
-    """None for a model built in full the old way (not incremental); else its Step."""
-    if key not in increments:
+    """None for a model built in full the old way (not incremental); else its Step. A model can
+    hold the committed batches, but no more than each of its model inputs holds."""
+    if model.key not in increments:
         return None
-    model = models[key]
-    available = _available(con, model, increments)
-    if not exists or key in failed or _recorded_shape(con, key) != shape:
+    available = set(ledger.committed)
+    for dep in model.deps:
+        if dep in increments:
+            available &= ledger.held.get(dep, set())
+    held = ledger.held.get(model.key, set())
+    if not exists or model.key in failed or ledger.shapes.get(model.key) != shape or held - available:
+        # held - available: it holds a batch an input lost (rebuilt from less): start over
         return Step(available, None)
-    held = _held(con, key)
-    if held - available:  # holds a batch an input lost (rebuilt from less): start over
-        return Step(available, None)
-    return Step(available, day_ranges(touched_days(con, available - held), increments[key]))
+    return Step(available, day_ranges(touched_days(con, ledger, available - held), increments[model.key]))
 
 
 def apply(con: duckdb.DuckDBPyConnection, key: str, sql: str, ranges: list[tuple[date, date]]) -> None:
@@ -152,13 +161,31 @@ def apply(con: duckdb.DuckDBPyConnection, key: str, sql: str, ranges: list[tuple
     con.execute(f"insert into {key} select * from ({sql}\n) where {where}", bounds)
 
 
-def record(con: duckdb.DuckDBPyConnection, key: str, shape: str, built: Step) -> None:
-    """The model now holds `built.batches` and was built in this shape."""
-    con.execute(f"delete from {SHAPES} where model = ?", [key])
-    con.execute(f"insert into {SHAPES} values (?, ?)", [key, shape])
-    held = set() if built.ranges is None else _held(con, key)
+def record(ledger: Ledger, key: str, shape: str, built: Step) -> None:
+    """The model now holds `built.batches` and was built in this shape (written by `save`)."""
     if built.ranges is None:
-        con.execute(f"delete from {BATCHES} where model = ?", [key])
-    new = sorted(built.batches - held)
-    if new:
-        con.execute(f"insert into {BATCHES} select ?, unnest(?::varchar[])", [key, new])
+        ledger.rebuilt.add(key)
+        ledger.added[key] = set(built.batches)
+    else:
+        ledger.added[key] = ledger.added.get(key, set()) | (built.batches - ledger.held.get(key, set()))
+    ledger.held[key] = set(built.batches)
+    ledger.shapes[key] = shape
+
+
+def save(con: duckdb.DuckDBPyConnection, ledger: Ledger) -> None:
+    """Write what `record` noted: the shapes of the models built, their batches (all of them for
+    a model rebuilt in full, the new ones for the others), in a few statements."""
+    built = sorted(ledger.added)
+    if not built:
+        return
+    con.execute(f"delete from {SHAPES} where model in (select unnest(?::varchar[]))", [built])
+    con.execute(f"insert into {SHAPES} select unnest(?::varchar[]), unnest(?::varchar[])",
+                [built, [ledger.shapes[k] for k in built]])
+    if ledger.rebuilt:
+        con.execute(f"delete from {BATCHES} where model in (select unnest(?::varchar[]))", [sorted(ledger.rebuilt)])
+    pairs = [(k, b) for k in built for b in sorted(ledger.added[k])]
+    if pairs:
+        con.execute(f"insert into {BATCHES} select unnest(?::varchar[]), unnest(?::varchar[])",
+                    [[k for k, _ in pairs], [b for _, b in pairs]])
+    ledger.rebuilt.clear()
+    ledger.added.clear()

@@ -189,17 +189,18 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     comment_columns(con, model.key)
 
 
-def _ensure_increment_tables(con: duckdb.DuckDBPyConnection) -> None:
+def _increment_ledger(con: duckdb.DuckDBPyConnection) -> incremental.Ledger:
     incremental.ensure_tables(con)
     for table in (incremental.BATCHES, incremental.SHAPES):
         comment_columns(con, table)
+    return incremental.read_ledger(con)
 
 
-def _build(con: duckdb.DuckDBPyConnection, models: dict[str, Model], key: str, shape: str,
-           increments: dict[str, int], failed: set[str], exists: bool) -> None:
+def _build(con: duckdb.DuckDBPyConnection, ledger: incremental.Ledger, models: dict[str, Model], key: str,
+           shape: str, increments: dict[str, int], failed: set[str], exists: bool) -> None:
     """Build one model: only the days its new batches touched when it is incremental and its
     shape is unchanged (pipeline/transform/incremental.py), else in full."""
-    how = incremental.step(con, models, key, shape, increments, failed, exists)
+    how = incremental.step(con, ledger, models[key], shape, increments, failed, exists)
     if how is None or how.ranges is None:
         _create(con, models[key])
     else:
@@ -208,7 +209,7 @@ def _build(con: duckdb.DuckDBPyConnection, models: dict[str, Model], key: str, s
         except duckdb.Error as exc:
             raise ModelError(f"sql/{models[key].schema}/{models[key].name}.sql: {exc}", key) from exc
     if how is not None:
-        incremental.record(con, key, shape, how)
+        incremental.record(ledger, key, shape, how)
 
 
 def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float],
@@ -333,8 +334,9 @@ def build_one(settings: Settings, model: Model) -> int:
             try:
                 if _reads_config(model):
                     write_config(con, thresholds, settings.today)
-                _ensure_increment_tables(con)
-                _build(con, models, model.key, shape, increments, failed, built is not None)
+                ledger = _increment_ledger(con)
+                _build(con, ledger, models, model.key, shape, increments, failed, built is not None)
+                incremental.save(con, ledger)
             except ModelError as exc:
                 # The model keeps its last table; the failure is recorded for the asset check
                 # (`every_model_built`) and `tlsrpt status`, and the steps after it go on.
@@ -412,11 +414,12 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
             write_config(con, thresholds, today)
             for layer in LAYERS:
                 con.execute(f"create schema if not exists {layer}")
-            _ensure_increment_tables(con)
+            ledger = _increment_ledger(con)
             for key in order:
                 unchanged = key not in failed_before and built.get(key, ("",))[0] == wanted[key]
                 if key not in kept and not unchanged:
-                    _build(con, models, key, shapes[key], increments, failed_before, key in built)
+                    _build(con, ledger, models, key, shapes[key], increments, failed_before, key in built)
+            incremental.save(con, ledger)
             _drop_retired(con, models)
             _record(con, {key: fingerprint for key, fingerprint in wanted.items() if key not in kept})
             _record_failures(con, failures)

@@ -190,3 +190,15 @@ def test_asset_steps_after_real_ingests_equal_a_full_rebuild(tmp_path: Path):
         assert _differences(con, models, settings.today) == {}
     finally:
         con.close()
+
+
+def test_a_look_back_names_a_number_all_or_a_threshold():
+    models = load_models()
+    model = models["marts.daily_outcomes"]
+    assert incremental.reach(models, build_order(models), {})[model.key] == 0
+    models[model.key] = replace(model, sql=model.sql.replace("lookback 0 days", "lookback baseline_days"))
+    assert incremental.reach(models, build_order(models), {"baseline_days": 28})[model.key] == 28
+    models[model.key] = replace(model, sql=model.sql.replace("lookback 0 days", "lookback a_fortnight"))
+    with pytest.raises(ValueError, match="lookback a_fortnight is neither"):
+        incremental.reach(models, build_order(models), {"baseline_days": 28})
+

@@ -385,12 +385,13 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
               thresholds: dict[str, float] | None = None, only_if_changed: bool = False,
               today: date | None = None, full: bool = False) -> list[str]:
     """Bring every model up to date in dependency order, atomically: readers see the old marts or
-    the new. A model whose fingerprint is unchanged is left alone; an incremental one redoes only
-    the days its new batches touched (pipeline/transform/incremental.py); `full` rebuilds all.
+    the new. An incremental model redoes only the days its new batches touched
+    (pipeline/transform/incremental.py); `full` rebuilds every model in full.
 
     `thresholds` overrides detection defaults (pipeline.detect.detection_config); the config tables are
     written in the same transaction, so the marts always match the thresholds they show.
-    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged.
+    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged, and
+    leave alone each model whose fingerprint is.
     A model that fails (on one domain's odd data, say) costs only itself and what reads it: the
     build is rolled back and done again without them, and ModelsFailed says which after the rest
     was committed. Never a frozen warehouse."""
@@ -416,7 +417,9 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
                 con.execute(f"create schema if not exists {layer}")
             ledger = _increment_ledger(con)
             for key in order:
-                unchanged = key not in failed_before and built.get(key, ("",))[0] == wanted[key]
+                # Skipped only on a run after new data: an explicit build rebuilds what no batch
+                # records (a core table edited in place).
+                unchanged = only_if_changed and key not in failed_before and built.get(key, ("",))[0] == wanted[key]
                 if key not in kept and not unchanged:
                     _build(con, ledger, models, key, shapes[key], increments, failed_before, key in built)
             incremental.save(con, ledger)

@@ -2,11 +2,12 @@
 
 One `select` per file; folder = DuckDB schema, file name = table. Dependencies are
 read from the SQL itself: every schema-qualified name (`staging.x`, `marts.y`, `main.reports`)
-is an edge. Each file's first line states its grain (`-- grain: ...`). Models are rebuilt in
-full, in dependency order, inside one transaction, which makes late reports land in their day
-without any incremental bookkeeping (what a rebuild costs per model and scale: docs/benchmarks.md).
-Each model carries a fingerprint of what its table is a function of (its SQL, its inputs, the
-committed batches, the detection thresholds), so a run with nothing new rebuilds nothing.
+is an edge. Each file's first line states its grain (`-- grain: ...`). Models are built in
+dependency order inside one transaction. Each model carries a fingerprint of what its table is a
+function of (its SQL, its inputs, the committed batches, the detection thresholds), so a run
+with nothing new rebuilds nothing; a model whose header declares it incremental redoes only the
+report dates its new batches touched (pipeline/transform/incremental.py), the others are rebuilt
+in full (what a rebuild costs per model and scale: docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_threshol
 from pipeline.settings import Settings
 from pipeline.store.schema_comments import TABLES, model_column_comment
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
+from pipeline.transform import incremental
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
 from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPES
 
@@ -187,12 +189,37 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     comment_columns(con, model.key)
 
 
+def _increment_ledger(con: duckdb.DuckDBPyConnection) -> incremental.Ledger:
+    incremental.ensure_tables(con)
+    for table in (incremental.BATCHES, incremental.SHAPES):
+        comment_columns(con, table)
+    return incremental.read_ledger(con)
+
+
+def _build(con: duckdb.DuckDBPyConnection, ledger: incremental.Ledger, models: dict[str, Model], key: str,
+           shape: str, increments: dict[str, int], failed: set[str], exists: bool) -> None:
+    """Build one model: only the days its new batches touched when it is incremental and its
+    shape is unchanged (pipeline/transform/incremental.py), else in full."""
+    how = incremental.step(con, ledger, models[key], shape, increments, failed, exists)
+    if how is None or how.ranges is None:
+        _create(con, models[key])
+    else:
+        try:
+            incremental.apply(con, key, models[key].sql, how.ranges)
+        except duckdb.Error as exc:
+            raise ModelError(f"sql/{models[key].schema}/{models[key].name}.sql: {exc}", key) from exc
+    if how is not None:
+        incremental.record(ledger, key, shape, how)
+
+
 def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thresholds: dict[str, float],
-                 today: date | None = None) -> dict[str, str]:
+                 today: date | None = None, with_data: bool = True) -> dict[str, str]:
     """What each model's table is a function of: its SQL, its inputs' fingerprints, the data
     (every change to the core tables is a committed batch in ingest_batches) and, for the
-    detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table."""
-    data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone())
+    detection models, the thresholds and the cause catalogue. Equal fingerprint, equal table.
+    `with_data` False: the shape alone, all but the batches (an incremental build keeps it)."""
+    data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone()) \
+        if with_data else ""
     config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items()), LIST_VERSION,
                    RESULT_TYPES, POLICY_TYPES))
     out: dict[str, str] = {}
@@ -255,7 +282,8 @@ def model_failures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     """model -> error, for the models whose last build failed (none before the first build)."""
     try:
         return dict(con.execute("select model, error from config.model_failures order by model").fetchall())
-    except duckdb.CatalogException:
+    except (duckdb.CatalogException, duckdb.InvalidInputException):  # the latter: the missing table's
+        # name met this function's in the Python scope DuckDB scans for tables to replace
         return {}
 
 
@@ -294,15 +322,21 @@ def build_one(settings: Settings, model: Model) -> int:
     with writer_lock(settings.data_dir):
         con = connect(settings.db_path, threads=ALL_CORES)
         try:
-            fingerprint = fingerprints(con, load_models(), thresholds, settings.today)[model.key]
+            models = load_models()
+            fingerprint = fingerprints(con, models, thresholds, settings.today)[model.key]
             built = _built(con).get(model.key)
             if built and built[0] == fingerprint:
                 return built[1]
+            shape = fingerprints(con, models, thresholds, settings.today, with_data=False)[model.key]
+            increments = incremental.reach(models, build_order(models), {**DEFAULTS, **thresholds})
+            failed = set(model_failures(con))  # outside the transaction: a missing table aborts it
             con.execute("begin transaction")
             try:
                 if _reads_config(model):
                     write_config(con, thresholds, settings.today)
-                _create(con, model)
+                ledger = _increment_ledger(con)
+                _build(con, ledger, models, model.key, shape, increments, failed, built is not None)
+                incremental.save(con, ledger)
             except ModelError as exc:
                 # The model keeps its last table; the failure is recorded for the asset check
                 # (`every_model_built`) and `tlsrpt status`, and the steps after it go on.
@@ -349,12 +383,15 @@ def refresh_all(settings: Settings) -> list[str]:
 
 def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = None,
               thresholds: dict[str, float] | None = None, only_if_changed: bool = False,
-              today: date | None = None) -> list[str]:
-    """Rebuild every model in dependency order, atomically: readers see the old marts or the new.
+              today: date | None = None, full: bool = False) -> list[str]:
+    """Bring every model up to date in dependency order, atomically: readers see the old marts or
+    the new. An incremental model redoes only the days its new batches touched
+    (pipeline/transform/incremental.py); `full` rebuilds every model in full.
 
     `thresholds` overrides detection defaults (pipeline.detect.detection_config); the config tables are
     written in the same transaction, so the marts always match the thresholds they show.
-    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged.
+    `only_if_changed`: build nothing (return []) when every model's fingerprint is unchanged, and
+    leave alone each model whose fingerprint is.
     A model that fails (on one domain's odd data, say) costs only itself and what reads it: the
     build is rolled back and done again without them, and ModelsFailed says which after the rest
     was committed. Never a frozen warehouse."""
@@ -363,8 +400,11 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
     order = build_order(models)
     today = judging_day(today)  # one day for the fingerprints and config.clock alike
     wanted = fingerprints(con, models, thresholds, today)
+    shapes = fingerprints(con, models, thresholds, today, with_data=False)
+    increments = incremental.reach(models, order, {**DEFAULTS, **thresholds})
+    built = {} if full else _built(con)
+    failed_before = set(model_failures(con))
     if only_if_changed:
-        built = _built(con)
         if all(built.get(key, ("",))[0] == fingerprint for key, fingerprint in wanted.items()):
             return []
     failures: dict[str, str] = {}
@@ -375,9 +415,14 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
             write_config(con, thresholds, today)
             for layer in LAYERS:
                 con.execute(f"create schema if not exists {layer}")
+            ledger = _increment_ledger(con)
             for key in order:
-                if key not in kept:
-                    _create(con, models[key])
+                # Skipped only on a run after new data: an explicit build rebuilds what no batch
+                # records (a core table edited in place).
+                unchanged = only_if_changed and key not in failed_before and built.get(key, ("",))[0] == wanted[key]
+                if key not in kept and not unchanged:
+                    _build(con, ledger, models, key, shapes[key], increments, failed_before, key in built)
+            incremental.save(con, ledger)
             _drop_retired(con, models)
             _record(con, {key: fingerprint for key, fingerprint in wanted.items() if key not in kept})
             _record_failures(con, failures)

@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain, reporter and MTA-STS policy version it applied (its reports listed)
+-- incremental: report_date, lookback all
 -- reads: staging.policies, config.thresholds
 with t as (
     select * from config.thresholds

@@ -1,4 +1,5 @@
 -- grain: one row per report, policy domain and detailed failure, counted once, with its cause and sub-cause
+-- incremental: report_date, lookback 0 days
 -- reads: intermediate.failures_once_per_report, staging.policies, config.reason_patterns, config.result_type_causes
 with details as (
     -- Counted once (a failure listed under a report's sts and tlsa policies is one row); the

@@ -1,4 +1,5 @@
 -- grain: one row per report, policy domain and failure (type, sending IP, MX, receiving IP, reason), counted once
+-- incremental: report_date, lookback 0 days
 -- reads: staging.failure_details, intermediate.sessions_once_per_report
 -- The counting rule of intermediate.sessions_once_per_report, for failure details: a failure a
 -- report lists under several policies of one domain counts once (the largest count across those

@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain, reporter, trust, report_key: sessions counted once
+-- incremental: report_date, lookback 0 days
 -- reads: staging.policies
 -- The counting rule (docs/marts.md): a report that lists the same sessions under several
 -- policies for one domain (Microsoft: an sts and a tlsa policy) counts them once, as the largest

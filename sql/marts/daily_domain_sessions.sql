@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain: sessions counted once across policy types
+-- incremental: report_date, lookback 0 days
 -- reads: intermediate.sessions_once_per_report
 with once_per_report as (
     select * from intermediate.sessions_once_per_report

@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain, policy_type, sts_mode
+-- incremental: report_date, lookback 0 days
 -- reads: staging.policies
 -- Each policy type as stated: Microsoft's sts and tlsa rows describe the same sessions, so never
 -- add policy types up; the counted-once total per day and domain is marts.daily_domain_sessions

@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain, result_type
+-- incremental: report_date, lookback 0 days
 -- reads: intermediate.failures_once_per_report, marts.daily_domain_sessions
 -- Failed sessions counted once per report (intermediate.failures_once_per_report), with the
 -- failures a summary counts but no detail names as result type '(no details given)'.

@@ -1,4 +1,5 @@
 -- grain: one row per day, policy domain, reporter, trust, sending IP, receiving MX and IP, result type
+-- incremental: report_date, lookback 0 days
 -- reads: intermediate.failures_once_per_report
 -- Failed sessions counted once per report (intermediate.failures_once_per_report): a failure
 -- listed under a report's sts and tlsa policies once; a summary's failures no detail names as

@@ -1,4 +1,5 @@
 -- grain: one row per failure detail (main.failure_details), with its result group and reporter
+-- incremental: report_date, lookback 0 days
 -- reads: main.failure_details, staging.reports, config.result_types
 with details as (
     select * from main.failure_details

@@ -1,4 +1,5 @@
 -- grain: one row per report and policy (main.policies), with its day and reporter
+-- incremental: report_date, lookback 0 days
 -- reads: main.policies, staging.reports, config.policy_types
 with policies as (
     select * from main.policies

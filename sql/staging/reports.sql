@@ -1,4 +1,5 @@
 -- grain: one row per distinct report, with the reporter normalised
+-- incremental: report_date, lookback 0 days
 -- reads: main.reports, config.reporter_domains
 with reports as (
     select * from main.reports

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import re
 import shutil
@@ -183,8 +184,6 @@ def _ms(pair: tuple[float, float]) -> str:
 
 
 def _cores() -> int:
-    import os
-
     return os.cpu_count() or 1
 
 

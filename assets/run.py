@@ -1,18 +1,17 @@
-"""`tlsrpt run`: materialize the whole asset graph once, on a persistent local Dagster instance
-under <data>/dagster, so `dagster dev` later shows the run and its lineage."""
+"""`tlsrpt run`: materialize the whole asset graph once, on the persistent Dagster instance of the
+data dir (assets/instance.py: under <data>/dagster, or PostgreSQL), so `dagster dev` later shows
+the run and its lineage."""
 
 from __future__ import annotations
-
-import os
 
 import dagster as dg
 from rich.console import Console
 
+from assets.instance import DagsterStorageUnavailable, dagster_instance
 from pipeline.settings import Settings
 from pipeline.store import landing
 from pipeline.store.warehouse import WarehouseBusy
 
-_INSTANCE_YAML = "telemetry:\n  enabled: false\n"
 _LAST_GOOD = "last-good-run"  # under the Dagster home: the state a run left with every check passed
 
 
@@ -44,16 +43,6 @@ def nothing_new(settings: Settings) -> str | None:
     if any(inbox_fingerprint(str(folder))[0] for folder in settings.drop_folders()):
         return None
     return "nothing new: no input waiting, and the warehouse, marts and snapshot are as the last successful run left them"
-
-
-def dagster_instance(settings: Settings) -> dg.DagsterInstance:
-    home = settings.dagster_home
-    home.mkdir(parents=True, exist_ok=True)
-    config = home / "dagster.yaml"
-    if not config.exists():
-        config.write_text(_INSTANCE_YAML)
-    os.environ["DAGSTER_HOME"] = str(home)
-    return dg.DagsterInstance.get()
 
 
 def _root_error(error) -> tuple[str, str]:
@@ -123,6 +112,9 @@ def main(argv: list[str]) -> int:
             ok = materialize_all(settings, console)
     except typer.Exit as exc:
         return exc.exit_code
+    except DagsterStorageUnavailable as exc:  # nothing ran: the next run starts from the same inputs
+        console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
+        return 3
     if not ok:
         console.print("[red]error:[/red] the run failed; see the messages above", highlight=False)
         return 2

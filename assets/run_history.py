@@ -12,12 +12,16 @@ from pipeline.settings import Settings
 
 def last_run_line(settings: Settings) -> str | None:
     """One line on the newest run, or None when this data dir has no Dagster run history."""
-    home = settings.dagster_home
-    if not (home / "dagster.yaml").exists() or not (home / "history" / "runs.db").exists():
+    if not settings.has_dagster_history:
         return None  # dagster is slow to import: only when there is a history to read
     import dagster as dg
 
-    instance = dg.DagsterInstance.from_config(str(home))
+    from assets.instance import DagsterStorageUnavailable, open_instance
+
+    try:
+        instance = open_instance(settings)
+    except DagsterStorageUnavailable as exc:
+        return f"last Dagster run: unknown ({exc})"
     try:
         records = instance.get_run_records(limit=1)
         if not records:

@@ -136,7 +136,7 @@ def _last_dagster_run(settings: Settings) -> str | None:
     the library never imports Dagster, and a data dir with no run history never pays for it."""
     import subprocess
 
-    if not (settings.dagster_home / "history" / "runs.db").exists():
+    if not settings.has_dagster_history:
         return None
     try:
         found = subprocess.run([sys.executable, "-m", "assets.run_history", str(settings.data_dir)],

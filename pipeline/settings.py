@@ -16,6 +16,7 @@ import os
 from datetime import date
 from pathlib import Path
 from typing import Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
@@ -76,6 +77,20 @@ class Settings(BaseModel):
     # dashboard is pinned to is kept whatever its age. At least a day: a reader must never lose
     # the snapshot it attached minutes ago.
     snapshot_retention_days: int = Field(7, ge=1)
+    # An `s3://bucket/prefix/` data path: where the store is and who we are there. Empty
+    # endpoint: AWS S3 itself. URL style: None means `path` with an endpoint (Swift, Ceph and
+    # MinIO answer path-style requests) and `vhost` on AWS.
+    s3_endpoint: str = ""  # host[:port]
+    s3_key_id: str = ""
+    s3_secret: str = Field("", repr=False)
+    s3_region: str = ""
+    s3_use_ssl: bool = True
+    s3_url_style: Literal["path", "vhost"] | None = None
+    # Dagster's runs, events and schedules in PostgreSQL, shared by every machine
+    # (`postgresql://user@host:5432/dagster`); empty: SQLite files under <data>/dagster. The URL
+    # is written into dagster.yaml, so its password comes separately and stays in the environment.
+    dagster_postgres: str = Field("", repr=False)  # a password put here by mistake is never shown
+    dagster_postgres_password: str = Field("", repr=False)
     imap: ImapSettings = ImapSettings()
 
     def __init__(self, **given: Any) -> None:
@@ -89,6 +104,29 @@ class Settings(BaseModel):
     @classmethod
     def _absolute(cls, path: Path | None) -> Path | None:
         return path.absolute() if path is not None else None
+
+    @field_validator("s3_endpoint")
+    @classmethod
+    def _host_and_port(cls, value: str) -> str:
+        if "://" in value or "/" in value:
+            raise ValueError("must be host[:port], without a scheme (TLSRPT_S3_USE_SSL chooses https or http)")
+        return value
+
+    @field_validator("dagster_postgres")
+    @classmethod
+    def _postgres_url(cls, value: str) -> str:
+        if value:
+            parsed = urlsplit(value)
+            if parsed.scheme not in ("postgresql", "postgres") or not parsed.hostname or not parsed.path.strip("/"):
+                raise ValueError("must be a URL postgresql://user@host[:port]/database")
+            if parsed.password is not None:
+                raise ValueError("must not hold the password (it is written into dagster.yaml): "
+                                 "set TLSRPT_DAGSTER_POSTGRES_PASSWORD instead")
+            try:
+                parsed.port
+            except ValueError:
+                raise ValueError("must be a URL postgresql://user@host[:port]/database, with a port from 1 to 65535") from None
+        return value
 
     @field_validator("dns_server")
     @classmethod
@@ -139,6 +177,13 @@ class Settings(BaseModel):
         return self.data_dir / "dagster"
 
     @property
+    def has_dagster_history(self) -> bool:
+        """Whether Dagster may hold a run of this data dir: its instance config was written and
+        the runs are in PostgreSQL (only a connection can tell more), or in its SQLite run file."""
+        home = self.dagster_home
+        return (home / "dagster.yaml").exists() and (bool(self.dagster_postgres) or (home / "history" / "runs.db").exists())
+
+    @property
     def alerts_config_path(self) -> Path:
         """The alerts channels (docs/alerts.md): `TLSRPT_ALERTS_CONFIG`, else <data>/alerts.toml."""
         return self.alerts_config or self.data_dir / "alerts.toml"
@@ -185,7 +230,14 @@ def _one_line(exc: ValidationError, from_env: set[tuple[str, ...]]) -> str:
     error = exc.errors(include_url=False)[0]
     field = tuple(str(part) for part in error["loc"])
     message = error["msg"].removeprefix("Value error, ")
-    value = error.get("input")
+    shown = repr(error.get("input")) if _shown(field) else "(not shown: it may hold a password)"
     if field in from_env:
-        return f"{VARIABLES[field]}={value!r}: {message}"
-    return f"setting {'.'.join(field)}={value!r}: {message}"
+        return f"{VARIABLES[field]}={shown}: {message}"
+    return f"setting {'.'.join(field)}={shown}: {message}"
+
+
+def _shown(field: tuple[str, ...]) -> bool:
+    """Whether an error may repeat the value: not for the fields that hold secrets (repr=False)."""
+    model = ImapSettings if field[0] == "imap" and len(field) > 1 else Settings
+    info = model.model_fields.get(field[-1])
+    return info is None or info.repr

@@ -48,6 +48,7 @@ def setup_statements(settings: Settings, snapshot: int | None, where: lake.Locat
         f"set extension_directory = {_quote(str(settings.extension_dir))}",
         "set autoinstall_known_extensions = false",
         *(f"load {name}" for name in where.extensions),
+        *([lake.s3_secret(settings, keys_from_environment=True)] if where.data_path.startswith("s3://") else []),
         lake.attach_statement(where, read_only=True, snapshot=snapshot),
         f"use {lake.ALIAS}",
     ]
@@ -63,6 +64,9 @@ def prepare(settings: Settings, snapshot: int | None, shell_args: list[str]) -> 
     lake.open_lake(settings, read_only=True, snapshot=snapshot).close()
     where = lake.location(settings)
     environment: dict[str, str] = {}
+    if where.data_path.startswith("s3://"):  # read by the shell's getenv(), never on its command line
+        environment.update({variable: value for variable, value in zip(
+            lake.S3_KEY_VARIABLES.values(), (settings.s3_key_id, settings.s3_secret)) if value})
     if where.embedded_catalog is None:
         conninfo, password = without_password(where.attach.removeprefix("ducklake:postgres:"))
         where = replace(where, attach="ducklake:postgres:" + conninfo)

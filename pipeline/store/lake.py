@@ -4,8 +4,8 @@
 - Embedded (the default, no server): catalog `<data>/lake/catalog.sqlite`, data files under
   `<data>/lake/data/`. SQLite takes readers while a writer commits (measured: 0 reader errors).
 - Scale-out: `TLSRPT_CATALOG` names a PostgreSQL database (`postgresql://…` or a libpq
-  `key=value` string) and `TLSRPT_DATA_PATH` a shared folder; several machines then write the
-  same lake.
+  `key=value` string) and `TLSRPT_DATA_PATH` a shared folder or an S3 prefix (`s3://bucket/lake/`,
+  reached with the TLSRPT_S3_* settings); several machines then write the same lake.
 
 The lake is attached as `lake` in an in-memory DuckDB and made the default catalog, so the
 SQL of the pipeline and of analysts keeps unqualified names (`reports`, `marts.daily_outcomes`).
@@ -86,6 +86,8 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
         if read_only and not exists(settings):  # before the extensions: a reader creates no folder
             raise LakeUnavailable(f"no warehouse yet at {where.described}: run `tlsrpt ingest` first")
         extensions.load(con, where.extensions, settings.extension_dir)
+        if where.data_path.startswith("s3://"):
+            con.execute(s3_secret(settings))
         if where.embedded_catalog is not None and not read_only:
             where.embedded_catalog.parent.mkdir(parents=True, exist_ok=True)
             if not where.data_path.startswith("s3://"):
@@ -130,6 +132,25 @@ def with_conflict_retry(write: Callable[[], T], tries: int = 5, pause: float = 0
                 raise
             time.sleep(pause * (attempt + 1))
     raise AssertionError("unreachable")
+
+
+def s3_secret(settings: Settings, *, keys_from_environment: bool = False) -> str:
+    """The DuckDB secret httpfs signs its requests to the data path with (TLSRPT_S3_*); it lives
+    in one connection only. Empty key and secret: anonymous requests. `keys_from_environment`:
+    the key pair is read by the DuckDB shell's getenv() from TLSRPT_S3_KEY_ID/TLSRPT_S3_SECRET,
+    so that it never shows on a command line (`tlsrpt sql` passes them in the environment)."""
+    url_style = settings.s3_url_style or ("path" if settings.s3_endpoint else "vhost")
+    options = {"key_id": settings.s3_key_id, "secret": settings.s3_secret, "region": settings.s3_region,
+               "endpoint": settings.s3_endpoint, "url_style": url_style}
+    given = [f"{name} {_quote(value)}" for name, value in options.items()
+             if value and not (keys_from_environment and name in S3_KEY_VARIABLES)]
+    if keys_from_environment:
+        given += [f"{name} getenv({_quote(variable)})" for name, variable in S3_KEY_VARIABLES.items()
+                  if options[name]]
+    return f"create or replace secret lake_s3 (type s3, {', '.join(given)}, use_ssl {str(settings.s3_use_ssl).lower()})"
+
+
+S3_KEY_VARIABLES = {"key_id": "TLSRPT_S3_KEY_ID", "secret": "TLSRPT_S3_SECRET"}
 
 
 def _first_line(exc: BaseException) -> str:

@@ -25,6 +25,9 @@ BAD_VALUES = [
     ("TLSRPT_IMAP_READ_ONLY", "maybe", ["boolean"]),
     ("TLSRPT_SNAPSHOT_RETENTION_DAYS", "0", ["greater than or equal to 1"]),
     ("TLSRPT_SNAPSHOT_RETENTION_DAYS", "a week", ["integer"]),
+    ("TLSRPT_S3_ENDPOINT", "https://s3.example.net", ["host[:port]", "TLSRPT_S3_USE_SSL"]),
+    ("TLSRPT_S3_USE_SSL", "maybe", ["boolean"]),
+    ("TLSRPT_S3_URL_STYLE", "virtual", ["path", "vhost"]),
 ]
 
 
@@ -35,6 +38,22 @@ def test_a_bad_environment_value_is_one_line_naming_the_variable(variable, value
         Settings()
     message = str(caught.value)
     assert "\n" not in message and variable in message and repr(value) in message
+    assert all(word in message for word in words), message
+
+
+@pytest.mark.parametrize(("value", "words"), [
+    ("mysql://db.example.net/dagster", ["postgresql://user@host[:port]/database"]),
+    ("postgresql://dagster@db.example.net", ["postgresql://user@host[:port]/database"]),
+    ("postgresql://dagster@db.example.net:99999/dagster", ["port from 1 to 65535"]),
+    ("postgresql://dagster:hunter2@db.example.net/dagster", ["TLSRPT_DAGSTER_POSTGRES_PASSWORD"]),
+])
+def test_a_bad_dagster_postgres_url_is_one_line_that_never_repeats_it(value, words, monkeypatch):
+    """The URL may carry a password by mistake, so the error names the variable but not the value."""
+    monkeypatch.setenv("TLSRPT_DAGSTER_POSTGRES", value)
+    with pytest.raises(SettingsError) as caught:
+        Settings()
+    message = str(caught.value)
+    assert "\n" not in message and "TLSRPT_DAGSTER_POSTGRES=" in message and value not in message
     assert all(word in message for word in words), message
 
 
@@ -80,6 +99,17 @@ def test_good_values_arrive_typed(monkeypatch, tmp_path: Path):
     assert Settings(workers=1).workers == 1  # what the caller passes wins over the environment
 
 
+def test_s3_settings_arrive_typed_and_the_secrets_stay_out_of_repr(monkeypatch):
+    for variable, value in {"TLSRPT_S3_ENDPOINT": "127.0.0.1:8080", "TLSRPT_S3_KEY_ID": "acct:user",
+                            "TLSRPT_S3_SECRET": "s3-secret-value", "TLSRPT_S3_USE_SSL": "false",
+                            "TLSRPT_S3_URL_STYLE": "path", "TLSRPT_DAGSTER_POSTGRES_PASSWORD": "pg-secret-value"}.items():
+        monkeypatch.setenv(variable, value)
+    settings = Settings()
+    assert (settings.s3_endpoint, settings.s3_key_id, settings.s3_use_ssl, settings.s3_url_style) == (
+        "127.0.0.1:8080", "acct:user", False, "path")
+    assert "s3-secret-value" not in repr(settings) and "pg-secret-value" not in repr(settings)
+
+
 def test_the_environment_is_read_in_one_place():
     """Every TLSRPT_* value goes through pipeline/settings.py: no other module reads os.environ."""
     reads = re.compile(r"os\.environ\.get|os\.getenv|os\.environ\[[^\]]+\](?!\s*=)|typer\.Option\([^)]*envvar")
@@ -91,7 +121,7 @@ def test_the_environment_is_read_in_one_place():
 
 def test_env_example_lists_every_variable():
     names = set(VARIABLES.values()) | set(re.findall(r"\b(TLSRPT_[A-Z_]*[A-Z])\b", (ROOT / "scripts" / "demo.sh").read_text()))
-    listed = set(re.findall(r"^#?\s*(TLSRPT_[A-Z_]+)=", (ROOT / ".env.example").read_text(), re.M))
+    listed = set(re.findall(r"^#?\s*(TLSRPT_[A-Z0-9_]+)=", (ROOT / ".env.example").read_text(), re.M))
     assert names and names <= listed, sorted(names - listed)
 
 

@@ -248,3 +248,25 @@ def test_a_worker_killed_mid_ingest_costs_only_the_input_it_died_on(tmp_path: Pa
                            " left join raw_objects o using (raw_sha256) where outcome <> 'loaded'")
     assert rows == [(str(inbox / "poison.json"), "quarantined", "worker_died", True)]
     assert query(data_dir, "select count(*) from reports") == [(31,)]
+
+
+def test_a_data_dir_from_before_the_lake_is_upgraded_by_one_rebuild(tmp_path: Path):
+    """A DuckDB file of an older version beside its packs: ingest says what to do, in one line;
+    `tlsrpt rebuild` makes the lake from the packs, keeps the file's posture checks, removes it."""
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, [FIXTURES])
+    reports = query(data_dir, "select count(*) from reports")
+    shutil.rmtree(data_dir / "lake")
+    old = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    old.execute("create table posture_checks as select 'r1' as run_id, timestamptz '2026-03-01 00:00:00+00' as checked_at,"
+                " 'd.test' as domain, 'mx' as check_name, 'd.test' as target, 'ok' as verdict, 'found' as reason,"
+                " '1 host' as detail, '' as raw_answer, '{}' as facts")
+    old.close()
+    tlsrpt = [sys.executable, "-m", "pipeline"]
+    refused = subprocess.run([*tlsrpt, "ingest", "--data-dir", str(data_dir), str(FIXTURES)], capture_output=True, text=True)
+    assert refused.returncode == 3 and "run `tlsrpt rebuild`" in refused.stderr and "Traceback" not in refused.stderr
+    result = subprocess.run([*tlsrpt, "rebuild", "--data-dir", str(data_dir)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert query(data_dir, "select count(*) from reports") == reports
+    assert query(data_dir, "select run_id, domain, verdict from posture_checks") == [("r1", "d.test", "ok")]
+    assert not (data_dir / "warehouse.duckdb").exists()

@@ -35,9 +35,9 @@ WHERE_REPORTER = WHERE + " and ($4::varchar is null or reporter = $4) and (not $
 
 
 def current_snapshot() -> str | None:
-    """The lake snapshot to show (its id, as text: what every query function takes as `snap`)."""
-    snapshot = read.current_snapshot()
-    return str(snapshot) if snapshot is not None else None
+    """The lake snapshot to show, as the token every query function takes as `snap`: it names
+    the lake and the snapshot id, so the caches never give one lake's answer for another's."""
+    return read.current_snapshot()
 
 
 @st.cache_data(ttl="10m", show_spinner=False)

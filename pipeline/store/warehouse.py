@@ -115,7 +115,8 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _is_lake(con: duckdb.DuckDBPyConnection) -> bool:
-    return con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()[0] == "ducklake"
+    kind = con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return kind == "ducklake"
 
 
 def in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:

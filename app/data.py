@@ -1,8 +1,8 @@
-"""Every query the dashboard makes: against the latest published snapshot, read-only, per call.
+"""Every query the dashboard makes: against the lake pinned to the last passed model build,
+read-only (pipeline/read.py, the one module the app reads through, says what it may read).
 
-Never the live warehouse file (its writer would lock us out, and we it): pipeline/read.py, the one
-module the app reads through, says what it may read.
-Values are bound parameters; results are cached per snapshot, so a new run shows at once."""
+Values are bound parameters; results are cached per snapshot id, so a new build shows at once
+and a pinned snapshot never changes under a cached answer."""
 
 from __future__ import annotations
 
@@ -35,13 +35,14 @@ WHERE_REPORTER = WHERE + " and ($4::varchar is null or reporter = $4) and (not $
 
 
 def current_snapshot() -> str | None:
-    path = read.current_snapshot()
-    return str(path) if path else None
+    """The lake snapshot to show, as the token every query function takes as `snap`: it names
+    the lake and the snapshot id, so the caches never give one lake's answer for another's."""
+    return read.current_snapshot()
 
 
 @st.cache_data(ttl="10m", show_spinner=False)
-def run(sql: str, params: tuple, snapshot_path: str) -> pl.DataFrame:
-    return read.query(snapshot_path, sql, params)
+def run(sql: str, params: tuple, snapshot: str) -> pl.DataFrame:
+    return read.query(snapshot, sql, params)
 
 
 def _q(sql: str, params: list, snap: str) -> pl.DataFrame:

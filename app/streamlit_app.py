@@ -1,4 +1,4 @@
-"""The analyst dashboard: `tlsrpt dashboard` starts it on the latest published snapshot."""
+"""The analyst dashboard: `tlsrpt dashboard` starts it on the last passed model build (a pinned lake snapshot)."""
 
 import sys
 from pathlib import Path

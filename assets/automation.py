@@ -116,23 +116,23 @@ def _run_key(key: str, attempt: int) -> str:
 
 @dg.sensor(minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)
 def alert_sensor(context: dg.SensorEvaluationContext, warehouse: WarehouseResource):
-    """Sends alerts (docs/alerts.md) when a new snapshot is published or alerts.toml changes, and
-    retries channels that failed; skips at once while there is no alerts.toml."""
+    """Sends alerts (docs/alerts.md) when a model build passes (a new snapshot to read) or
+    alerts.toml changes, and retries channels that failed; skips at once while there is no alerts.toml."""
     from pipeline.alerts.run import run_alerts
     from pipeline.alerts.state import AlertsBusy
-    from pipeline.store.snapshot import current
+    from pipeline.store.builds import snapshot_to_read
 
     settings = warehouse.settings()
     config = settings.alerts_config_path
     if not config.exists():
         return dg.SkipReason(f"no alerts config at {config}")
-    published = current(settings)
+    published = snapshot_to_read(settings)
     if published is None:
-        return dg.SkipReason("no published snapshot yet")
-    # The snapshot name changes on every publish, by a Dagster run or by `tlsrpt ingest` alike.
-    key = f"{published.name}|{config.stat().st_mtime_ns}"
+        return dg.SkipReason("no warehouse yet")
+    # The snapshot changes with every passed build, by a Dagster run or by `tlsrpt ingest` alike.
+    key = f"{published}|{config.stat().st_mtime_ns}"
     if context.cursor == key:
-        return dg.SkipReason(f"no new snapshot since {published.name}")
+        return dg.SkipReason(f"no new snapshot since {published}")
     try:
         result = run_alerts(settings)  # a bad config raises: the tick shows the one-line error
     except AlertsBusy as exc:

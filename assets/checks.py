@@ -3,9 +3,9 @@ the core tables (every failed session and every report counted, exactly once).""
 
 
 import dagster as dg
-import duckdb
 
 from assets.resources import WarehouseResource
+from pipeline.store import lake
 
 # (asset, check name, SQL counting offending rows, what it proves)
 CHECKS = [
@@ -104,7 +104,7 @@ RECONCILIATIONS = [
 
 
 def _query(warehouse: WarehouseResource, sql: str) -> list[tuple]:
-    con = duckdb.connect(str(warehouse.settings().db_path), read_only=True)
+    con = lake.open_lake(warehouse.settings(), read_only=True)  # the newest snapshot: what the run just built
     try:
         return con.execute(sql).fetchall()
     finally:

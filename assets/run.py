@@ -9,40 +9,39 @@ from rich.console import Console
 
 from assets.instance import DagsterStorageUnavailable, dagster_instance
 from pipeline.settings import Settings
-from pipeline.store import landing
+from pipeline.store import lake, landing
 from pipeline.store.warehouse import WarehouseBusy
 
 _LAST_GOOD = "last-good-run"  # under the Dagster home: the state a run left with every check passed
 
 
 def _state(settings: Settings) -> str | None:
-    """The warehouse file as a run leaves it, plus the packs beside it (a crashed ingest leaves
-    a pack its tables do not have yet): equal strings, nothing changed in between."""
-    if not settings.db_path.exists():
+    """The lake as a run leaves it, plus the packs beside it (a crashed ingest leaves a pack
+    its tables do not have yet): equal strings, nothing changed in between."""
+    committed = lake.commit_stamp(settings)
+    if committed is None:
         return None
-    stat = settings.db_path.stat()
     packs = [batch for batch, _ in landing.pack_batches(settings.data_dir)]
-    return f"{stat.st_mtime_ns} {stat.st_size} {len(packs)} {packs[-1] if packs else ''}"
+    return f"{committed} {len(packs)} {packs[-1] if packs else ''}"
 
 
 def nothing_new(settings: Settings) -> str | None:
     """Why a run can stop before it starts, or None: nothing waits in the drop folders, no
-    mailbox is configured, and the warehouse, its marts and its snapshot are what the last
+    mailbox is configured, and the warehouse and its marts are what the last
     successful run (every check passed) left. A run with nothing new then costs a second, not
     a Dagster run that rebuilds and re-checks the same tables."""
     from assets.automation import inbox_fingerprint
     from assets.resources import ImapResource
-    from pipeline.store.snapshot import current
 
     marker = settings.dagster_home / _LAST_GOOD
     state = _state(settings)
-    if state is None or not marker.exists() or marker.read_text() != state or current(settings) is None:
+    if state is None or not marker.exists() or marker.read_text() != state:
         return None
     if ImapResource.from_settings(settings.imap).config() is not None:
         return None
     if any(inbox_fingerprint(str(folder))[0] for folder in settings.drop_folders()):
         return None
-    return "nothing new: no input waiting, and the warehouse, marts and snapshot are as the last successful run left them"
+    return "nothing new: no input waiting, and the warehouse and its marts are as the last successful run left them"
 
 
 def _root_error(error) -> tuple[str, str]:

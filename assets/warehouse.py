@@ -4,8 +4,15 @@ its dependencies read from the SQL (pipeline.transform.sql_models)."""
 import dagster as dg
 
 from assets.resources import WarehouseResource
-from pipeline.store.snapshot import publish
-from pipeline.transform.sql_models import Model, ModelError, build_one, failed_models, load_models
+from pipeline.store.builds import record_build
+from pipeline.store.warehouse import connect, writer_lock
+from pipeline.transform.sql_models import (
+    Model,
+    ModelError,
+    build_one,
+    failed_models,
+    load_models,
+)
 
 
 def _key(dependency: str) -> dg.AssetKey:
@@ -27,7 +34,7 @@ def _model_asset(model: Model) -> dg.AssetsDefinition:
             rows = build_one(warehouse.settings(), model)
         except ModelError as exc:
             # One model's failure must not freeze the rest: it keeps its last table, the steps
-            # after it and the snapshot go on, and the check `every_model_built` fails, naming it.
+            # after it and the build record go on, and the check `every_model_built` fails, naming it.
             context.log.error(exc.first_line)
             return dg.MaterializeResult(metadata={"failed": exc.first_line, "grain": model.grain})
         return dg.MaterializeResult(metadata={"rows": rows, "grain": model.grain})
@@ -43,11 +50,19 @@ _MODELS = load_models()
     deps=[dg.AssetKey([m.schema, m.name]) for m in _MODELS.values() if m.schema in ("marts", "detect")],
     group_name="serving",
     kinds={"duckdb"},
-    description="A read-only copy of the warehouse the dashboard reads (<data>/snapshots), so neither blocks the other.",
+    description="The lake snapshot the dashboard and the alerts read: the models' build, recorded in `builds`"
+                " (passed when no model failed; a failed build leaves readers on the last passed one).",
 )
 def dashboard_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
-    path = publish(warehouse.settings())
-    return dg.MaterializeResult(metadata={"snapshot": str(path) if path else "none (no warehouse yet)"})
+    settings = warehouse.settings()
+    passed = not failed_models(settings)
+    with writer_lock(settings.data_dir):
+        con = connect(settings)
+        try:
+            snapshot = record_build(con, passed)
+        finally:
+            con.close()
+    return dg.MaterializeResult(metadata={"snapshot": snapshot, "passed": passed})
 
 
 @dg.asset_check(asset=dashboard_snapshot, name="every_model_built", blocking=False,

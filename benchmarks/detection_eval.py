@@ -34,17 +34,17 @@ def run(*args: str) -> None:
 
 
 def corpus(out: Path, scenario: str, seed: int, domains: int) -> tuple[Path, Path, float]:
-    """(incidents.json, warehouse, seconds the model build took) for one generated corpus."""
+    """(incidents.json, data dir of its lake, seconds the model build took) for one generated corpus."""
     folder = out / f"{scenario}-seed{seed}-d{domains}"
     data = folder / "data"
     if not (folder / "corpus" / "incidents.json").exists():
         run("generate", "--scenario", scenario, "--seed", str(seed), "--domains", str(domains),
             "--formats", "files", str(folder / "corpus"))
-    if not (data / "warehouse.duckdb").exists():
+    if not (data / "lake" / "catalog.sqlite").exists():
         run("ingest", "--data-dir", str(data), str(folder / "corpus" / "files"))
     started = time.perf_counter()
     run("rebuild", "--data-dir", str(data))  # today's SQL, even for a reused warehouse
-    return folder / "corpus" / "incidents.json", data / "warehouse.duckdb", time.perf_counter() - started
+    return folder / "corpus" / "incidents.json", data, time.perf_counter() - started
 
 
 def main() -> None:

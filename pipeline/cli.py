@@ -11,6 +11,7 @@ from rich.console import Console
 
 from pipeline import status as status_mod
 from pipeline.settings import Settings, SettingsError
+from pipeline.store import lake
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, help="SMTP TLS Reporting (RFC 8460) warehouse.")
 console = Console(stderr=True)
@@ -103,8 +104,8 @@ def ingest(
     data_dir: DataDir = None,
     workers: Annotated[Optional[int], typer.Option(help="Parallel parser processes (default: cores).")] = None,
     no_models: Annotated[bool, typer.Option(
-        "--no-models", help="Load the core tables and their Parquet files only; the SQL models and the dashboard "
-        "snapshot wait for the next `tlsrpt run` (loading many archives in a row: rebuild once at the end).")] = False,
+        "--no-models", help="Load the core tables only; the SQL models (and what the dashboard shows) wait for "
+        "the next `tlsrpt run` (loading many archives in a row: rebuild once at the end).")] = False,
 ) -> None:
     """Land, parse and load TLS-RPT reports; print what was loaded, duplicate or quarantined."""
     from pipeline.ingest_cli import run_ingest
@@ -128,7 +129,11 @@ def rebuild(data_dir: DataDir = None) -> None:
 def status(data_dir: DataDir = None) -> None:
     """Row counts, last run, and the quarantine by reason."""
     settings = settings_for(data_dir)
-    status_mod.print_status(settings, out, last_run=_last_dagster_run(settings))
+    try:
+        status_mod.print_status(settings, out, last_run=_last_dagster_run(settings))
+    except lake.LakeUnavailable as exc:  # an unreachable catalog: exit 3, as for a writer
+        error_line(str(exc))
+        raise typer.Exit(3) from None
 
 
 def _last_dagster_run(settings: Settings) -> str | None:
@@ -158,7 +163,7 @@ def raw(
     settings = settings_for(data_dir)
     found = find_raw(settings, key.strip().lower())
     if found is None:
-        fail(f"no report or raw input {key!r} in {settings.db_path}")
+        fail(f"no report or raw input {key!r} in the warehouse at {lake.location(settings).described}")
     if out_file:
         out_file.write_bytes(found)
         console.print(f"wrote {len(found)} bytes to {out_file}", highlight=False)
@@ -211,7 +216,7 @@ def maintain(data_dir: DataDir = None) -> None:
 
 @app.command()
 def run(data_dir: DataDir = None) -> None:
-    """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> snapshot."""
+    """Materialize the whole asset graph once: inbox -> landing -> core tables -> SQL models -> dashboard snapshot."""
     import os
 
     from pipeline.ingest_cli import clean_errors
@@ -232,7 +237,7 @@ def dashboard(
     port: Annotated[int, typer.Option(help="Port on 127.0.0.1.")] = 8501,
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Start the analyst dashboard on the latest published snapshot and print its address."""
+    """Start the analyst dashboard on the last passed model build and print its address."""
     import os
     from importlib import resources
     from pathlib import Path as _Path
@@ -405,7 +410,7 @@ def alerts(
     dry_run: Annotated[bool, typer.Option("--dry-run", help="Print what would be sent; send nothing, change no state.")] = False,
     config: Annotated[Optional[Path], typer.Option(help="Alerts config (default: TLSRPT_ALERTS_CONFIG, else <data>/alerts.toml).")] = None,
 ) -> None:
-    """Send alerts (webhook, e-mail, Apprise) for new, worse and resolved problems in the latest snapshot."""
+    """Send alerts (webhook, e-mail, Apprise) for new, worse and resolved problems in the last passed build."""
     from pipeline.alerts.config import AlertsConfigError
     from pipeline.alerts.report import print_run
     from pipeline.alerts.run import run_alerts

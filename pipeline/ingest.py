@@ -11,6 +11,7 @@ from __future__ import annotations
 import gc
 import os
 import secrets
+import shutil
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,9 +28,9 @@ from pipeline.parse import frames, limits
 from pipeline.parse.worker import ChunkResult, process_chunk, worker_died
 from pipeline.pool import WorkerDied, WorkerPool
 from pipeline.settings import Settings
-from pipeline.store import landing, parquet_export
+from pipeline.store import lake, landing
 from pipeline.store.batch import BatchOutcome, prepare_batch, write_batch
-from pipeline.store.snapshot import sweep_stray_copies
+from pipeline.store.rebuild import pre_lake_file
 from pipeline.store.warehouse import (
     KnownState,
     committed_batches,
@@ -165,18 +166,21 @@ def ingest(
 
     `committed_paths`, when given, receives the path of every input whose batch is committed
     (the drop folder moves exactly those, never a file that arrived during the run).
-    The run ends with a checkpoint (closing the database would checkpoint anyway; leaving the
-    batches in the WAL for the model rebuild instead cost more, 0.8 s to replay per 100k)."""
+    Each batch is a committed lake snapshot: readers see it at once, and there is nothing to
+    export or checkpoint at the end (the lake's data files are the Parquet)."""
     started = time.monotonic()
     summary = IngestSummary()
     with writer_lock(settings.data_dir):
+        if not replay_only and not lake.exists(settings) and pre_lake_file(settings).exists():
+            raise lake.LakeUnavailable(
+                f"{pre_lake_file(settings)} is the warehouse of a version before the lake: run `tlsrpt rebuild`"
+                " once to move it onto the lake (the file is removed when that succeeds)")
         landing.sweep_strays(settings.data_dir)
-        sweep_stray_copies(settings)
         if not replay_only:  # a rebuild in progress keeps its copy until it has finished
-            set_aside_path(settings.db_path).unlink(missing_ok=True)
+            shutil.rmtree(set_aside_path(settings), ignore_errors=True)
         pool = _pool(settings.workers)
         try:
-            con = connect(settings.db_path)
+            con = connect(settings)
             try:
                 # Known keys are read only once there is something to commit: at a million reports
                 # that read is most of what a run with nothing new would cost.
@@ -185,7 +189,6 @@ def ingest(
                 if not replay_only:
                     batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
                     _load_batches(con, known, settings, batches, summary, committed_paths, progress)
-                parquet_export.export_dirty(con, settings.parquet_dir, checkpoint=True)
             finally:
                 con.close()
         finally:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import errno
-import shutil
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator, NoReturn
@@ -11,13 +10,19 @@ from typing import Iterator, NoReturn
 import duckdb
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+)
 from rich.table import Table
 
 from pipeline.ingest import IngestSummary, ingest, ingest_drop_folders
 from pipeline.parse.rejection import REASONS
 from pipeline.settings import Settings
-from pipeline.store.snapshot import publish
+from pipeline.store import lake, rebuild
 from pipeline.store.warehouse import WarehouseBusy
 from pipeline.transform.sql_models import ModelError, ModelsFailed, refresh_all
 
@@ -44,11 +49,11 @@ def print_summary(summary: IngestSummary, settings: Settings, out: Console) -> N
         for code, count in summary.quarantined.most_common():
             table.add_row(code, str(count), REASONS.get(code, ""))
         out.print(table)
-    out.print(f"warehouse: {settings.db_path}", highlight=False)
+    out.print(f"warehouse: {lake.location(settings).described}", highlight=False)
 
 
 def disk_full(exc: BaseException) -> bool:
-    """ENOSPC, from Python's own writes (packs, snapshots) or inside DuckDB (its message)."""
+    """ENOSPC, from Python's own writes (packs) or inside DuckDB (its message)."""
     if isinstance(exc, OSError):
         return exc.errno == errno.ENOSPC
     return isinstance(exc, duckdb.Error) and "No space left on device" in str(exc)
@@ -56,12 +61,12 @@ def disk_full(exc: BaseException) -> bool:
 
 @contextmanager
 def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
-    """What a user meets (another writer or a reader holding the warehouse, a full disk) as
-    one line and an exit code, never a traceback. A batch commits whole or not at all, so
-    after either nothing is half-written, and the next run loads what this one could not."""
+    """What a user meets (another local writer, an unreachable catalog, a full disk) as one
+    line and an exit code, never a traceback. A batch commits whole or not at all, so after
+    any of them nothing is half-written, and the next run loads what this one could not."""
     try:
         yield
-    except WarehouseBusy as exc:
+    except (WarehouseBusy, lake.LakeUnavailable) as exc:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     except (OSError, duckdb.Error) as exc:
@@ -75,8 +80,7 @@ def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
 def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, console: Console, out: Console) -> NoReturn:
     print_summary(summary, settings, out)
     first_line = exc.first_line
-    if isinstance(exc, ModelsFailed):  # the rest was rebuilt; publish it, then say what is not
-        publish(settings)
+    if isinstance(exc, ModelsFailed):  # the rest was rebuilt and committed; say what is not
         console.print(f"[red]error:[/red] SQL model {first_line}", highlight=False, soft_wrap=True)
     else:
         console.print(f"[red]error:[/red] the SQL models were not rebuilt: {first_line}", highlight=False, soft_wrap=True)
@@ -84,7 +88,7 @@ def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, 
 
 
 def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console, models: bool = True) -> IngestSummary:
-    """Ingest, then (unless `models` is False) rebuild the SQL models and publish a snapshot."""
+    """Ingest, then (unless `models` is False) rebuild the SQL models (a build readers pin)."""
     try:
         with clean_errors(console, settings):
             with _progress(console) as bar:
@@ -93,46 +97,38 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
             if models:
                 with console.status("rebuilding the SQL models (staging -> marts)"):
                     refresh_all(settings)
-                    publish(settings)
     except ModelError as exc:  # the reports are committed; only the marts are stale
         _models_failed(exc, summary, settings, console, out)
     print_summary(summary, settings, out)
     if not models:
-        out.print("SQL models and dashboard snapshot not rebuilt (--no-models): `tlsrpt run` rebuilds them", highlight=False)
+        out.print("SQL models not rebuilt (--no-models; the dashboard keeps the last build): `tlsrpt run` rebuilds them",
+                  highlight=False)
     return summary
 
 
 def load_drop_folders(settings: Settings, console: Console, out: Console) -> None:
-    """Land what waits in the inbox and the spools, rebuild the marts and publish a snapshot."""
+    """Land what waits in the inbox and the spools, then rebuild the marts."""
     with clean_errors(console, settings), console.status("loading the drop folders"):
         summary, _ = ingest_drop_folders(settings)
         try:
             refresh_all(settings)
         except ModelError as exc:  # the reports are committed; only (some of) the marts are stale
             _models_failed(exc, summary, settings, console, out)
-        publish(settings)
     print_summary(summary, settings, out)
 
 
 def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
-    """Move the old tables aside, replay every pack, then drop the old copy."""
-    from pipeline.store.warehouse import set_aside_path, writer_lock
-
-    old = set_aside_path(settings.db_path)
+    """Set the old lake aside, replay every pack into a new one (the posture checks, which no
+    pack holds, carried over first), then drop the old lake; restore it if the replay fails."""
     with clean_errors(console, settings):
-        with writer_lock(settings.data_dir):
-            if settings.db_path.exists():
-                settings.db_path.replace(old)
-            shutil.rmtree(settings.parquet_dir, ignore_errors=True)
-        with _progress(console) as bar:
-            task = bar.add_task("replaying the landing zone", total=None)
-            summary = ingest([], settings, progress=lambda n: bar.advance(task, n), replay_only=True)
+        with rebuild.old_lake_aside(settings):
+            with _progress(console) as bar:
+                task = bar.add_task("replaying the landing zone", total=None)
+                summary = ingest([], settings, progress=lambda n: bar.advance(task, n), replay_only=True)
         try:
             refresh_all(settings)
         except ModelError as exc:  # the core tables are rebuilt; only the marts are stale
             _models_failed(exc, summary, settings, console, out)
-        publish(settings)
-    old.unlink(missing_ok=True)
     print_summary(summary, settings, out)
 
 

@@ -142,17 +142,9 @@ class Settings(BaseModel):
         return value
 
     @property
-    def db_path(self) -> Path:
-        return self.data_dir / "warehouse.duckdb"
-
-    @property
     def extension_dir(self) -> Path:
         """DuckDB extensions installed from their wheels (pipeline/store/extensions.py)."""
         return self.data_dir / "duckdb_extensions"
-
-    @property
-    def parquet_dir(self) -> Path:
-        return self.data_dir / "parquet"
 
     @property
     def inbox_dir(self) -> Path:

@@ -1,4 +1,5 @@
-"""`tlsrpt status`: what is in the warehouse, read through a short read-only connection."""
+"""`tlsrpt status`: what is in the warehouse, read through a short read-only connection to the
+lake's newest snapshot (an ingest committing meanwhile does not hold it up)."""
 
 from __future__ import annotations
 
@@ -9,27 +10,26 @@ from rich.table import Table
 from pipeline.parse.rejection import REASONS
 from pipeline.plain_text import text
 from pipeline.settings import Settings
+from pipeline.store import lake
 
 
 def print_status(settings: Settings, out: Console, last_run: str | None = None) -> None:
     """`last_run`: the line on the last Dagster run (assets/run_history.py), when there is one."""
     if last_run:  # first: a failed scheduled run explains what follows
         out.print(text(last_run), soft_wrap=True)
-    if not settings.db_path.exists():
-        out.print(text(f"no warehouse yet at {settings.db_path}: run `tlsrpt ingest PATH` or `tlsrpt run`"))
+    where = lake.location(settings).described
+    if not lake.exists(settings):
+        out.print(text(f"no warehouse yet at {where}: run `tlsrpt ingest PATH` or `tlsrpt run`"))
         return
+    con = lake.open_lake(settings, read_only=True)
     try:
-        con = duckdb.connect(str(settings.db_path), read_only=True)
-    except duckdb.IOException:
-        out.print("the warehouse is being written by a running pipeline; try again when it ends")
-        return
-    try:
-        if not con.execute("select count(*) from duckdb_tables() where table_name = 'ingest_batches'").fetchone()[0]:
-            out.print(f"the warehouse at {settings.db_path} has no tables yet (a run was stopped before it made"
+        if not con.execute("select count(*) from duckdb_tables() where database_name = current_database()"
+                           " and table_name = 'ingest_batches'").fetchone()[0]:
+            out.print(f"the warehouse at {where} has no tables yet (a run was stopped before it made"
                       " them): run `tlsrpt ingest PATH` or `tlsrpt run`", highlight=False)
             return
         # The path on its own line: as a table title it was wrapped inside the table's width.
-        out.print(text(f"warehouse: {settings.db_path}"), soft_wrap=True)
+        out.print(text(f"warehouse: {where} (snapshot {lake.current_snapshot(con)})"), soft_wrap=True)
         counts = Table("table", "rows")
         for table in ("reports", "policies", "failure_details", "deliveries"):
             counts.add_row(table, f"{con.execute(f'select count(*) from {table}').fetchone()[0]:,}")

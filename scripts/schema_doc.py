@@ -13,7 +13,7 @@ BEGIN, END = "<!-- schema:begin (scripts/schema_doc.py) -->", "<!-- schema:end -
 
 def render() -> str:
     lines = [BEGIN, ""]
-    for table in ("reports", "policies", "failure_details", "deliveries", "raw_objects", "ingest_batches", "posture_checks"):
+    for table in ("reports", "policies", "failure_details", "deliveries", "raw_objects", "ingest_batches", "builds", "posture_checks"):
         lines += [f"#### `{table}`", "", TABLES[table], "", "| column | meaning |", "|---|---|"]
         lines += [f"| `{column}` | {text} |" for column, text in COLUMNS[table].items()]
         lines.append("")

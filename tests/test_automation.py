@@ -5,6 +5,7 @@ on by default, and `tlsrpt status` names the failed run."""
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -94,7 +95,7 @@ def test_status_names_a_failed_run(tmp_path: Path):
     request, _ = tick(instance, resource, None)
     with writer_lock(data_dir):
         run_as_the_daemon_would(instance, resource, request)
-    (data_dir / "warehouse.duckdb").unlink(missing_ok=True)  # status must say it even before any table exists
+    shutil.rmtree(data_dir / "lake", ignore_errors=True)  # status must say it even before any table exists
     result = subprocess.run([sys.executable, "-m", "pipeline", "status", "--data-dir", str(data_dir)],
                             capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr

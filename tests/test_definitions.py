@@ -11,7 +11,7 @@ from assets.automation import inbox_sensor
 from assets.checks import core_checks
 from assets.ingest import INBOX, ingest_inbox
 from assets.resources import WarehouseResource
-from tests.conftest import query
+from tests.conftest import open_warehouse, query
 
 FIXTURES = Path(__file__).parent / "fixtures" / "reports"
 
@@ -63,7 +63,6 @@ def test_sensor_requests_a_run_once_per_new_inbox_state(tmp_path: Path):
 
 
 def test_full_graph_checks_pass_and_a_broken_row_is_named(tmp_path: Path):
-    import duckdb
 
     from assets.checks import mart_checks
     from assets.warehouse import model_assets
@@ -76,12 +75,12 @@ def test_full_graph_checks_pass_and_a_broken_row_is_named(tmp_path: Path):
     assert len(evaluations) == len(core_checks) + len(mart_checks)
     assert all(e.passed for e in evaluations)
     # Break one row behind the mart's back: the reconciliation must fail and name it.
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con = open_warehouse(tmp_path, read_only=False)
     con.execute("update failure_details set failed_session_count = failed_session_count + 7")
     con.close()
     assert "fixture.test" in _failed_check(mart_checks, "every_detailed_failure_is_counted", resource)
     # A mart that sums the same failures twice (as By result once did) disagrees with the others.
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con = open_warehouse(tmp_path, read_only=False)
     con.execute("insert into marts.sources_by_host_daily select * replace (receiving_ip || '-copy' as receiving_ip)"
                 " from marts.sources_by_host_daily")
     con.close()

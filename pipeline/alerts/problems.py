@@ -1,16 +1,14 @@
-"""The rows of `detect.problems`, read from the published snapshot (never the live warehouse,
-whose writer would lock us out: pipeline/store/snapshot.py), one short read-only connection."""
+"""The rows of `detect.problems`, read from the lake pinned to the last passed model build
+(pipeline/store/builds.py: never a half-built state, and no writer waits for us), one short
+read-only connection."""
 
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
 from datetime import date
-from pathlib import Path
-
-import duckdb
 
 from pipeline.settings import Settings
-from pipeline.store import snapshot
+from pipeline.store import builds, lake
 
 COLUMNS = (
     "problem_id", "kind", "cause", "title", "policy_domain", "affected_domains", "status", "resolved_on",
@@ -81,8 +79,8 @@ class Problem:
 @dataclass(frozen=True)
 class Loaded:
     problems: tuple[Problem, ...]
-    snapshot: Path | None
-    reason: str = ""  # why there is nothing to read (no snapshot, no table yet)
+    snapshot: int | None  # the lake snapshot read
+    reason: str = ""  # why there is nothing to read (no lake, no table yet)
 
     @property
     def ok(self) -> bool:
@@ -90,21 +88,22 @@ class Loaded:
 
 
 def load_problems(settings: Settings) -> Loaded:
-    path = snapshot.current(settings)
-    if path is None:
-        return Loaded((), None, f"no published snapshot under {snapshot.snapshot_dir(settings)} yet (run the pipeline first)")
-    con = duckdb.connect(str(path), read_only=True)
+    snapshot = builds.snapshot_to_read(settings)
+    if snapshot is None:
+        return Loaded((), None, f"no warehouse yet at {lake.location(settings).described} (run the pipeline first)")
+    con = lake.open_lake(settings, read_only=True, snapshot=snapshot)
     try:
         present = {name for (name,) in con.execute(
-            "select column_name from information_schema.columns where table_schema = 'detect' and table_name = 'problems'"
+            "select column_name from information_schema.columns where table_catalog = current_database()"
+            " and table_schema = 'detect' and table_name = 'problems'"
         ).fetchall()}
         if not present:
-            return Loaded((), path, f"the snapshot {path.name} has no detect.problems table yet (a newer pipeline builds it)")
+            return Loaded((), snapshot, f"snapshot {snapshot} of the warehouse has no detect.problems table yet (a newer pipeline builds it)")
         missing = [c for c in COLUMNS if c not in present]
         if missing:
-            return Loaded((), path, f"detect.problems in {path.name} lacks the columns {', '.join(missing)}")
+            return Loaded((), snapshot, f"detect.problems in snapshot {snapshot} lacks the columns {', '.join(missing)}")
         cursor = con.execute(f"select {', '.join(COLUMNS)} from detect.problems order by problem_id")
         rows = [dict(zip(COLUMNS, row)) for row in cursor.fetchall()]
     finally:
         con.close()
-    return Loaded(tuple(Problem.from_row(r) for r in rows), path)
+    return Loaded(tuple(Problem.from_row(r) for r in rows), snapshot)

@@ -21,7 +21,7 @@ def print_run(run: AlertsRun, out: Console) -> None:
     assert run.decision is not None and run.config is not None
     kinds = {c.name: c.kind for c in run.config.channels}
     if run.dry_run:
-        _line(out, f"dry run on {run.snapshot.name if run.snapshot else '?'}: nothing is sent, no state changes")
+        _line(out, f"dry run on snapshot {run.snapshot if run.snapshot is not None else '?'}: nothing is sent, no state changes")
         for event in run.decision.events:
             _line(out, f"would send  {kinds[event.channel]:<8} {event.channel:<24} {event.event:<9} "
                        f"{subject(event)}  ({event.reason})")

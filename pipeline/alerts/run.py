@@ -11,7 +11,13 @@ from pipeline.alerts import render, send
 from pipeline.alerts.config import AlertsConfig, Channel, load_config, resolve_secrets
 from pipeline.alerts.decide import Decision, Event, decide
 from pipeline.alerts.problems import load_problems
-from pipeline.alerts.state import alerts_dir, alerts_lock, append_sent, load_state, save_state
+from pipeline.alerts.state import (
+    alerts_dir,
+    alerts_lock,
+    append_sent,
+    load_state,
+    save_state,
+)
 from pipeline.settings import Settings
 
 
@@ -29,7 +35,7 @@ class Outcome:
 @dataclass
 class AlertsRun:
     reason: str = ""  # why nothing was decided (no config, no snapshot, no table)
-    snapshot: Path | None = None
+    snapshot: int | None = None  # the lake snapshot read
     config: AlertsConfig | None = None
     decision: Decision | None = None
     outcomes: list[Outcome] = field(default_factory=list)

@@ -21,9 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
 
-import duckdb
-
 from pipeline.detect.detection_config import DEFAULTS
+from pipeline.settings import Settings
+from pipeline.store import lake
 
 
 @dataclass
@@ -77,8 +77,9 @@ def _matches(incident: dict, problem: dict, data_through: date, slack: int) -> b
     return bool(incident.get("reporter")) and incident["reporter"] in problem["affected_reporters"]
 
 
-def load_problems(db_path: Path) -> list[dict]:
-    con = duckdb.connect(str(db_path), read_only=True)
+def load_problems(data_dir: Path) -> list[dict]:
+    """detect.problems of the lake under `data_dir`, as the newest snapshot holds it."""
+    con = lake.open_lake(Settings(data_dir=data_dir), read_only=True)
     try:
         cur = con.execute("select * from detect.problems order by first_seen, title")
         names = [d[0] for d in cur.description]
@@ -87,9 +88,9 @@ def load_problems(db_path: Path) -> list[dict]:
         con.close()
 
 
-def score(incidents_path: Path, db_path: Path) -> Scores:
+def score(incidents_path: Path, data_dir: Path) -> Scores:
     truth = json.loads(Path(incidents_path).read_text(encoding="utf-8"))
-    problems = load_problems(db_path)
+    problems = load_problems(data_dir)
     data_through = max((p["data_through"] for p in problems), default=_day(truth["end"]))
     slack = int(DEFAULTS["resolve_after_days"])
     clean = set(truth.get("clean_domains", []))

@@ -23,7 +23,7 @@ from pipeline import PARSER_VERSION
 from pipeline.parse import frames
 from pipeline.parse.worker import ROW_TABLES, ChunkResult
 from pipeline.store.landing import pack_relpath, write_pack
-from pipeline.store.warehouse import KnownState, insert_tables, mark_dirty
+from pipeline.store.warehouse import KnownState, in_transaction, insert_tables
 
 SAME_KEY_DIFFERENT = (
     "organization and report-id match a loaded report whose content differs; "
@@ -138,8 +138,7 @@ class PreparedBatch:
     batch_id: str
     outcome: BatchOutcome
     tables: dict[str, pa.Table]
-    dirty_dates: set[str]
-    ingested_date: str
+    dirty_dates: set[str]  # the report dates the batch added rows to
 
 
 def prepare_batch(
@@ -175,31 +174,33 @@ def prepare_batch(
                 if not everything:  # usual case: every parsed report of the chunk is new
                     rows = rows.filter(pc.is_in(rows[frames.PART_COLUMN], value_set=ids))
                 tables[name].append(rows.drop_columns([frames.PART_COLUMN]))
-    batch_tables = {name: pa.concat_tables(found) for name, found in tables.items() if found}
+    batch_tables = {name: _loaded_by(pa.concat_tables(found), batch_id) for name, found in tables.items() if found}
     batch_tables["deliveries"] = _deliveries(batch_id, inputs, parts, decisions, ingested_at)
     batch_tables["raw_objects"] = _raw_objects(batch_id, inputs, packed_offsets)
-    return PreparedBatch(batch_id, result, batch_tables, decisions.dirty_dates, ingested_at.date().isoformat())
+    return PreparedBatch(batch_id, result, batch_tables, decisions.dirty_dates)
 
 
 def write_batch(con: duckdb.DuckDBPyConnection, batch: PreparedBatch) -> BatchOutcome:
-    """Insert a prepared batch in one transaction: its rows, its deliveries, its pack's id and
-    its stale Parquet partitions commit together or not at all."""
+    """Insert a prepared batch in one lake transaction (one snapshot): its rows, its deliveries
+    and its pack's id commit together or not at all, and again if a concurrent writer's commit
+    came first."""
     result = batch.outcome
-    con.execute("begin transaction")
-    try:
+
+    def insert(con: duckdb.DuckDBPyConnection) -> None:
         insert_tables(con, batch.tables)
         con.execute(
             "insert into ingest_batches values (?, now(), ?, ?, ?, ?)",
             [batch.batch_id, result.inputs, result.loaded, result.duplicates, sum(result.quarantined.values())],
         )
-        for name in ROW_TABLES:
-            mark_dirty(con, name, batch.dirty_dates)
-        mark_dirty(con, "deliveries", {batch.ingested_date})
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+
+    in_transaction(con, insert)
     return result
+
+
+def _loaded_by(rows: pa.Table, batch_id: str) -> pa.Table:
+    """The row table with the batch that loads it (reports.batch_id and the like): staging keeps
+    one row per report key by it when two writers loaded the same report at once."""
+    return rows.append_column("batch_id", pa.array([batch_id] * rows.num_rows, pa.string()))
 
 
 def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _Decisions, ingested_at: datetime) -> pa.Table:

@@ -74,6 +74,23 @@ def exists(settings: Settings) -> bool:
     return where.embedded_catalog is None or where.embedded_catalog.exists()
 
 
+def commit_stamp(settings: Settings) -> str | None:
+    """A string that changes with every commit to the lake, None when there is no lake: for the
+    embedded catalog its file's time and size (no extension to load, a few microseconds), with a
+    server catalog the newest snapshot id."""
+    where = location(settings)
+    if where.embedded_catalog is not None:
+        if not where.embedded_catalog.exists():
+            return None
+        stat = where.embedded_catalog.stat()
+        return f"{stat.st_mtime_ns} {stat.st_size}"
+    con = open_lake(settings, read_only=True)
+    try:
+        return f"snapshot {current_snapshot(con)}"
+    finally:
+        con.close()
+
+
 def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | None = None,
               threads: int = 1, memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
     """A DuckDB connection with the lake attached as `lake` and in use.

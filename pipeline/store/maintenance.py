@@ -30,7 +30,7 @@ from pathlib import Path
 import duckdb
 
 from pipeline.settings import Settings
-from pipeline.store import lake
+from pipeline.store import builds, lake
 from pipeline.store.warehouse import writer_lock
 
 # Longer than any read of the lake takes: a dashboard query, the alert pass and a model build's
@@ -74,19 +74,9 @@ def run(settings: Settings) -> MaintenanceSummary:
         con = lake.open_lake(settings, threads=MAINTENANCE_THREADS)
         try:
             return maintain(con, retention=timedelta(days=settings.snapshot_retention_days),
-                            keep_snapshot=pinned_snapshot(con))
+                            keep_snapshot=builds.last_passed(con))
         finally:
             con.close()
-
-
-def pinned_snapshot(con: duckdb.DuckDBPyConnection) -> int | None:
-    """The snapshot the dashboard and the alert pass read: the newest passed model build's, from
-    `builds` (one row per build: snapshot_id, built_at, passed). None before any build passed:
-    readers then read the newest snapshot, which is never expired anyway."""
-    try:
-        return con.execute("select max(snapshot_id) from builds where passed").fetchall()[0][0]
-    except duckdb.CatalogException:  # a lake whose models were never built
-        return None
 
 
 def maintain(con: duckdb.DuckDBPyConnection, *, retention: timedelta, keep_snapshot: int | None,

@@ -12,21 +12,21 @@ from pipeline.posture.result import CheckResult
 from pipeline.posture.run import Run, check_domains, is_domain
 from pipeline.posture.settings import PostureSettings
 from pipeline.settings import Settings
-from pipeline.store.warehouse import connect, writer_lock
+from pipeline.store import lake
+from pipeline.store.warehouse import connect, in_transaction, writer_lock
 
 
 def reported_domains(settings: Settings) -> list[str]:
     """Policy domains named in reports, most recently reported first (so a cap keeps the active)."""
-    if not settings.db_path.exists():
+    if not lake.exists(settings):
         return []
-    with writer_lock(settings.data_dir):
-        con = connect(settings.db_path)
-        try:
-            rows = con.execute(
-                "select lower(rtrim(policy_domain, '.')) as d from policies where policy_domain is not null"
-                " group by d order by max(report_date) desc, d").fetchall()
-        finally:
-            con.close()
+    con = lake.open_lake(settings, read_only=True)  # a reader: it neither waits for nor blocks an ingest
+    try:
+        rows = con.execute(
+            "select lower(rtrim(policy_domain, '.')) as d from policies where policy_domain is not null"
+            " group by d order by max(report_date) desc, d").fetchall()
+    finally:
+        con.close()
     return [d for (d,) in rows if is_domain(d)]
 
 
@@ -41,11 +41,10 @@ def record(settings: Settings, results: list[CheckResult]) -> str:
     rows = [(run_id, r.checked_at, r.domain, r.check, r.target, r.verdict, r.reason, r.detail, r.raw,
              json.dumps(r.facts, default=str, sort_keys=True)) for r in results]
     with writer_lock(settings.data_dir):
-        con = connect(settings.db_path)
+        con = connect(settings)
         try:
-            con.execute("begin transaction")
-            con.executemany("insert into posture_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows)
-            con.execute("commit")
+            in_transaction(con, lambda c: c.executemany(
+                "insert into posture_checks values (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", rows))
         finally:
             con.close()
     return run_id

@@ -2,23 +2,19 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
-import duckdb
-
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.extract import extract
 from pipeline.settings import Settings
+from pipeline.store import lake
 from pipeline.store.landing import read_object
 
 
-def find_raw(settings: Settings, key: str, db_path: Path | None = None) -> bytes | None:
-    """`key` is a report_key or a raw_sha256; None when neither is known. `db_path` may name a
-    published snapshot (the dashboard never opens the live file)."""
-    db_path = db_path or settings.db_path
-    if not db_path.exists():
+def find_raw(settings: Settings, key: str, snapshot: int | None = None) -> bytes | None:
+    """`key` is a report_key or a raw_sha256; None when neither is known. `snapshot`: the lake
+    snapshot the dashboard shows (else the newest)."""
+    if not lake.exists(settings):
         return None
-    con = duckdb.connect(str(db_path), read_only=True)
+    con = lake.open_lake(settings, read_only=True, snapshot=snapshot)
     try:
         row = con.execute(
             "select o.pack_path, o.byte_offset, o.byte_size from raw_objects o"
@@ -30,9 +26,9 @@ def find_raw(settings: Settings, key: str, db_path: Path | None = None) -> bytes
     return read_object(settings.data_dir, row[0], row[1], row[2]) if row else None
 
 
-def report_json(settings: Settings, report_key: str, db_path: Path | None = None) -> str | None:
+def report_json(settings: Settings, report_key: str, snapshot: int | None = None) -> str | None:
     """The report's JSON as the reporter sent it, taken out of whatever carried it (mail, gzip...)."""
-    raw = find_raw(settings, report_key, db_path)
+    raw = find_raw(settings, report_key, snapshot)
     if raw is None:
         return None
     _, outcomes = extract(raw, Envelope())

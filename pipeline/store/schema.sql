@@ -1,7 +1,7 @@
--- Core tables of the warehouse (main schema, so analysts query them unqualified).
+-- Core tables of the warehouse (main schema of the lake, so analysts query them unqualified).
 -- Every table and column carries a COMMENT; README.md "Schema" repeats them (a test checks).
--- No primary keys on the big tables: ART indexes tripled insert cost, and uniqueness is
--- guaranteed by deduplication before insert and proven by the asset checks after it.
+-- No primary keys or UNIQUE: DuckLake has no constraints. Uniqueness is guaranteed by
+-- deduplication before insert and proven by the asset checks after it.
 
 create table if not exists reports (
     report_key varchar not null,
@@ -29,7 +29,8 @@ create table if not exists reports (
     dkim_domain varchar,
     dkim_aligned boolean,
     dkim_key_tlsrpt boolean,
-    trust varchar not null
+    trust varchar not null,
+    batch_id varchar not null
 );
 
 create table if not exists policies (
@@ -50,7 +51,8 @@ create table if not exists policies (
     failed_session_count bigint,
     failure_detail_session_sum bigint not null,
     failure_detail_count integer not null,
-    has_totals_mismatch boolean not null
+    has_totals_mismatch boolean not null,
+    batch_id varchar not null
 );
 
 create table if not exists failure_details (
@@ -69,7 +71,8 @@ create table if not exists failure_details (
     receiving_ip varchar,
     is_receiving_ip_valid boolean,
     additional_information varchar,
-    failure_reason_code varchar
+    failure_reason_code varchar,
+    batch_id varchar not null
 );
 
 create table if not exists deliveries (
@@ -102,9 +105,9 @@ create table if not exists raw_objects (
     batch_id varchar not null
 );
 
--- Bookkeeping: which journal batches are in the tables, and which Parquet partitions are stale.
+-- Bookkeeping: which landing packs (batches) are in the tables.
 create table if not exists ingest_batches (
-    batch_id varchar primary key,
+    batch_id varchar not null,
     committed_at timestamptz not null,
     inputs integer not null,
     loaded integer not null,
@@ -112,10 +115,11 @@ create table if not exists ingest_batches (
     quarantined integer not null
 );
 
-create table if not exists dirty_partitions (
-    table_name varchar not null,
-    partition_value varchar not null,
-    primary key (table_name, partition_value)
+-- Which lake snapshot each model build committed (readers pin the newest passed one).
+create table if not exists builds (
+    snapshot_id bigint not null,
+    built_at timestamptz not null,
+    passed boolean not null
 );
 
 create table if not exists schema_info (

@@ -3,8 +3,8 @@ repeated in README.md's schema section (a test keeps the two in step). The SQL m
 tables' column comments live beside the SQL, in sql/columns.toml (`model_column_comment`)."""
 
 import tomllib
-from importlib import resources
 from functools import cache
+from importlib import resources
 from pathlib import Path
 
 MODEL_COLUMNS_FILE = Path(str(resources.files("sql").joinpath("columns.toml")))  # the checkout's or the installed package's
@@ -18,7 +18,7 @@ TABLES = {
     "deliveries": "One row per report payload seen in an input (or one per input without any): outcome loaded, duplicate or quarantined.",
     "raw_objects": "One row per distinct raw input stored in the landing zone: where its bytes are.",
     "ingest_batches": "One row per committed ingest batch (landing/packs/<batch_id>.pack lists its arrivals).",
-    "dirty_partitions": "Parquet partitions whose rows changed since the last export (internal).",
+    "builds": "One row per model build: the lake snapshot it committed; the dashboard and alerts read the newest passed one.",
     "schema_info": "Version of the warehouse schema (internal).",
     "posture_checks": "One row per domain, check, target and time: what the domain published when checked (docs/posture.md).",
 }
@@ -51,6 +51,7 @@ COLUMNS = {
         "dkim_aligned": "Whether d= is the TLS-Report-Submitter or From domain (or a parent of it).",
         "dkim_key_tlsrpt": "Whether the DKIM key record names the tlsrpt service (s=tlsrpt; RFC 8460 says SHOULD).",
         "trust": "dkim_verified, dkim_failed, unsigned_mail, or unauthenticated (HTTPS or a plain file): filter on it.",
+        "batch_id": "The ingest batch that loaded this row (ingest_batches; landing/packs/<batch_id>.pack).",
     },
     "policies": {
         "report_key": "The report (reports.report_key).",
@@ -71,6 +72,7 @@ COLUMNS = {
         "failure_detail_session_sum": "Sum of failed-session-count over this policy's failure details (computed).",
         "failure_detail_count": "Number of failure-details entries.",
         "has_totals_mismatch": "True when the stated failed count differs from the details' sum.",
+        "batch_id": "The ingest batch that loaded this row (ingest_batches; landing/packs/<batch_id>.pack).",
     },
     "failure_details": {
         "report_key": "The report (reports.report_key).",
@@ -89,6 +91,7 @@ COLUMNS = {
         "is_receiving_ip_valid": "Whether receiving_ip parses as an IP address (null when absent).",
         "additional_information": "additional-information URI as sent (never validated).",
         "failure_reason_code": "failure-reason-code free text as sent.",
+        "batch_id": "The ingest batch that loaded this row (ingest_batches; landing/packs/<batch_id>.pack).",
     },
     "deliveries": {
         "delivery_id": "Unique id: batch id, input number and part index.",
@@ -126,11 +129,12 @@ COLUMNS = {
         "duplicates": "Report payloads that were duplicates.",
         "quarantined": "Payloads or inputs quarantined.",
     },
-    "schema_info": {"version": "Schema version this file was created with."},
-    "dirty_partitions": {
-        "table_name": "Core table whose Parquet copy is stale.",
-        "partition_value": "The partition (a date) to export again.",
+    "builds": {
+        "snapshot_id": "The lake snapshot the build committed (`ATTACH … (SNAPSHOT_VERSION n)` reads it).",
+        "built_at": "When the build committed (UTC).",
+        "passed": "True when no SQL model failed (config.model_failures was empty).",
     },
+    "schema_info": {"version": "Schema version this lake was created with."},
     "posture_checks": {
         "run_id": "The check run that wrote the row (one transaction per run).",
         "checked_at": "When the check ran (UTC).",

@@ -1,26 +1,30 @@
-"""The DuckDB file: schema, the single-writer lock, and batch writes of the core tables.
+"""The warehouse on the lake: schema, the local writer lock, and batch writes of the core tables.
 
-DuckDB allows one read-write process per file and a writer also blocks readers, so
-every writer takes `<data>/.writer.lock` first and fails fast with a clear message instead of
-DuckDB's ~100 s retry loop. A batch is one transaction: its rows, its deliveries, its pack's
-id and its stale Parquet partitions commit together or not at all.
+The lake (pipeline/store/lake.py) takes readers while a writer commits, and with a PostgreSQL
+catalog several machines write it. On one machine, though, one writer per data dir is still the
+rule: two local ingests would dedupe against each other's uncommitted batches and replay each
+other's packs. So every writer takes `<data>/.writer.lock` first and fails fast with a clear
+message. A batch is one transaction: its rows, its deliveries and its pack's id commit together
+or not at all.
 """
 
 from __future__ import annotations
 
 import fcntl
 import os
-import re
-import time
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator, TypeVar
 
 import duckdb
 import pyarrow as pa
 
+from pipeline.settings import Settings
+from pipeline.store import lake
 from pipeline.store.schema_comments import COLUMNS, TABLES
+
+T = TypeVar("T")
 
 
 class WarehouseBusy(RuntimeError):
@@ -73,70 +77,90 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-SCHEMA_VERSION = 2  # bump with a migration when schema.sql changes for existing warehouses
+SCHEMA_VERSION = 3  # 3: the lake (batch_id on the row tables, no dirty_partitions)
+
+# Month partitions: a day's batch lands in one folder per table, a late report in its own month,
+# and a query on a date range skips the other months' files (docs/architecture.md).
+PARTITIONED_BY = {
+    "reports": "year(report_date), month(report_date)",
+    "policies": "year(report_date), month(report_date)",
+    "failure_details": "year(report_date), month(report_date)",
+    "deliveries": "year(ingested_date), month(ingested_date)",
+}
 
 
 def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
-    """Create the tables and their comments once; later connections only check the version
-    (the ~100 COMMENT statements cost half a second on every start otherwise)."""
-    found = con.execute(
-        "select count(*) from duckdb_tables() where table_name = 'schema_info' and schema_name = 'main'"
-    ).fetchone()[0]
-    if found and con.execute("select max(version) from schema_info").fetchone()[0] == SCHEMA_VERSION:
-        return
-    con.execute("begin transaction")
+    """Create the tables, their partitioning and their comments once; later connections only
+    check the version (the ~100 COMMENT statements cost a second on every start otherwise)."""
+    try:  # asked directly: listing duckdb_tables() of a lake costs a quarter of a second
+        if con.execute("select max(version) from main.schema_info").fetchone()[0] == SCHEMA_VERSION:
+            return
+    except duckdb.CatalogException:
+        pass
+    in_transaction(con, _create_schema)
+
+
+def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     con.execute(resources.files("pipeline.store").joinpath("schema.sql").read_text())
+    if _is_lake(con):  # tests also build the schema in a plain in-memory DuckDB
+        for table, columns in PARTITIONED_BY.items():
+            con.execute(f"alter table {table} set partitioned by ({columns})")
     # COMMENT ON takes no bound parameters; the texts are our own constants, quoted here.
     for table, text in TABLES.items():
         con.execute(f"comment on table {table} is {_quote(text)}")
         for column, note in COLUMNS[table].items():
             con.execute(f"comment on column {table}.{column} is {_quote(note)}")
+    con.execute("delete from schema_info")
     con.execute("insert into schema_info values (?)", [SCHEMA_VERSION])
-    con.execute("commit")
 
 
-def set_aside_path(db_path: Path) -> Path:
-    """Where `tlsrpt rebuild` moves the warehouse while it replays the packs (which hold all of
-    it): removed when the rebuild ends, or by the next run when a killed rebuild left it."""
-    return db_path.with_suffix(".duckdb.before-rebuild")
+def _is_lake(con: duckdb.DuckDBPyConnection) -> bool:
+    kind = con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()[0]
+    return kind == "ducklake"
+
+
+def in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`work` in one lake transaction, committed, and done again from the start when a concurrent
+    writer committed first (lake.with_conflict_retry); rolled back on any error."""
+    def attempt() -> T:
+        con.execute("begin transaction")
+        try:
+            result = work(con)
+            con.execute("commit")
+        except BaseException:
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
+            raise
+        return result
+
+    return lake.with_conflict_retry(attempt)
+
+
+def set_aside_path(settings: Settings) -> Path:
+    """Where `tlsrpt rebuild` moves the embedded lake (catalog and data files) while it replays
+    the packs (which hold all of it): removed when the rebuild ends, restored if it fails, and
+    removed by the next run when a killed rebuild left it."""
+    return settings.data_dir / "lake.before-rebuild"
 
 
 ALL_CORES = os.cpu_count() or 1
 
 
-def connect(db_path: Path, threads: int = 1) -> duckdb.DuckDBPyConnection:
-    """The warehouse, schema ensured. One DuckDB thread by default: during an ingest the parser
-    processes keep every core busy, and DuckDB's own thread pool then only adds contention for
-    the small per-batch statements. Model builds run alone and pass ALL_CORES (at 1M reports
-    the full rebuild took 26.9 s on one thread, 17.6 s on two)."""
-    db_path.parent.mkdir(parents=True, exist_ok=True)
-    # A large checkpoint threshold: otherwise DuckDB checkpoints inside batch commits once the
-    # WAL passes 16 MB (145 ms a commit measured); ingest checkpoints once at the end instead,
-    # and a killed run's WAL is replayed on the next open.
-    config = {"threads": threads, "checkpoint_threshold": "256MB", "memory_limit": "512MB"}
-    for attempt in range(_LOCK_TRIES):
-        try:
-            con = duckdb.connect(str(db_path), config=config)
-            break
-        except duckdb.IOException as exc:
-            if "lock" not in str(exc).lower():
-                raise
-            if attempt == _LOCK_TRIES - 1:
-                holder = _HOLDER.search(str(exc))
-                raise WarehouseBusy(
-                    f"{db_path} is held open by another process ({holder.group(0) if holder else 'a reader'}),"
-                    " such as a `duckdb` shell: close it and run again (during runs, query data/snapshots/)"
-                ) from None
-            time.sleep(_LOCK_PAUSE)
-    ensure_schema(con)
+def connect(settings: Settings, threads: int = 1) -> duckdb.DuckDBPyConnection:
+    """The lake, read-write, schema ensured. One DuckDB thread by default: during an ingest the
+    parser processes keep every core busy, and DuckDB's own thread pool then only adds
+    contention for the small per-batch statements. Model builds run alone and pass ALL_CORES
+    (at 1M reports the full rebuild took 26.9 s on one thread, 17.6 s on two).
+    Never CHECKPOINT this connection: on a lake that runs maintenance (merging and expiring)."""
+    con = lake.open_lake(settings, threads=threads)
+    try:
+        ensure_schema(con)
+    except BaseException:
+        con.close()
+        raise
     return con
-
-
-# A reader (a `tlsrpt status` loop, a query in a shell) holds the file for a moment: wait up to
-# 5 s for a gap between its reads; a `duckdb` shell left open holds it for ever: then say who.
-_LOCK_TRIES = 250
-_LOCK_PAUSE = 0.02
-_HOLDER = re.compile(r"PID \d+")
 
 
 def committed_batches(con: duckdb.DuckDBPyConnection) -> set[str]:
@@ -166,10 +190,3 @@ def insert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -
             con.register("batch_rows", data)
             con.execute(f"insert into {table} by name select * from batch_rows")
             con.unregister("batch_rows")
-
-
-def mark_dirty(con: duckdb.DuckDBPyConnection, table: str, values: set[str]) -> None:
-    if values:
-        con.execute(
-            "insert or ignore into dirty_partitions select ?, unnest(?::varchar[])", [table, sorted(values)]
-        )

@@ -25,6 +25,8 @@ import duckdb
 from pipeline.detect.causes import CAUSES, REASON_PATTERNS, RESULT_TYPE_CAUSES
 from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_thresholds
 from pipeline.settings import Settings
+from pipeline.store import lake
+from pipeline.store.builds import record_build
 from pipeline.store.schema_comments import TABLES, model_column_comment
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 from pipeline.transform import incremental
@@ -109,19 +111,19 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], t
     columns = ", ".join(f"{t.name} {'integer' if t.kind is int else 'double'}" for t in THRESHOLDS)
     con.execute(f"create or replace table config.thresholds ({columns})")
     con.execute(f"insert into config.thresholds values ({', '.join('?' * len(THRESHOLDS))})", list(values.values()))
-    con.execute("create or replace table config.detection_thresholds (name varchar primary key, value double, description varchar)")
+    con.execute("create or replace table config.detection_thresholds (name varchar, value double, description varchar)")
     con.executemany("insert into config.detection_thresholds values (?, ?, ?)",
                     [(t.name, float(values[t.name]), t.description) for t in THRESHOLDS])
-    con.execute("create or replace table config.causes (cause varchar primary key, title varchar, diagnosis varchar, fix varchar)")
+    con.execute("create or replace table config.causes (cause varchar, title varchar, diagnosis varchar, fix varchar)")
     con.executemany("insert into config.causes values (?, ?, ?, ?)", [tuple(c) for c in CAUSES])
-    con.execute("create or replace table config.result_type_causes (result_type varchar primary key, cause varchar)")
+    con.execute("create or replace table config.result_type_causes (result_type varchar, cause varchar)")
     con.executemany("insert into config.result_type_causes values (?, ?)", list(RESULT_TYPE_CAUSES.items()))
     con.execute("create or replace table config.reason_patterns (priority integer, pattern varchar, sub_cause varchar, cause varchar)")
     con.executemany("insert into config.reason_patterns values (?, ?, ?, ?)", [tuple(p) for p in REASON_PATTERNS])
     con.execute("create or replace table config.result_types"
-                " (result_type varchar primary key, result_group varchar, cause varchar, meaning varchar)")
+                " (result_type varchar, result_group varchar, cause varchar, meaning varchar)")
     con.executemany("insert into config.result_types values (?, ?, ?, ?)", [tuple(r) for r in RESULT_TYPES])
-    con.execute("create or replace table config.policy_types (policy_type varchar primary key)")
+    con.execute("create or replace table config.policy_types (policy_type varchar)")
     con.executemany("insert into config.policy_types values (?)", [(p,) for p in POLICY_TYPES])
     con.execute("create or replace table config.clock (today date)")
     con.execute("insert into config.clock values (?)", [judging_day(today)])
@@ -136,7 +138,7 @@ def _write_reporter_domains(con: duckdb.DuckDBPyConnection) -> None:
     names = [name for (name,) in con.execute(
         "select distinct coalesce(contact_domain, lower(trim(organization_name))) from main.reports").fetchall()
         if name is not None]
-    con.execute("create or replace table config.reporter_domains (name varchar primary key, reporter varchar)")
+    con.execute("create or replace table config.reporter_domains (name varchar, reporter varchar)")
     con.execute("insert into config.reporter_domains select unnest($1::varchar[]), unnest($2::varchar[])",
                 [names, [registrable_domain(name) for name in names]])
 
@@ -145,7 +147,8 @@ def comment_columns(con: duckdb.DuckDBPyConnection, table: str, own: dict[str, s
     """COMMENT ON every column of `table` ("schema.name"): `own` first, else sql/columns.toml."""
     schema, name = table.split(".")
     columns = con.execute(
-        "select column_name from duckdb_columns() where schema_name = ? and table_name = ?", [schema, name]).fetchall()
+        "select column_name from duckdb_columns() where database_name = current_database()"
+        " and schema_name = ? and table_name = ?", [schema, name]).fetchall()
     for (column,) in columns:
         text = (own or {}).get(column) or model_column_comment(table, column)
         if text:  # a column without one fails tests/sql/test_column_comments.py, not the build
@@ -248,6 +251,7 @@ def _built(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
         rows = con.execute(
             "select b.model, b.fingerprint, b.row_count from config.model_builds as b"
             " join duckdb_tables() as t on b.model = t.schema_name || '.' || t.table_name"
+            " and t.database_name = current_database()"
         ).fetchall()
     except duckdb.CatalogException:
         return {}
@@ -257,11 +261,12 @@ def _built(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
 def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
     con.execute("create schema if not exists config")
     con.execute("create table if not exists config.model_builds"
-                " (model varchar primary key, fingerprint varchar, row_count bigint, built_at timestamptz)")
+                " (model varchar, fingerprint varchar, row_count bigint, built_at timestamptz)")
     comment_columns(con, "config.model_builds")
     for key, fingerprint in done.items():
         rows = con.execute(f"select count(*) from {key}").fetchone()[0]
-        con.execute("insert or replace into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
+        con.execute("delete from config.model_builds where model = ?", [key])  # the lake has no keys to replace on
+        con.execute("insert into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
 
 
 def _record_failures(con: duckdb.DuckDBPyConnection, failures: dict[str, str], only: str | None = None) -> None:
@@ -288,10 +293,10 @@ def model_failures(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def failed_models(settings: Settings) -> dict[str, str]:
-    """model_failures() of the warehouse file, read-only (for the Dagster check)."""
-    if not settings.db_path.exists():
+    """model_failures() of the lake's newest snapshot, read-only (for the Dagster check)."""
+    if not lake.exists(settings):
         return {}
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = lake.open_lake(settings, read_only=True)
     try:
         return model_failures(con)
     finally:
@@ -320,7 +325,7 @@ def build_one(settings: Settings, model: Model) -> int:
     it (a run with nothing new); return its row count."""
     thresholds = load_thresholds(settings.data_dir)
     with writer_lock(settings.data_dir):
-        con = connect(settings.db_path, threads=ALL_CORES)
+        con = connect(settings, threads=ALL_CORES)
         try:
             models = load_models()
             fingerprint = fingerprints(con, models, thresholds, settings.today)[model.key]
@@ -348,9 +353,7 @@ def build_one(settings: Settings, model: Model) -> int:
             _record(con, {model.key: fingerprint})
             _record_failures(con, {}, only=model.key)
             con.execute("commit")
-            rows = con.execute(f"select count(*) from {model.key}").fetchone()[0]
-            con.execute("checkpoint")  # a self-contained file, ready to publish as a snapshot
-            return rows
+            return con.execute(f"select count(*) from {model.key}").fetchone()[0]
         finally:
             con.close()
 
@@ -368,14 +371,15 @@ def refresh_all(settings: Settings) -> list[str]:
     model is already built from the current data, SQL and thresholds (returns [] then)."""
     thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
     with writer_lock(settings.data_dir):
-        con = connect(settings.db_path, threads=ALL_CORES)
+        con = connect(settings, threads=ALL_CORES)
         try:
             try:
                 order = build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)
-            finally:
-                # Always (after a partial build too), so the published snapshot is one
-                # self-contained file; cheap when nothing changed (ingest checkpointed already).
-                con.execute("checkpoint")
+            except ModelsFailed:
+                record_build(con, passed=False)  # committed, but readers keep the last passed build
+                raise
+            if order:
+                record_build(con, passed=True)
             return order
         finally:
             con.close()

@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings
-from pipeline.store.snapshot import publish
 from pipeline.transform.sql_models import refresh_all
 from tests.conftest import ingest_into
 
@@ -22,5 +21,4 @@ def scenarios(tmp_path_factory) -> Path:
     write_corpus(root / "corpus", seed=1, scenarios=("cert-expiry", "sts-host-down"), formats=("files",))
     ingest_into(root / "data", [root / "corpus" / "files"])
     refresh_all(Settings(data_dir=root / "data"))
-    publish(Settings(data_dir=root / "data"))
     return root / "data"

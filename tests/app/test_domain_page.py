@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import duckdb
 
 from tests.app.test_pages import app_at, shown
+from tests.conftest import open_warehouse
 
 FROM_TO = {"from": "2026-03-01", "to": "2026-03-31"}
 
@@ -53,7 +53,7 @@ def test_filters_survive_a_page_change(scenarios: Path, monkeypatch):
 
 
 def test_a_report_key_finds_its_report_and_opens_it(scenarios: Path, monkeypatch):
-    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(scenarios)
     key, day = con.execute("select report_key, report_date from reports order by report_date limit 1").fetchone()
     con.close()
     # Searched by key, outside the days chosen: found, and its raw report opens pretty-printed.
@@ -66,7 +66,7 @@ def test_a_report_key_finds_its_report_and_opens_it(scenarios: Path, monkeypatch
 
 
 def test_a_problem_link_opens_that_problem_whatever_the_days(scenarios: Path, monkeypatch):
-    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(scenarios)
     (problem_id,) = con.execute("select problem_id from detect.problems where status = 'resolved'").fetchone()
     con.close()
     at = app_at(scenarios, monkeypatch, "problems", problem=problem_id, **{"from": "2026-03-30", "to": "2026-03-31"})
@@ -85,7 +85,7 @@ def test_the_domain_page_names_one_domain_in_the_address_and_the_sidebar(scenari
 
 
 def test_open_problems_agree_with_tlsrpt_status_whatever_the_days(scenarios: Path, monkeypatch):
-    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(scenarios)
     (open_now,) = con.execute("select count(*) from detect.problems where status = 'open'").fetchone()  # what status lists
     con.close()
     early = app_at(scenarios, monkeypatch, **{"from": "2026-01-02", "to": "2026-01-03"})  # before any problem began
@@ -96,7 +96,7 @@ def test_open_problems_agree_with_tlsrpt_status_whatever_the_days(scenarios: Pat
 def test_a_capped_report_list_says_so_and_offers_the_full_set(scenarios: Path, monkeypatch):
     at = app_at(scenarios, monkeypatch, "reports", **{"from": "2026-01-01", "to": "2026-03-31"})
     assert not at.exception, at.exception
-    con = duckdb.connect(str(scenarios / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(scenarios)
     (total,) = con.execute("select count(*) from reports").fetchone()
     con.close()
     assert total > 2000 and len(at.dataframe[0].value) == 2000

@@ -10,7 +10,6 @@ import polars as pl
 from app import data, freshness
 from pipeline.generate import write_corpus
 from pipeline.settings import Settings
-from pipeline.store.snapshot import publish
 from pipeline.transform.sql_models import refresh_all
 from tests.app.test_pages import app_at
 from tests.conftest import ingest_into
@@ -21,7 +20,6 @@ def test_current_data_raises_no_alarm_and_lists_reporters_on_time(tmp_path: Path
     write_corpus(tmp_path / "corpus", domains=2, days=10, seed=3, start=yesterday - timedelta(days=9), formats=("files",))
     ingest_into(tmp_path / "data", [tmp_path / "corpus" / "files"])
     refresh_all(Settings(data_dir=tmp_path / "data"))
-    publish(Settings(data_dir=tmp_path / "data"))
     at = app_at(tmp_path / "data", monkeypatch)
     assert not at.exception, at.exception
     assert not [e for e in at.error if "Stale data" in e.value]

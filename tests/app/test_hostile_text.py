@@ -6,17 +6,22 @@ from __future__ import annotations
 from datetime import date
 from pathlib import Path
 
-import duckdb
 import pytest
 from markdown_it import MarkdownIt
 
 from app.safe_text import literal
 from pipeline.settings import Settings
-from pipeline.store.snapshot import publish
 from pipeline.transform.sql_models import refresh_all
 from tests.app.test_pages import FIXTURES, PAGES, app_at
-from tests.conftest import ingest_into
-from tests.fixtures.hostile import ATTACKER, MARKDOWN_IMAGE, MARKDOWN_LINK, OUTPUT_CASES, RICH_MARKUP, write_case
+from tests.conftest import ingest_into, open_warehouse, publish
+from tests.fixtures.hostile import (
+    ATTACKER,
+    MARKDOWN_IMAGE,
+    MARKDOWN_LINK,
+    OUTPUT_CASES,
+    RICH_MARKUP,
+    write_case,
+)
 
 HOSTILE_DAY = "2024-05-01"  # the day of every hostile case (builders.BASE_REPORT)
 
@@ -30,7 +35,7 @@ def seed_hostile(data_dir: Path) -> None:
         write_case(case, inbox / f"{case.name}.json")
     ingest_into(data_dir, [FIXTURES, inbox])
     refresh_all(Settings(data_dir=data_dir))
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    con = open_warehouse(data_dir, read_only=False)
     try:
         con.execute(
             "insert into detect.problems by name select 'p-hostile' as problem_id, 'open' as status, 'critical' as severity,"
@@ -43,10 +48,9 @@ def seed_hostile(data_dir: Path) -> None:
         con.execute("insert into marts.daily_domain_sessions by name select date '9999-12-30' as report_date,"
                     " 'fixture.test' as policy_domain, 0 as successful_session_count, 1000000 as failed_session_count,"
                     " 1000000 as total_session_count, 1 as report_count")
-        con.execute("checkpoint")
     finally:
         con.close()
-    publish(Settings(data_dir=data_dir))
+    publish(data_dir)
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from pipeline.settings import Settings
-from pipeline.store.snapshot import publish
 from pipeline.transform.sql_models import refresh_all
 from tests.conftest import ingest_into
 
@@ -23,7 +22,6 @@ def seeded(tmp_path_factory) -> Path:
     data_dir = tmp_path_factory.mktemp("dash")
     ingest_into(data_dir, [FIXTURES])
     refresh_all(Settings(data_dir=data_dir))
-    publish(Settings(data_dir=data_dir))
     return data_dir
 
 
@@ -117,7 +115,6 @@ def test_domain_filter_narrows_the_numbers(tmp_path: Path, monkeypatch):
     write_corpus(tmp_path / "corpus", domains=2, days=5, seed=3, formats=("files",))
     ingest_into(tmp_path / "data", [tmp_path / "corpus" / "files"])
     refresh_all(Settings(data_dir=tmp_path / "data"))
-    publish(Settings(data_dir=tmp_path / "data"))
     everything = app_at(tmp_path / "data", monkeypatch)
     one = app_at(tmp_path / "data", monkeypatch, domain="example-0001.test")
     total = int(next(m.value for m in everything.metric if m.label == "TLS sessions").replace(",", ""))
@@ -197,7 +194,6 @@ def test_every_page_counts_double_listed_sessions_once(tmp_path: Path, monkeypat
     data_dir = tmp_path / "data"
     ingest_into(data_dir, [tmp_path / "reports"])
     refresh_all(Settings(data_dir=data_dir))
-    publish(Settings(data_dir=data_dir))
     window = {"from": "2026-04-01", "to": "2026-04-01"}
     overview = app_at(data_dir, monkeypatch, **window)
     metrics = {m.label: m.value for m in overview.metric}

@@ -1,6 +1,6 @@
 """Alerts against real servers on 127.0.0.1: an aiosmtpd with STARTTLS (trustme CA) and AUTH,
 and an http.server recording every POST (webhooks and Apprise's json://). The problems come
-from a published snapshot holding detect.problems rows, as the pipeline publishes it."""
+from the last passed build's snapshot holding detect.problems rows, as the pipeline records it."""
 
 from __future__ import annotations
 
@@ -15,7 +15,6 @@ from email import message_from_string, policy
 from pathlib import Path
 
 import dagster as dg
-import duckdb
 import pytest
 import trustme
 
@@ -23,7 +22,7 @@ from assets.automation import alert_sensor
 from assets.resources import WarehouseResource
 from pipeline.alerts.run import run_alerts
 from pipeline.settings import Settings
-from pipeline.store.snapshot import publish
+from tests.conftest import open_warehouse, publish
 from tests.services import (
     free_port,
     http_recorder_command,
@@ -61,20 +60,19 @@ def problem_row(pid: str, domain: str = "example.com", severity: str = "critical
     }
 
 
-def publish_problems(data_dir: Path, rows: list[dict]) -> Path:
-    """Write detect.problems into the warehouse file and publish it as the current snapshot."""
+def publish_problems(data_dir: Path, rows: list[dict]) -> int:
+    """Write detect.problems into the lake and record a passed build at that snapshot."""
     data_dir.mkdir(parents=True, exist_ok=True)
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    con = open_warehouse(data_dir, read_only=False)
     try:
         con.execute("create schema if not exists detect")
         con.execute(PROBLEMS_DDL)
         for row in rows:
             con.execute(f"insert into detect.problems ({', '.join(row)}) values ({', '.join('?' * len(row))})",
                         list(row.values()))
-        con.execute("checkpoint")
     finally:
         con.close()
-    return publish(Settings(data_dir=data_dir))
+    return publish(data_dir)
 
 
 @pytest.fixture(scope="module")
@@ -273,11 +271,11 @@ def test_apprise_json_url_is_received(tmp_path, http):
 def test_nothing_to_read_says_why(tmp_path, http):
     data = tmp_path / "data"
     write_config(data, webhook(http, "/empty"))
-    assert "no published snapshot" in run_alerts(Settings(data_dir=data)).reason
-    con = duckdb.connect(str(data / "warehouse.duckdb"))
+    assert "no warehouse yet" in run_alerts(Settings(data_dir=data)).reason
+    con = open_warehouse(data, read_only=False)
     con.execute("create table t (x int)")
     con.close()
-    publish(Settings(data_dir=data))
+    publish(data)
     assert "no detect.problems table" in run_alerts(Settings(data_dir=data)).reason
     assert "no alerts config" in run_alerts(Settings(data_dir=tmp_path / "other")).reason
     assert posts(http, "/empty") == []
@@ -316,7 +314,7 @@ def test_dagster_sensor_retries_a_failed_channel_on_the_next_tick(tmp_path, http
 
 def test_pipeline_run_then_sensor_alerts_each_new_problem_once(tmp_path, http, smtp, certs):
     """The whole path: scenario reports in the inbox, `tlsrpt run` (the Dagster job) builds
-    detect.problems and publishes a snapshot, the sensor sends one webhook and one mail per new
+    detect.problems and records a passed build, the sensor sends one webhook and one mail per new
     problem; a second run with nothing new sends nothing."""
     from pipeline.generate import write_corpus
 
@@ -327,7 +325,7 @@ def test_pipeline_run_then_sensor_alerts_each_new_problem_once(tmp_path, http, s
     write_config(data, webhook(http, "/e2e") + mailer(smtp, certs, "e2e@example.com"))
     first = tlsrpt("run", "--data-dir", str(data))
     assert first.returncode == 0, first.stderr
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(data)
     try:
         # Problems that opened and resolved before anyone was told are history, not news.
         expected = {pid for (pid,) in con.execute(

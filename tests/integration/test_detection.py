@@ -9,7 +9,6 @@ import shutil
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 
-import duckdb
 import pytest
 
 from pipeline.alerts.config import AlertsConfig, Channel
@@ -21,7 +20,7 @@ from pipeline.detect.evaluate import score
 from pipeline.generate import write_corpus
 from pipeline.settings import Settings
 from pipeline.transform.sql_models import refresh_all
-from tests.conftest import ingest_into
+from tests.conftest import ingest_into, open_warehouse
 
 
 def ingest_and_build(data_dir: Path, path: Path) -> None:
@@ -39,7 +38,7 @@ def scenario_run(tmp_path_factory):
 
 
 def problems(data_dir: Path, where: str = "true") -> list[dict]:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(data_dir)
     try:
         cur = con.execute(f"select * from detect.problems where {where} order by first_seen, title")
         names = [d[0] for d in cur.description]
@@ -59,7 +58,7 @@ def copy_reports(files: Path, target: Path, keep) -> None:
 
 
 def test_scenarios_meet_the_recall_and_precision_targets(scenario_run):
-    scores = score(scenario_run / "corpus" / "incidents.json", scenario_run / "data" / "warehouse.duckdb")
+    scores = score(scenario_run / "corpus" / "incidents.json", scenario_run / "data")
     assert {i.scenario for i in scores.incidents} == {"cert-expiry", "sts-host-down", "starttls-stripped",
                                                      "reporter-silent", "mx-migration", "dane-rollover"}
     missed = [i.id for i in scores.incidents if not i.detected]
@@ -96,7 +95,7 @@ def truth_domains(truth: dict) -> int:
 
 
 def test_every_anomaly_row_carries_its_evidence(scenario_run):
-    con = duckdb.connect(str(scenario_run / "data" / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(scenario_run / "data")
     try:
         rows = con.execute(
             "select detector, observed, baseline, score, threshold, detail, evidence_report_keys, baseline_day_count"
@@ -197,7 +196,7 @@ def test_an_intake_that_stopped_is_a_problem_against_the_clock(scenario_run, tmp
         landed = int(path.name.split("!")[3].split(".")[0]) + 12 * 3600
         os.utime(path, (landed, landed))
     ingest_into(data, [files])
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(data)
     try:
         (last_arrival,) = con.execute("select max(timezone('UTC', received_at))::date from main.reports").fetchone()
     finally:
@@ -220,12 +219,12 @@ def test_an_intake_that_stopped_is_a_problem_against_the_clock(scenario_run, tmp
 
 def test_thresholds_are_configurable(scenario_run, tmp_path):
     data = tmp_path / "data"
-    shutil.copytree(scenario_run / "data", data, ignore=shutil.ignore_patterns("snapshots", "dagster"))
+    shutil.copytree(scenario_run / "data", data, ignore=shutil.ignore_patterns("dagster"))
     (data / "detection.toml").write_text("[thresholds]\nmin_failed_sessions = 100000\nmin_failed_sessions_most_failing = 100000\n")
     refresh_all(Settings(data_dir=data))
     causes = {p["cause"] for p in problems(data)}
     assert causes == {"reporter_silent"}  # no failure is big enough to open a problem any more
-    con = duckdb.connect(str(data / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(data)
     try:
         assert con.execute("select min_failed_sessions from config.thresholds").fetchone() == (100000,)
     finally:

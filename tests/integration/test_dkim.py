@@ -120,7 +120,7 @@ def test_ingest_records_the_verdict_and_rebuilds_reuse_it(nsd, keys, tmp_path: P
     assert rows["dkim-tampered"][0] == "fail" and rows["dkim-tampered"][-1] == "dkim_failed"
     assert rows["2026-03-01T00:00:00Z_fixture.test"] == (None, None, None, None, "unauthenticated")
     # A rebuild months later (keys gone from DNS) keeps the verdict taken on arrival.
-    (data_dir / "warehouse.duckdb").unlink()
+    __import__("shutil").rmtree(data_dir / "lake")  # the landing zone alone
     env = {**__import__("os").environ, "TLSRPT_DNS_SERVER": "127.0.0.1:9"}
     subprocess.run([sys.executable, "-m", "pipeline", "rebuild", "--data-dir", str(data_dir)], check=True, env=env, capture_output=True)
     assert query(data_dir, "select dkim_result from reports where report_id = 'dkim-signed'") == [("pass",)]

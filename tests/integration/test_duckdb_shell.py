@@ -14,22 +14,48 @@ FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 SHELL = Path(sys.executable).parent / "duckdb"
 
 
+# The README's command, run from the project folder (here: the folder holding `data`).
+ATTACH = ("set extension_directory = 'data/duckdb_extensions'; load ducklake; load sqlite_scanner; "
+          "attach 'ducklake:sqlite:data/lake/catalog.sqlite' as lake (read_only); use lake; ")
+
+
+def shell(cwd: Path, sql: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(SHELL), "-csv", "-noheader", "-c", ATTACH + sql],
+                          capture_output=True, text=True, timeout=60, cwd=cwd)
+
+
 @pytest.mark.skipif(not SHELL.exists(), reason="duckdb-cli is not installed in this environment")
 def test_shell_queries_core_tables_unqualified(tmp_path: Path):
-    ingest_into(tmp_path, [FIXTURES])
-    result = subprocess.run(
-        [str(SHELL), "-csv", "-noheader", str(tmp_path / "warehouse.duckdb"), "-c",
-         "select result_type, sum(failed_session_count) from failure_details group by all"],
-        capture_output=True, text=True, timeout=60,
-    )
+    ingest_into(tmp_path / "data", [FIXTURES])
+    result = shell(tmp_path, "select result_type, sum(failed_session_count) from failure_details group by all")
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "certificate-expired,4"
-    described = subprocess.run(
-        [str(SHELL), "-csv", "-noheader", str(tmp_path / "warehouse.duckdb"), "-c",
-         "select comment from duckdb_columns() where table_name = 'reports' and column_name = 'report_key'"],
-        capture_output=True, text=True, timeout=60,
-    )
+    described = shell(tmp_path, "select comment from duckdb_columns() where database_name = 'lake'"
+                                " and table_name = 'reports' and column_name = 'report_key'")
     assert "sha256" in described.stdout
+
+
+@pytest.mark.timeout(300)
+@pytest.mark.skipif(not SHELL.exists(), reason="duckdb-cli is not installed in this environment")
+def test_shell_queries_the_lake_while_an_ingest_writes_it(tmp_path: Path):
+    """The shell neither waits for a running ingest nor stops it: each query reads the newest
+    committed snapshot, so the counts only grow, and the ingest completes."""
+    from pipeline.generate import write_corpus
+
+    ingest_into(tmp_path / "data", [FIXTURES])
+    write_corpus(tmp_path / "corpus", domains=3, days=20, seed=5, formats=("files",))
+    ingest = subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", "--data-dir", str(tmp_path / "data"),
+                               str(tmp_path / "corpus")], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    counts, during = [], 0
+    while ingest.poll() is None:
+        result = shell(tmp_path, "select count(*) from deliveries")
+        assert result.returncode == 0, result.stderr
+        counts.append(int(result.stdout.strip()))
+        during += ingest.poll() is None  # answered while the ingest still ran
+    _, stderr = ingest.communicate()
+    assert ingest.returncode == 0, stderr
+    assert during > 0, "the ingest ended before the shell answered: the test proved nothing"
+    assert counts == sorted(counts)
 
 
 @pytest.mark.skipif(not SHELL.exists(), reason="duckdb-cli is not installed in this environment")

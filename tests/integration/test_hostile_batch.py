@@ -14,6 +14,7 @@ import pytest
 import pipeline.ingest
 from pipeline.ingest import ingest
 from pipeline.settings import Settings
+from tests.conftest import open_warehouse
 from tests.fixtures.builders import attachment, gz, mail, valid_report
 from tests.fixtures.hostile import ABSOLUTE_NAME, CASES, ESCAPE_NAME, write_case
 
@@ -68,7 +69,7 @@ def test_hostile_batch(batch: tuple[Path, Path], workers: int, monkeypatch: pyte
     assert summary.duplicates == 0
     assert summary.quarantined == expected_quarantine
 
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(data_dir)
     try:
         deliveries: dict[str, list[tuple]] = {}
         for origin, part, outcome, reason, stored in _rows(

@@ -1,14 +1,18 @@
-"""Re-running is idempotent, and a run killed at any point loses and tears nothing."""
+"""Re-running is idempotent, and a run killed at any point loses and tears nothing: the lake
+shows its last committed snapshot, and a rerun gives the clean result."""
 
 from __future__ import annotations
 
 import hashlib
 import os
 import random
+import re
+import shutil
 import signal
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import duckdb
@@ -17,14 +21,20 @@ import pytest
 import pipeline.ingest
 from pipeline.generate import write_corpus
 from pipeline.parse import worker
+from pipeline.posture.result import CheckResult
+from pipeline.settings import Settings
 from pipeline.store.landing import read_object, read_pack
+from pipeline.store.posture_history import record
 from tests.conftest import ingest_into, query
 from tests.fixtures.builders import valid_report
 
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
+
+# batch_id names the run's own batch: equal rows from two data dirs differ only there.
 CORE_SNAPSHOT = {
-    "reports": "select * exclude (received_at) from reports order by report_key",
-    "policies": "select * from policies order by report_key, policy_index",
-    "failure_details": "select * from failure_details order by report_key, policy_index, detail_index",
+    "reports": "select * exclude (received_at, batch_id) from reports order by report_key",
+    "policies": "select * exclude (batch_id) from policies order by report_key, policy_index",
+    "failure_details": "select * exclude (batch_id) from failure_details order by report_key, policy_index, detail_index",
 }
 
 
@@ -78,7 +88,7 @@ def test_rebuild_from_the_landing_zone_alone_gives_the_same_tables(corpus: Path,
     ingest_into(data_dir, [corpus], workers=2)
     before = snapshot(data_dir)
     deliveries_before = query(data_dir, "select * exclude (ingested_at, ingested_date) from deliveries order by delivery_id")
-    (data_dir / "warehouse.duckdb").unlink()
+    shutil.rmtree(data_dir / "lake")
     result = subprocess.run(
         [sys.executable, "-m", "pipeline", "rebuild", "--data-dir", str(data_dir)], capture_output=True, text=True
     )
@@ -105,12 +115,11 @@ def _packs(folder: Path) -> int:
     return len(list(folder.glob("*.pack"))) if folder.is_dir() else 0
 
 
-def _wal(data_dir: Path) -> tuple[int, int] | None:
-    try:
-        stat = (data_dir / "warehouse.duckdb.wal").stat()
-    except FileNotFoundError:
-        return None
-    return stat.st_mtime_ns, stat.st_size
+def _lake_files(data_dir: Path) -> int | None:
+    """How many data files the lake holds: a batch writes its Parquet files first, then commits
+    them to the catalog."""
+    folder = data_dir / "lake" / "data"
+    return sum(1 for _ in folder.rglob("*.parquet")) or None if folder.is_dir() else None
 
 
 KILLS = 4
@@ -126,7 +135,8 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
     kills = attempts = 0
     # Each kill is triggered by an event, not a clock: the run's start, or 1-3 more packs landing
     # (a pack is written before its batch commits, so the kill falls between the two), or, half
-    # the time, the next write to DuckDB's WAL after that (the kill falls inside the commit). The
+    # the time, the next data file the lake writes after that (the kill falls between a batch's
+    # Parquet files and its catalog commit, or inside it). The
     # group is frozen first, so "still running" is read at the event itself; a run that ends
     # before its event is a complete run, and the next attempt tries again.
     while kills < KILLS and attempts < 3 * KILLS:
@@ -136,8 +146,8 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
         while process.poll() is None and _packs(packs) < target:
             time.sleep(0.001)
         if target and rng.random() < 0.5:
-            mark = _wal(data_dir)
-            while process.poll() is None and _wal(data_dir) in (mark, None):
+            mark = _lake_files(data_dir)
+            while process.poll() is None and _lake_files(data_dir) in (mark, None):
                 time.sleep(0.001)
         try:
             os.killpg(process.pid, signal.SIGSTOP)  # the whole group: parent and its workers
@@ -156,21 +166,22 @@ def test_killed_runs_then_a_rerun_equal_a_clean_run(corpus: Path, clean_run: Pat
     inputs = {str(p) for p in corpus.rglob("*") if p.is_file() and not p.name.startswith(".") and p.suffix != ".json"}
     seen = {row[0] for row in query(data_dir, "select distinct origin from deliveries")}
     assert inputs <= seen
-    # The Parquet copy is readable and matches the tables.
-    con = duckdb.connect()
-    parquet_reports = con.execute(
-        f"select count(*) from read_parquet('{data_dir}/parquet/reports/*/*.parquet', hive_partitioning = true)"
-    ).fetchone()[0]
-    assert parquet_reports == query(data_dir, "select count(*) from reports")[0][0]
+    # The lake's files are plain Parquet any engine reads; the catalog says which are current (a
+    # killed batch's files, written but never committed, lie beside them and count for nothing).
+    assert parquet_rows(data_dir, "reports") == query(data_dir, "select count(*) from reports")[0][0]
 
 
-PARQUET_PARTITION = {"reports": "report_date", "policies": "report_date", "failure_details": "report_date",
-                     "deliveries": "ingested_date"}
+def parquet_rows(data_dir: Path, table: str) -> int:
+    """Rows of `table` read straight from its current Parquet files, with no lake extension."""
+    files = [path for (path,) in query(data_dir, f"select data_file from ducklake_list_files('lake', '{table}')")]
+    assert files and all(Path(path).is_relative_to(data_dir / "lake" / "data" / "main" / table) for path in files)
+    return duckdb.connect().execute("select count(*) from read_parquet($1)", [files]).fetchone()[0]
 
 
-def test_parquet_copy_equals_every_table_after_an_incremental_run(corpus: Path, tmp_path: Path):
-    """Half the corpus, then all of it: the second export rewrites only the partitions it made
-    dirty, and afterwards every table's Parquet copy holds exactly the table's rows."""
+def test_a_second_run_adds_month_partitioned_files_and_rewrites_none(corpus: Path, tmp_path: Path):
+    """Half the corpus, then all of it: the lake's data files sit in month folders of their
+    table, the second run only adds files (the first run's stay current, untouched), and each
+    table's current files hold exactly its rows."""
     data_dir = tmp_path / "data"
     files = sorted(corpus.rglob("*.json.gz"), key=lambda p: int(p.name.split("!")[2]))  # RFC names: by begin time
     first_half = tmp_path / "half"
@@ -178,22 +189,31 @@ def test_parquet_copy_equals_every_table_after_an_incremental_run(corpus: Path, 
     for path in files[: len(files) // 2]:  # the earlier days
         (first_half / path.name).write_bytes(path.read_bytes())
     ingest_into(data_dir, [first_half], workers=2)
-    untouched = {p: p.stat().st_mtime_ns for p in (data_dir / "parquet" / "reports").rglob("*.parquet")}
+    current = "select data_file from ducklake_list_files('lake', 'reports')"
+    first = {path: Path(path).stat().st_mtime_ns for (path,) in query(data_dir, current)}
     ingest_into(data_dir, [corpus], workers=2)
-    con = duckdb.connect()
-    for table, column in PARQUET_PARTITION.items():
-        in_table = query(data_dir, f"select {column}, count(*) from {table} group by all order by 1")
-        in_parquet = con.execute(
-            f"select {column}::date, count(*) from read_parquet('{data_dir}/parquet/{table}/*/*.parquet',"
-            " hive_partitioning = true) group by all order by 1"
-        ).fetchall()
-        assert in_parquet == in_table, table
-        assert query(data_dir, f"select count(*) from {table}")[0][0] > 0
-    assert not query(data_dir, "select * from dirty_partitions")
-    # the second run adds reports to the later days (and to the day the halves share) only:
-    # the files of the earlier days were left alone
-    kept = [p for p, mtime in untouched.items() if p.stat().st_mtime_ns == mtime]
-    assert 0 < len(kept) < len(untouched)
+    second = {path for (path,) in query(data_dir, current)}
+    assert set(first) < second
+    assert all(Path(path).stat().st_mtime_ns == mtime for path, mtime in first.items())
+    assert all(re.search(r"/reports/year=\d{4}/month=\d{1,2}/[^/]+\.parquet$", path) for path in second)
+    for table in ("reports", "policies", "failure_details", "deliveries"):
+        assert parquet_rows(data_dir, table) == query(data_dir, f"select count(*) from {table}")[0][0] > 0
+
+
+def test_posture_checks_survive_a_rebuild(tmp_path: Path):
+    """The packs hold every report, not the posture checks: a rebuild carries them over."""
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, [FIXTURES])
+    checked = datetime(2026, 3, 1, tzinfo=timezone.utc)
+    record(Settings(data_dir=data_dir), [CheckResult("mx", "d.test", "d.test", "ok", "found", "1 host",
+                                                     facts={"hosts": ["mx1.d.test"]}, checked_at=checked)])
+    before = query(data_dir, "select * from posture_checks")
+    result = subprocess.run([sys.executable, "-m", "pipeline", "rebuild", "--data-dir", str(data_dir)],
+                            capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert query(data_dir, "select * from posture_checks") == before
+    assert query(data_dir, "select count(*) from reports")[0][0] > 0
+    assert not (data_dir / "lake.before-rebuild").exists()
 
 
 @pytest.mark.timeout(120)  # a safety net: with multiprocessing.Pool this run waited for ever
@@ -228,3 +248,25 @@ def test_a_worker_killed_mid_ingest_costs_only_the_input_it_died_on(tmp_path: Pa
                            " left join raw_objects o using (raw_sha256) where outcome <> 'loaded'")
     assert rows == [(str(inbox / "poison.json"), "quarantined", "worker_died", True)]
     assert query(data_dir, "select count(*) from reports") == [(31,)]
+
+
+def test_a_data_dir_from_before_the_lake_is_upgraded_by_one_rebuild(tmp_path: Path):
+    """A DuckDB file of an older version beside its packs: ingest says what to do, in one line;
+    `tlsrpt rebuild` makes the lake from the packs, keeps the file's posture checks, removes it."""
+    data_dir = tmp_path / "data"
+    ingest_into(data_dir, [FIXTURES])
+    reports = query(data_dir, "select count(*) from reports")
+    shutil.rmtree(data_dir / "lake")
+    old = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    old.execute("create table posture_checks as select 'r1' as run_id, timestamptz '2026-03-01 00:00:00+00' as checked_at,"
+                " 'd.test' as domain, 'mx' as check_name, 'd.test' as target, 'ok' as verdict, 'found' as reason,"
+                " '1 host' as detail, '' as raw_answer, '{}' as facts")
+    old.close()
+    tlsrpt = [sys.executable, "-m", "pipeline"]
+    refused = subprocess.run([*tlsrpt, "ingest", "--data-dir", str(data_dir), str(FIXTURES)], capture_output=True, text=True)
+    assert refused.returncode == 3 and "run `tlsrpt rebuild`" in refused.stderr and "Traceback" not in refused.stderr
+    result = subprocess.run([*tlsrpt, "rebuild", "--data-dir", str(data_dir)], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    assert query(data_dir, "select count(*) from reports") == reports
+    assert query(data_dir, "select run_id, domain, verdict from posture_checks") == [("r1", "d.test", "ok")]
+    assert not (data_dir / "warehouse.duckdb").exists()

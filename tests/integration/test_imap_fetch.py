@@ -4,6 +4,7 @@ quarantines what holds no report, read-only changes nothing, a re-run fetches no
 from __future__ import annotations
 
 import re
+import shutil
 from pathlib import Path
 from urllib.parse import quote
 
@@ -101,7 +102,7 @@ def test_too_large_message_is_moved_aside_unread(dovecot, messages, tmp_path: Pa
     size = int(re.search(r"a message of (\d+) bytes", detail).group(1))  # as the server counts (CRLF lines)
     assert size >= len(messages[0]) and "cap 100" in detail and "'Quarantine'" in detail
     # Replaying the landing zone alone gives the same row.
-    (settings.data_dir / "warehouse.duckdb").unlink()
+    shutil.rmtree(settings.data_dir / "lake")
     replayed = ingest([], settings, replay_only=True)
     assert replayed.quarantined == {"input_too_large": 1}
     assert query(settings.data_dir, "select channel, origin, outcome, detail, raw_sha256, received_at from deliveries") == [

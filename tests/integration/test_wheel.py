@@ -67,7 +67,8 @@ def test_help_and_a_small_ingest_from_outside_the_checkout(installed: Path, tmp_
     assert "ingest" in run([tlsrpt, "--help"], cwd=tmp_path, env=env).stdout
     run([tlsrpt, "generate", "--domains", "1", "--days", "3", "--seed", "1", "corpus"], cwd=tmp_path, env=env)
     run([tlsrpt, "ingest", "--data-dir", "data", "corpus"], cwd=tmp_path, env=env)
-    count = ("import duckdb; con = duckdb.connect('data/warehouse.duckdb', read_only=True);"
+    count = ("from pathlib import Path; from pipeline.settings import Settings; from pipeline.store.lake import open_lake;"
+             "con = open_lake(Settings(data_dir=Path('data')), read_only=True);"
              "print(con.execute('select count(*) from marts.daily_outcomes').fetchone()[0])")
     assert int(run([str(installed / "python"), "-c", count], cwd=tmp_path, env=env).stdout) > 0
-    assert (tmp_path / "data" / "snapshots" / "CURRENT").is_file()
+    assert (tmp_path / "data" / "lake" / "catalog.sqlite").is_file()

@@ -4,13 +4,13 @@ the ingest job never runs it."""
 from __future__ import annotations
 
 import dagster as dg
-import duckdb
 
 import assets.posture as posture_assets
 from assets.automation import ingest_job
 from assets.definitions import defs
 from assets.resources import WarehouseResource
 from pipeline.posture.settings import PostureSettings
+from tests.conftest import open_warehouse
 
 
 def materialize(tmp_path):
@@ -26,7 +26,7 @@ def test_asset_checks_the_configured_domains(probe_config, tmp_path, monkeypatch
     monkeypatch.setattr(posture_assets, "PostureSettings", Loopback)
     result = materialize(tmp_path)
     assert result.success
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(tmp_path)
     rows = dict(con.execute("select domain, count(distinct check_name) from posture_checks group by 1").fetchall())
     assert rows == {"good.example.test": 8, "multi.example.test": 8}
 
@@ -37,7 +37,7 @@ def test_off_switch_probes_nothing(tmp_path, monkeypatch):
     result = materialize(tmp_path)
     assert result.success
     assert "skipped" in result.asset_materializations_for_node("posture_checks")[0].metadata
-    assert not (tmp_path / "warehouse.duckdb").exists()
+    assert not (tmp_path / "lake").exists()
 
 
 def test_ingest_job_leaves_the_probes_out():

@@ -11,6 +11,7 @@ from typer.testing import CliRunner
 
 from pipeline.cli import app
 from tests import dns_server
+from tests.conftest import open_warehouse
 from tests.posture import fixtures
 
 runner = CliRunner()
@@ -54,9 +55,8 @@ def test_check_saves_history_and_fails_on_a_broken_domain(nsd, policy_host, smtp
     result = runner.invoke(app, ["check", "multi.example.test", "--data-dir", str(tmp_path), *loopback_options(nsd, policy_host, smtp, pki)])
     assert result.exit_code == 1
     assert re.search(r"fail\s+tlsrpt_txt", result.output)
-    import duckdb
 
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"), read_only=True)
+    con = open_warehouse(tmp_path)
     assert ("tlsrpt_txt", "multiple_records") in con.execute("select check_name, reason from posture_checks").fetchall()
 
 

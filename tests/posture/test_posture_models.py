@@ -15,7 +15,7 @@ from pipeline.settings import Settings
 from pipeline.store.posture_history import record
 from pipeline.store.warehouse import connect, ensure_schema
 from pipeline.transform.sql_models import build_all
-from tests.conftest import ingest_into
+from tests.conftest import ingest_into, open_warehouse
 
 DAY = dt.datetime(2026, 3, 1, 6, tzinfo=dt.timezone.utc)
 
@@ -78,7 +78,7 @@ def test_uncovered_mx_from_dns():
 def test_history_is_written_in_one_transaction(tmp_path):
     settings = Settings(data_dir=tmp_path)
     run_id = record(settings, [result("mx", "d.test", "ok", "found", 0, hosts=["mx1.d.test"])])
-    con = connect(settings.db_path)
+    con = connect(settings)
     assert con.execute("select run_id, check_name, facts from posture_checks").fetchall() == [(run_id, "mx", '{"hosts": ["mx1.d.test"]}')]
 
 
@@ -88,7 +88,7 @@ def scenario(tmp_path_factory):
     root = tmp_path_factory.mktemp("readiness")
     summary = write_corpus(root / "corpus", domains=4, days=30, seed=4, formats=("files",), scenarios=["cert-expiry"])
     ingest_into(root / "data", [root / "corpus" / "files"], workers=1)
-    con = connect(root / "data" / "warehouse.duckdb")
+    con = connect(Settings(data_dir=root / "data"))
     build_all(con)
     incidents = json.loads((root / "corpus" / "incidents.json").read_text())
     return con, incidents, summary
@@ -140,7 +140,7 @@ def test_watched_domains_are_the_configured_ones_then_the_reported_ones(tmp_path
 
     ingest_into(tmp_path, [Path(__file__).parents[1] / "fixtures" / "reports"])
     settings = Settings(data_dir=tmp_path)
-    con = duckdb.connect(str(settings.db_path), read_only=True)
+    con = open_warehouse(settings.data_dir)
     reported = {d for (d,) in con.execute("select distinct lower(policy_domain) from policies where policy_domain is not null").fetchall()}
     con.close()
     watched = watched_domains(settings, PostureSettings(domains=("mine.example",)))

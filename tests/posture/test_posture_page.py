@@ -1,4 +1,4 @@
-"""The Posture page renders a domain's checks, readiness and history from a published snapshot."""
+"""The Posture page renders a domain's checks, readiness and history from the last passed build."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from streamlit.testing.v1 import AppTest
 from pipeline.posture.result import CheckResult
 from pipeline.settings import Settings
 from pipeline.store.posture_history import record
-from pipeline.store.snapshot import publish
 from pipeline.transform.sql_models import refresh_all
 
 APP = str(Path(__file__).parents[2] / "app" / "streamlit_app.py")
@@ -25,7 +24,6 @@ def test_posture_page_shows_the_checks(tmp_path, monkeypatch):
                     facts={"days_to_expiry": -2}, checked_at=at),
     ])
     refresh_all(settings)
-    publish(settings)
     monkeypatch.setenv("TLSRPT_DATA_DIR", str(tmp_path))
     app = AppTest.from_file(APP, default_timeout=60)
     app.run()

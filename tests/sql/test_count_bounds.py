@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from pipeline.parse import limits
+from pipeline.settings import Settings
 from pipeline.store.warehouse import connect
 from pipeline.transform.sql_models import build_all, load_models
 from tests.conftest import ingest_into, query
@@ -41,7 +42,7 @@ def test_reports_at_the_bound_load_and_every_model_builds(tmp_path: Path):
     summary = ingest_into(data_dir, [inbox])
     assert summary.loaded == REPORTERS
 
-    con = connect(data_dir / "warehouse.duckdb")
+    con = connect(Settings(data_dir=data_dir))
     try:
         built = build_all(con)
         assert set(built) == set(load_models())
@@ -80,7 +81,7 @@ def test_the_issues_report_no_longer_freezes_the_marts(tmp_path: Path):
     data_dir = tmp_path / "data"
     summary = ingest_into(data_dir, [inbox])
     assert (summary.loaded, summary.quarantined) == (1, {"count_too_large": 1})
-    con = connect(data_dir / "warehouse.duckdb")
+    con = connect(Settings(data_dir=data_dir))
     try:
         assert set(build_all(con)) == set(load_models())
     finally:

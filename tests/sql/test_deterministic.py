@@ -10,9 +10,9 @@ import duckdb
 import pytest
 
 from pipeline.generate import write_corpus
-from pipeline.transform.sql_models import build_all, build_order, load_models
 from pipeline.store.warehouse import ensure_schema
-from tests.conftest import ingest_into
+from pipeline.transform.sql_models import build_all, build_order, load_models
+from tests.conftest import ingest_into, open_warehouse
 
 CORE = ("reports", "policies", "failure_details", "deliveries", "ingest_batches")
 
@@ -24,17 +24,21 @@ def source(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("deterministic")
     write_corpus(root / "corpus", seed=1, scenarios=("all",), formats=("files",))
     ingest_into(root / "data", [root / "corpus" / "files"], workers=2)
-    return root / "data" / "warehouse.duckdb"
+    return root / "data"
 
 
 def _built(source: Path, order: str) -> duckdb.DuckDBPyConnection:
-    """A fresh in-memory warehouse holding the source's core tables inserted in `order`."""
+    """A fresh in-memory warehouse holding the source lake's core tables inserted in `order`."""
     con = duckdb.connect()
     ensure_schema(con)
-    con.execute(f"attach '{source}' as src (read_only)")
-    for table in CORE:
-        con.execute(f"insert into main.{table} select * from src.main.{table} order by {order}")
-    con.execute("detach src")
+    lake = open_warehouse(source)
+    try:
+        for table in CORE:
+            con.register("src", lake.execute(f"select * from {table}").to_arrow_table())
+            con.execute(f"insert into main.{table} select * from src order by {order}")
+            con.unregister("src")
+    finally:
+        lake.close()
     build_all(con)
     return con
 

@@ -12,7 +12,7 @@ import pytest
 
 from pipeline.generate import write_corpus
 from pipeline.transform.sql_models import build_all
-from tests.conftest import ingest_into
+from tests.conftest import ingest_into, open_warehouse
 
 ROOT = Path(__file__).parents[2]
 DOC = ROOT / "docs" / "marts.md"
@@ -30,7 +30,7 @@ def demo(tmp_path_factory) -> duckdb.DuckDBPyConnection:
     root = tmp_path_factory.mktemp("demo")
     write_corpus(root / "corpus", domains=3, days=30, seed=4, formats=("files",))
     ingest_into(root / "data", [root / "corpus" / "files"], workers=2)
-    con = duckdb.connect(str(root / "data" / "warehouse.duckdb"))
+    con = open_warehouse(root / "data", read_only=False)
     build_all(con)
     return con
 

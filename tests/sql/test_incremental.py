@@ -18,7 +18,7 @@ import pytest
 
 from pipeline.generate import write_corpus
 from pipeline.settings import Settings
-from pipeline.store.warehouse import ensure_schema
+from pipeline.store.warehouse import connect, ensure_schema
 from pipeline.transform import incremental
 from pipeline.transform.sql_models import (
     SQL_DIR,
@@ -27,7 +27,7 @@ from pipeline.transform.sql_models import (
     build_order,
     load_models,
 )
-from tests.conftest import ingest_into
+from tests.conftest import ingest_into, open_warehouse
 
 
 @pytest.fixture(scope="module")
@@ -36,7 +36,17 @@ def source(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("incremental")
     write_corpus(root / "corpus", seed=1, scenarios=("all",), formats=("files",))
     ingest_into(root / "data", [root / "corpus" / "files"], workers=2)
-    return root / "data" / "warehouse.duckdb"
+    # The core tables in a plain DuckDB file: each test feeds them to its own in-memory
+    # warehouse (no lake needed to compare builds), in its own batch order.
+    copy = root / "source.duckdb"
+    con = open_warehouse(root / "data")
+    try:
+        con.execute(f"attach '{copy}' as copy")
+        for table in ("reports", "policies", "failure_details", "deliveries", "ingest_batches"):
+            con.execute(f"create table copy.main.{table} as select * from lake.main.{table}")
+    finally:
+        con.close()
+    return copy
 
 
 def _bucket(key: str, buckets: int) -> int:
@@ -68,7 +78,8 @@ def _commit(con: duckdb.DuckDBPyConnection, batch_id: str, keys: list[str], seen
     """One batch as ingest commits it: the reports' core rows, a delivery per report, and a
     duplicate delivery of reports earlier batches loaded."""
     for table in ("reports", "policies", "failure_details"):
-        con.execute(f"insert into main.{table} select * from src.main.{table} where report_key in (select unnest(?))", [keys])
+        con.execute(f"insert into main.{table} select * replace (? as batch_id) from src.main.{table}"
+                    " where report_key in (select unnest(?))", [batch_id, keys])
     con.execute("insert into main.deliveries select * replace (? as batch_id) from src.main.deliveries"
                 " where outcome = 'loaded' and report_key in (select unnest(?))", [batch_id, keys])
     again = [k for k in seen if _bucket(k, 10) == 0]
@@ -184,7 +195,7 @@ def test_asset_steps_after_real_ingests_equal_a_full_rebuild(tmp_path: Path):
         ingest_into(settings.data_dir, [folder])
         for key in build_order(models):
             build_one(settings, models[key])
-    con = duckdb.connect(str(settings.db_path))
+    con = connect(settings)
     try:
         assert con.execute("select count(*) from config.built_batches where model = 'staging.reports'").fetchone()[0] == 3
         assert _differences(con, models, settings.today) == {}

@@ -12,8 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from pipeline.settings import Settings
 from pipeline.store.warehouse import connect
-from pipeline.transform.sql_models import Model, ModelsFailed, build_all, load_models, model_failures
+from pipeline.transform.sql_models import (
+    Model,
+    ModelsFailed,
+    build_all,
+    load_models,
+    model_failures,
+)
 from tests.conftest import ingest_into
 
 FIXTURES = Path(__file__).resolve().parents[1] / "fixtures" / "reports"
@@ -29,7 +36,7 @@ READS_FRAGILE = Model("detect", "reads_fragile", "select count(*) as n from mart
 def warehouse(tmp_path: Path):
     data_dir = tmp_path / "data"
     ingest_into(data_dir, [FIXTURES])
-    con = connect(data_dir / "warehouse.duckdb")
+    con = connect(Settings(data_dir=data_dir))
     yield data_dir, con
     con.close()
 

@@ -12,7 +12,7 @@ import pytest
 from pipeline.generate import write_corpus
 from pipeline.store.warehouse import ensure_schema
 from pipeline.transform.sql_models import build_all, load_models
-from tests.conftest import ingest_into, query
+from tests.conftest import ingest_into, open_warehouse, query
 
 MARTS = ("marts.daily_outcomes", "marts.daily_domain_sessions", "marts.failures_by_result")
 
@@ -30,16 +30,16 @@ def add_report(con, key: str, org: str, day: str, policies: list[tuple], details
     sts_mx: the mx lines of its sts policies (mode enforce, max_age one week)."""
     con.execute(
         "insert into reports (report_key, organization_name, report_id, contact_domain, start_at, end_at, report_date,"
-        " channel, raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version, trust)"
-        " values (?, ?, ?, ?, ?::date, ?::date + 1, ?::date, 'file', 'x', 0, 'c', ?, [], '1', 'unauthenticated')",
+        " channel, raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version, trust, batch_id)"
+        " values (?, ?, ?, ?, ?::date, ?::date + 1, ?::date, 'file', 'x', 0, 'c', ?, [], '1', 'unauthenticated', 'b')",
         [key, org, key, None, day, day, day, len(policies)],
     )
     for index, kind, domain, ok, failed in policies:
         con.execute(
             "insert into policies (report_key, policy_index, report_date, policy_type, policy_domain, policy_strings,"
             " mx_host, sts_mx, tlsa_records, successful_session_count, failed_session_count,"
-            " failure_detail_session_sum, failure_detail_count, has_totals_mismatch)"
-            " values (?, ?, ?::date, ?, ?, [], [], ?, [], ?, ?, 0, 0, false)",
+            " failure_detail_session_sum, failure_detail_count, has_totals_mismatch, batch_id)"
+            " values (?, ?, ?::date, ?, ?, [], [], ?, [], ?, ?, 0, 0, false, 'b')",
             [key, index, day, kind, domain, list(sts_mx) if kind == "sts" else [], ok, failed],
         )
         con.execute(
@@ -49,8 +49,8 @@ def add_report(con, key: str, org: str, day: str, policies: list[tuple], details
     for number, (index, result, count) in enumerate(details):
         con.execute(
             "insert into failure_details (report_key, policy_index, detail_index, report_date, policy_domain,"
-            " result_type, failed_session_count) values (?, ?, ?, ?::date, (select policy_domain from policies"
-            " where report_key = ? and policy_index = ?), ?, ?)",
+            " result_type, failed_session_count, batch_id) values (?, ?, ?, ?::date, (select policy_domain from policies"
+            " where report_key = ? and policy_index = ?), ?, ?, 'b')",
             [key, index, number, day, key, index, result, count],
         )
 
@@ -146,7 +146,7 @@ def test_a_late_report_updates_its_past_day(tmp_path: Path):
 
 
 def _rebuild(data_dir: Path) -> None:
-    con = duckdb.connect(str(data_dir / "warehouse.duckdb"))
+    con = open_warehouse(data_dir, read_only=False)
     try:
         build_all(con)
     finally:

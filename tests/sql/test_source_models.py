@@ -9,7 +9,7 @@ import pytest
 
 from pipeline.store.warehouse import ensure_schema
 from pipeline.transform.sql_models import build_all
-from tests.conftest import ingest_into, query
+from tests.conftest import ingest_into, open_warehouse, query
 from tests.sql.test_models import add_report
 
 
@@ -126,7 +126,7 @@ def test_reporter_health_counts_gaps_flags_and_duplicates(warehouse):
 def test_real_corpus_sources_hand_counts(real_corpus: Path, tmp_path: Path):
     """Read off the JSON by hand: the RFC example's three failure details and their networks."""
     ingest_into(tmp_path, [real_corpus])
-    con = duckdb.connect(str(tmp_path / "warehouse.duckdb"))
+    con = open_warehouse(tmp_path, read_only=False)
     build_all(con)
     con.close()
     hosts = query(tmp_path, "select sending_mta_ip, sending_mta_network, receiving_mx_hostname, receiving_ip, result_type,"

@@ -1,7 +1,8 @@
-"""Faults a user meets while the pipeline writes (issue 15, items 10 and 12): a reader holding
-the live file, a second writer under `tlsrpt run`, a full disk, a run killed before the schema
-or while publishing. Each is one line and an exit code, never a traceback; nothing is left
-half-written, and the next run loads what this one could not."""
+"""Faults a user meets while the pipeline writes (issue 15, items 10 and 12; issue 17): a second
+writer under `tlsrpt run`, a full disk, an unreachable catalog, a run killed before the schema
+or during a rebuild. Each is one line and an exit code, never a traceback; nothing is left
+half-written, and the next run loads what this one could not. Readers of the lake never stop a
+writer, and a writer never stops them."""
 
 from __future__ import annotations
 
@@ -18,8 +19,12 @@ from typer.testing import CliRunner
 import pipeline.store.landing
 from pipeline.cli import app
 from pipeline.generate import write_corpus
+from pipeline.settings import Settings
+from pipeline.store import builds
+from pipeline.store.lake import open_lake
 from pipeline.store.warehouse import set_aside_path, writer_lock
 from pipeline.transform.sql_models import ModelError
+from tests.conftest import query
 from tests.unit.test_cli import FIXTURES, tlsrpt
 
 REPORT = str(FIXTURES / "google_report.json")
@@ -32,19 +37,28 @@ def _one_line_error(result) -> str:
     return lines[0]
 
 
-def test_a_reader_holding_the_live_file_is_one_line_and_exit_3(tmp_path: Path):
+def test_a_reader_holding_the_lake_open_neither_stops_an_ingest_nor_sees_it_move(tmp_path: Path):
     data_dir = tmp_path / "data"
     assert tlsrpt("ingest", "--data-dir", str(data_dir), "--no-models", REPORT).returncode == 0
-    reader = duckdb.connect(str(data_dir / "warehouse.duckdb"), read_only=True)  # a `duckdb -readonly` shell
+    settings = Settings(data_dir=data_dir)
+    before = builds.snapshot_to_read(settings)
+    reader = open_lake(settings, read_only=True, snapshot=before)  # a shell pinned to what it saw
     try:
         result = tlsrpt("ingest", "--data-dir", str(data_dir), str(FIXTURES))
+        assert result.returncode == 0, result.stderr
+        assert reader.execute("select count(*) from reports").fetchone()[0] == 1  # its snapshot, unmoved
     finally:
         reader.close()
+    assert query(data_dir, "select count(*) from reports")[0][0] > 1  # a new reader sees the new batches
+
+
+def test_an_unreachable_catalog_is_one_line_and_exit_3(tmp_path: Path):
+    result = tlsrpt("ingest", "--data-dir", str(tmp_path), "--no-models", REPORT,
+                    env={"TLSRPT_CATALOG": "postgresql://nobody@127.0.0.1:9/lake"})
     assert result.returncode == 3
-    assert "is held open by another process" in _one_line_error(result)
-    again = tlsrpt("ingest", "--data-dir", str(data_dir), str(FIXTURES))
-    assert again.returncode == 0, again.stderr
-    assert " 0 loaded" not in again.stdout  # what the refused run could not load, this one did
+    line = _one_line_error(result)
+    assert "cannot open the warehouse at the PostgreSQL catalog" in line
+    assert not list((tmp_path / "landing" / "packs").glob("*.pack"))  # nothing landed without a lake to load it into
 
 
 def test_run_while_another_writer_holds_the_lock_is_one_line_and_exit_3(tmp_path: Path):
@@ -82,16 +96,15 @@ def test_a_full_disk_is_one_line_commits_nothing_and_the_next_run_loads(tmp_path
 def test_leftovers_of_a_killed_run_are_swept_by_the_next(tmp_path: Path):
     data_dir = tmp_path / "data"
     assert tlsrpt("ingest", "--data-dir", str(data_dir), REPORT).returncode == 0
-    copy = data_dir / "snapshots" / ".tmp-20261204T000000000000Z"
-    copy.write_bytes(b"half a copy")
-    aside = set_aside_path(data_dir / "warehouse.duckdb")
-    aside.write_bytes(b"the warehouse a killed rebuild moved aside")
+    aside = set_aside_path(Settings(data_dir=data_dir))
+    aside.mkdir()
+    (aside / "catalog.sqlite").write_bytes(b"the lake a killed rebuild moved aside")
     assert tlsrpt("ingest", "--data-dir", str(data_dir), "--no-models", REPORT).returncode == 0
-    assert not copy.exists() and not aside.exists()
+    assert not aside.exists()
 
 
 def test_status_of_a_warehouse_without_tables_is_one_line(tmp_path: Path):
-    duckdb.connect(str(tmp_path / "warehouse.duckdb")).close()  # killed before the schema existed
+    open_lake(Settings(data_dir=tmp_path)).close()  # a lake made, the run killed before its schema existed
     result = tlsrpt("status", "--data-dir", str(tmp_path))
     assert result.returncode == 0
     assert "Traceback" not in result.stderr
@@ -115,28 +128,25 @@ def test_a_model_that_fails_during_rebuild_is_one_line(tmp_path: Path, monkeypat
 
 
 @pytest.mark.timeout(300)
-def test_a_status_loop_beside_a_running_ingest_does_not_stop_it(tmp_path: Path):
-    """A reader that opens the live file again and again (a `tlsrpt status` loop) while an ingest
-    runs and rebuilds its models: the ingest waits out each read and completes."""
+def test_a_status_loop_beside_a_running_ingest_never_waits(tmp_path: Path):
+    """A reader that opens the lake again and again (a `tlsrpt status` loop) while an ingest
+    commits its batches and rebuilds its models: every read succeeds, and the ingest completes."""
     corpus = tmp_path / "corpus"
     write_corpus(corpus, domains=3, days=20, seed=5, formats=("files",))
     data_dir = tmp_path / "data"
-    db_path = data_dir / "warehouse.duckdb"
     ingest = subprocess.Popen([sys.executable, "-m", "pipeline", "ingest", "--data-dir", str(data_dir), str(corpus)],
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    reads = 0
+    reads, counts = 0, []
     while ingest.poll() is None:
+        if not (data_dir / "lake" / "catalog.sqlite").exists():
+            time.sleep(0.05)
+            continue
         try:
-            reader = duckdb.connect(str(db_path), read_only=True)
-        except duckdb.Error:
-            continue  # the writer holds it; `tlsrpt status` says "try again" then
-        try:
-            reader.execute("select count(*) from duckdb_tables()").fetchall()
-            reads += 1
-            time.sleep(0.2)  # a slower query: the file stays held a while (pacing, not an assertion)
-        finally:
-            reader.close()
-        time.sleep(0.1)
+            counts.append(query(data_dir, "select count(*) from deliveries")[0][0])
+        except duckdb.CatalogException:
+            continue  # the lake exists, its schema not yet
+        reads += 1
     _, stderr = ingest.communicate()
     assert ingest.returncode == 0, stderr
     assert reads > 0, "the reader never got in: the test proved nothing"
+    assert counts == sorted(counts)  # committed batches only ever add

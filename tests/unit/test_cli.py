@@ -40,7 +40,7 @@ def test_env_var_moves_everything_written(tmp_path: Path):
     result = tlsrpt("ingest", str(FIXTURES / "google_report.json"), env={"TLSRPT_DATA_DIR": str(data_dir)})
     assert result.returncode == 0, result.stderr
     assert "1 loaded" in result.stdout
-    assert (data_dir / "warehouse.duckdb").exists()
+    assert (data_dir / "lake" / "catalog.sqlite").exists()
     assert list((data_dir / "landing" / "packs").glob("*.pack"))
 
 

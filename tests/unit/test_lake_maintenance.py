@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.settings import Settings
-from pipeline.store import lake, maintenance
+from pipeline.store import builds, lake, maintenance
 from pipeline.store.warehouse import WarehouseBusy, writer_lock
 
 BATCHES = 200
@@ -124,10 +124,10 @@ def test_the_kept_snapshot_is_the_newest_passed_build(tmp_path: Path):
     settings = Settings(data_dir=tmp_path)
     snapshots = small_batches(settings, batches=3)
     con = lake.open_lake(settings)
-    assert maintenance.pinned_snapshot(con) is None  # no model build yet: readers read the newest
+    assert builds.last_passed(con) is None  # no model build yet: readers read the newest
     con.execute("create table builds (snapshot_id bigint, built_at timestamptz, passed boolean)")
     con.execute("insert into builds values (?, now(), true), (?, now(), true), (?, now(), false)", snapshots)
-    assert maintenance.pinned_snapshot(con) == snapshots[1]
+    assert builds.last_passed(con) == snapshots[1]
     con.close()
 
 

@@ -131,4 +131,4 @@ def test_a_bad_detection_config_stops_a_loading_command_before_it_loads(command:
     result = tlsrpt(*command, "--data-dir", str(tmp_path))
     assert result.returncode == 2 and "Traceback" not in result.stderr, result.stderr
     assert result.stderr.count("\n") == 1 and "z_threshold" in result.stderr
-    assert not (tmp_path / "warehouse.duckdb").exists()
+    assert not (tmp_path / "lake").exists()

@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.detect.detection_config import DEFAULTS
 from pipeline.generate import write_corpus
 from pipeline.settings import Settings
 from pipeline.store.warehouse import ensure_schema
@@ -55,6 +56,12 @@ def _split(con: duckdb.DuckDBPyConnection, how: str) -> list[list[str]]:
             if _bucket(key, 8):
                 batches.setdefault((day - first).days // 10, []).append(key)
         return [*batches.values(), late]
+    if how == "a week at a time":
+        # In order, as a daily intake adds them: a run or a new type shows up after the days before it.
+        batches = {}
+        for key, day in rows:
+            batches.setdefault((day - first).days // 7, []).append(key)
+        return list(batches.values())
     if how == "newest first":
         batches = {}
         for key, day in rows:
@@ -113,7 +120,7 @@ def _differences(con: duckdb.DuckDBPyConnection, models=None, today: date = date
     return out
 
 
-@pytest.mark.parametrize("how", ["chronological, late reports weeks back", "newest first", "any order"])
+@pytest.mark.parametrize("how", ["chronological, late reports weeks back", "a week at a time", "newest first", "any order"])
 def test_incremental_builds_equal_a_full_rebuild(source: Path, how: str):
     con = _fed_in_batches(source, how)
     assert con.execute("select count(*) from main.reports").fetchone()[0] == \
@@ -136,6 +143,8 @@ def test_a_new_batch_redoes_only_its_days(source: Path, monkeypatch):
     build_all(con)
     assert redone["staging.reports"] == [(last_day, last_day)]
     assert redone["detect.policy_versions_daily"] == [(last_day, date.max)]  # lookback all: every later day
+    assert redone["detect.reporter_success_series"] == [(last_day, last_day)]
+    assert redone["detect.failure_rate_daily"] == [(last_day, date.max)]  # runs go on: every later day
 
 
 def test_a_changed_model_is_rebuilt_in_full(source: Path):
@@ -149,16 +158,27 @@ def test_a_changed_model_is_rebuilt_in_full(source: Path):
     assert _differences(con, models) == {}
 
 
-def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path):
+BROKEN = {  # model -> (text, its broken replacement, the batch order that shows it)
     # policy_versions_daily's first-seen day of a version moves when a late report applied it
     # earlier: with a look-back of 0 days the later days keep the old one.
+    "detect.policy_versions_daily": ("lookback all", "lookback 0 days", "newest first"),
+    # Every type zero-filled over all the domain's days: a type first failing in a new batch adds
+    # rows to days no batch touched.
+    "detect.failure_rate_series": ("and d.report_date >= s.first_failed", "", "a week at a time"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(BROKEN))
+def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path, key: str):
     sql_dir = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql_dir)
-    path = sql_dir / "detect" / "policy_versions_daily.sql"
-    path.write_text(path.read_text().replace("lookback all", "lookback 0 days"))
+    path = sql_dir / key.split(".")[0] / f"{key.split('.')[1]}.sql"
+    old, new, how = BROKEN[key]
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
     models = load_models(sql_dir)
-    con = _fed_in_batches(source, "newest first", models)
-    assert set(_differences(con, models)) >= {"detect.policy_versions_daily"}
+    con = _fed_in_batches(source, how, models)
+    assert key in _differences(con, models)
 
 
 def test_an_incremental_model_may_not_read_one_rebuilt_in_full():
@@ -195,10 +215,11 @@ def test_asset_steps_after_real_ingests_equal_a_full_rebuild(tmp_path: Path):
 def test_a_look_back_names_a_number_all_or_a_threshold():
     models = load_models()
     model = models["marts.daily_outcomes"]
-    assert incremental.reach(models, build_order(models), {})[model.key] == 0
+    thresholds = {**DEFAULTS, "baseline_days": 28}
+    assert incremental.reach(models, build_order(models), thresholds)[model.key] == 0
     models[model.key] = replace(model, sql=model.sql.replace("lookback 0 days", "lookback baseline_days"))
-    assert incremental.reach(models, build_order(models), {"baseline_days": 28})[model.key] == 28
+    assert incremental.reach(models, build_order(models), thresholds)[model.key] == 28
     models[model.key] = replace(model, sql=model.sql.replace("lookback 0 days", "lookback a_fortnight"))
     with pytest.raises(ValueError, match="lookback a_fortnight is neither"):
-        incremental.reach(models, build_order(models), {"baseline_days": 28})
+        incremental.reach(models, build_order(models), thresholds)
 

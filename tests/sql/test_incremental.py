@@ -27,6 +27,7 @@ from pipeline.transform.sql_models import (
     build_one,
     build_order,
     load_models,
+    write_config,
 )
 from tests.conftest import ingest_into
 
@@ -179,6 +180,46 @@ def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path, key: str):
     models = load_models(sql_dir)
     con = _fed_in_batches(source, how, models)
     assert key in _differences(con, models)
+
+
+def _failure_rate_daily(days: list[tuple]) -> dict[date, tuple]:
+    """detect.failure_rate_daily's rows over a hand-made series of one domain and type: per day
+    (day, failed sessions, elevated, baseline rate) -> day -> (is_anomalous, run_number, run_onset)."""
+    con = duckdb.connect()
+    ensure_schema(con)
+    write_config(con, DEFAULTS)
+    for schema in ("intermediate", "detect"):
+        con.execute(f"create schema {schema}")
+    con.execute("create table detect.failure_rate_series as select d as report_date, 'example.test' as policy_domain,"
+                " 'certificate-expired' as result_type, 100 as total_session_count, f as failed_sessions,"
+                " f / 100 as failure_rate, date_diff('day', date '2000-01-01', d) as day_number, dayofweek(d) as week_day,"
+                " e as is_elevated, true as is_failing,"
+                " coalesce(sum(f) over (order by d rows between unbounded preceding and 1 preceding), 0) as failed_before"
+                " from (select unnest($1::date[]) as d, unnest($2::int[]) as f, unnest($3::boolean[]) as e)",
+                [[d for d, *_ in days], [f for _, f, *_ in days], [e for _, _, e, _ in days]])
+    con.execute("create table detect.rate_baselines as select 'failure_rate' as metric, policy_domain,"
+                " result_type as subject, report_date, day_number, 28 as baseline_day_count, report_date - 28 as baseline_from,"
+                " report_date - 1 as baseline_to, b as baseline_rate, 0.01 as rate_scale from detect.failure_rate_series"
+                " join (select unnest($1::date[]) as d, unnest($2::double[]) as b) on d = report_date",
+                [[d for d, *_ in days], [b for *_, b in days]])
+    con.execute("create table intermediate.failure_causes as select report_date, policy_domain, result_type,"
+                " 'certificate_expired' as cause, failed_sessions as failed_session_count, null::varchar as sub_cause,"
+                " null::varchar as sending_mta_network, 'google.com' as reporter, report_date::varchar as report_key"
+                " from detect.failure_rate_series")
+    con.execute("create table intermediate.sessions_once_per_report as select report_date, policy_domain,"
+                " 'google.com' as reporter from detect.failure_rate_series")
+    rows = con.execute(f"select report_date, is_anomalous, run_number, run_onset from ({load_models()['detect.failure_rate_daily'].sql})").fetchall()
+    return {day: tuple(rest) for day, *rest in rows}
+
+
+def test_a_failing_day_keeps_its_row_when_a_later_day_spikes():
+    # failure_rate_daily redoes only the new days: a day failing a little, before a spike in the
+    # same run, must read the same whether the spike's day is built yet or not.
+    quiet = (date(2026, 3, 1), 3, False, 0.0)
+    spike = (date(2026, 3, 2), 50, True, 0.0)
+    before, after = _failure_rate_daily([quiet]), _failure_rate_daily([quiet, spike])
+    assert after[spike[0]] == (True, 1, spike[0])  # the incident opens on the spike
+    assert after[quiet[0]] == before[quiet[0]] == (False, 1, None)
 
 
 def test_an_incremental_model_may_not_read_one_rebuilt_in_full():

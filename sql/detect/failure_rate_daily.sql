@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain and result_type failed there (zero-filled), with baselines
+-- incremental: report_date, lookback all
 -- reads: detect.failure_rate_series, detect.rate_baselines, intermediate.failure_causes,
 --        intermediate.sessions_once_per_report, config.thresholds
 with t as (
@@ -111,8 +112,11 @@ runs as (
     select
         f.*,
         r.run_number,
+        -- Up to this day only: a day's row never waits for later days (the build redoes only
+        -- the days new reports touched). A day before the run's first spike has none yet.
         min(case when f.is_spike or f.is_new_type then f.report_date end) over (
-            partition by f.policy_domain, f.result_type, r.run_number
+            partition by f.policy_domain, f.result_type, r.run_number order by f.report_date
+            rows between unbounded preceding and current row
         ) as run_onset
     from flagged as f
     left join failing_runs as r

@@ -1,4 +1,5 @@
--- grain: one row per report_date, policy_domain and result_type the domain ever failed with (zero-filled)
+-- grain: one row per report_date, policy_domain and result_type the domain failed with that day or before (zero-filled)
+-- incremental: report_date, lookback all
 -- reads: marts.daily_domain_sessions, intermediate.failure_causes, config.thresholds
 -- Failed sessions counted once per report (intermediate.failure_causes holds the detailed
 -- failures of intermediate.failures_once_per_report): the failures no detail names have no type
@@ -18,11 +19,16 @@ failed as (
 ),
 
 seen as (
-    -- The types a domain ever failed with: each gets a zero-filled series.
-    select distinct
+    -- The types a domain failed with, each zero-filled from its first failure on: a day's rows
+    -- then rest on that day and the days before it (a type first seen in a new batch adds no
+    -- rows to past days). The baselines count the domain's days before it as zero
+    -- (detect.rate_baselines).
+    select
         policy_domain,
-        result_type
+        result_type,
+        min(report_date) as first_failed
     from failed
+    group by policy_domain, result_type
 ),
 
 series as (
@@ -41,7 +47,7 @@ series as (
         date_diff('day', date '2000-01-01', d.report_date) as day_number,
         dayofweek(d.report_date) as week_day
     from marts.daily_domain_sessions as d
-    inner join seen as s on d.policy_domain = s.policy_domain
+    inner join seen as s on d.policy_domain = s.policy_domain and d.report_date >= s.first_failed
     left join failed as f
         on d.report_date = f.report_date and d.policy_domain = f.policy_domain and s.result_type = f.result_type
 )

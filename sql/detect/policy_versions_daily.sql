@@ -42,12 +42,28 @@ applied as (
 ),
 
 versions as (
+    -- All time (a version's first day), so its policies are grouped as written first, then
+    -- hashed: far fewer distinct ways to write a policy than policy rows.
     select
         policy_domain,
-        policy_version,
-        min(report_date) as version_first_seen
-    from applied
-    group by policy_domain, policy_version
+        md5(
+            concat_ws(
+                '|', sts_mode, sts_max_age, array_to_string(list_sort(list_transform(sts_mx, m -> lower(m))), ',')
+            )
+        ) as policy_version,
+        min(first_seen) as version_first_seen
+    from (
+        select
+            policy_domain,
+            sts_mode,
+            sts_max_age,
+            sts_mx,
+            min(report_date) as first_seen
+        from staging.policies
+        where policy_type = 'sts' and len(sts_mx) > 0
+        group by policy_domain, sts_mode, sts_max_age, sts_mx
+    ) as written
+    group by all
 ),
 
 dated as (

@@ -1,5 +1,6 @@
 -- grain: one row per rate series (metric, policy_domain, subject) and judged day: its trailing baseline
--- reads: detect.failure_rate_series, detect.reporter_success_series, config.thresholds
+-- incremental: report_date, lookback baseline_days
+-- reads: detect.failure_rate_series, detect.reporter_success_series, marts.daily_domain_sessions, config.thresholds
 -- The one baseline rule of the rate detectors: the series' previous baseline_days days, the day
 -- itself excluded (a day is judged as soon as its reports are in), computed only for the days
 -- judged (a small share of all days).
@@ -7,17 +8,16 @@ with t as (
     select * from config.thresholds
 ),
 
-series as (
+judged as (
     select
         'failure_rate' as metric,
         policy_domain,
         result_type as subject,
         report_date,
         day_number,
-        week_day,
-        failure_rate as rate,
-        is_failing as is_judged
+        week_day
     from detect.failure_rate_series
+    where is_failing
     union all
     select
         'success_rate' as metric,
@@ -25,39 +25,78 @@ series as (
         reporter as subject,
         report_date,
         day_number,
-        week_day,
-        success_rate as rate,
-        is_judged
+        week_day
     from detect.reporter_success_series
+    where is_judged
 ),
 
-baselines as (
+history as (
+    -- A failure rate's history is every day of the domain in the window: a type's series starts
+    -- at its first failure (detect.failure_rate_series), so the domain's days before it count
+    -- as a rate of zero, as if the series had been zero-filled back to them.
     select
         c.metric,
         c.policy_domain,
         c.subject,
+        c.report_date,
         c.day_number,
-        count(*) as baseline_day_count,
-        median(h.rate) as median_rate,
-        mad(h.rate) as mad_rate,
-        min(h.report_date) as baseline_from,
-        max(h.report_date) as baseline_to,
-        count(*) filter (where h.week_day = c.week_day) as week_day_day_count,
-        median(h.rate) filter (where h.week_day = c.week_day) as week_day_median_rate
-    from series as c
+        c.week_day as judged_week_day,
+        d.report_date as history_date,
+        dayofweek(d.report_date) as week_day,
+        coalesce(h.failure_rate, 0.0) as rate
+    from judged as c
     cross join t
-    inner join series as h
+    inner join marts.daily_domain_sessions as d
         on
-            c.metric = h.metric and c.policy_domain = h.policy_domain and c.subject = h.subject
+            c.policy_domain = d.policy_domain
+            and d.report_date between c.report_date - t.baseline_days and c.report_date - 1
+    left join detect.failure_rate_series as h
+        on d.policy_domain = h.policy_domain and c.subject = h.result_type and d.report_date = h.report_date
+    where c.metric = 'failure_rate'
+    union all
+    -- A reporter's history is the days it reported (no zero-fill: a silent reporter is no failure).
+    select
+        c.metric,
+        c.policy_domain,
+        c.subject,
+        c.report_date,
+        c.day_number,
+        c.week_day as judged_week_day,
+        h.report_date as history_date,
+        h.week_day,
+        h.success_rate as rate
+    from judged as c
+    cross join t
+    inner join detect.reporter_success_series as h
+        on
+            c.policy_domain = h.policy_domain and c.subject = h.reporter
             and h.day_number between c.day_number - t.baseline_days and c.day_number - 1
-    where c.is_judged
-    group by c.metric, c.policy_domain, c.subject, c.day_number
+    where c.metric = 'success_rate'
+),
+
+baselines as (
+    select
+        metric,
+        policy_domain,
+        subject,
+        report_date,
+        day_number,
+        count(*) as baseline_day_count,
+        median(rate) as median_rate,
+        mad(rate) as mad_rate,
+        min(history_date) as baseline_from,
+        max(history_date) as baseline_to,
+        count(*) filter (where week_day = judged_week_day) as week_day_day_count,
+        median(rate) filter (where week_day = judged_week_day) as week_day_median_rate
+    from history
+    group by metric, policy_domain, subject, report_date, day_number
 )
 
 select
     b.metric,
     b.policy_domain,
     b.subject,
+    b.report_date,
     b.day_number,
     b.baseline_day_count,
     b.baseline_from,

@@ -1,4 +1,5 @@
 -- grain: one row per report_date, policy_domain, reporter: success rate against its own trailing baseline
+-- incremental: report_date, lookback 0 days
 -- reads: detect.reporter_success_series, detect.rate_baselines, intermediate.failure_causes, config.thresholds
 with t as (
     select * from config.thresholds

@@ -1,5 +1,6 @@
 -- grain: one row per report_date, policy_domain, reporter: its success rate, and whether the day is judged
--- reads: marts.sources_by_reporter_daily, config.thresholds
+-- incremental: report_date, lookback 0 days
+-- reads: intermediate.reporter_sessions_daily, config.thresholds
 with t as (
     select * from config.thresholds
 ),
@@ -15,7 +16,7 @@ per_reporter as (
         sum(total_session_count)::bigint as total_sessions,
         date_diff('day', date '2000-01-01', report_date) as day_number,
         dayofweek(report_date) as week_day
-    from marts.sources_by_reporter_daily
+    from intermediate.reporter_sessions_daily
     group by report_date, policy_domain, reporter
 ),
 

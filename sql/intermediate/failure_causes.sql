@@ -10,14 +10,17 @@ with details as (
 
 policies as (
     -- The mx: lines of the report's MTA-STS policies for the domain: the MX a failure hit is
-    -- checked against them, whichever of the report's policies listed the failure.
+    -- checked against them, whichever of the report's policies listed the failure. Keyed by
+    -- report_date too, so a build of one day reads that day's policies only (a report's
+    -- policies share its date): without it every policy of all time is grouped each time.
     select
         report_key,
+        report_date,
         policy_domain,
         flatten(list(sts_mx order by policy_index)) as sts_mx
     from staging.policies
     where policy_type = 'sts' and len(sts_mx) > 0
-    group by report_key, policy_domain
+    group by report_key, report_date, policy_domain
 ),
 
 reason_texts as (
@@ -65,7 +68,8 @@ checked as (
                 ))) > 0
         end as mx_in_policy
     from details as d
-    left join policies as p on d.report_key = p.report_key and d.policy_domain = p.policy_domain
+    left join policies as p
+        on d.report_date = p.report_date and d.report_key = p.report_key and d.policy_domain = p.policy_domain
     left join reasons as r on lower(d.failure_reason_code) = r.reason
     left join config.result_type_causes as rc on d.result_type = rc.result_type
 )

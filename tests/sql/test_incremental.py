@@ -16,6 +16,7 @@ from pathlib import Path
 import duckdb
 import pytest
 
+from pipeline.detect.detection_config import DEFAULTS
 from pipeline.generate import write_corpus
 from pipeline.settings import Settings
 from pipeline.store.warehouse import connect, ensure_schema
@@ -26,6 +27,7 @@ from pipeline.transform.sql_models import (
     build_one,
     build_order,
     load_models,
+    write_config,
 )
 from tests.conftest import ingest_into, open_warehouse
 
@@ -65,6 +67,12 @@ def _split(con: duckdb.DuckDBPyConnection, how: str) -> list[list[str]]:
             if _bucket(key, 8):
                 batches.setdefault((day - first).days // 10, []).append(key)
         return [*batches.values(), late]
+    if how == "a week at a time":
+        # In order, as a daily intake adds them: a run or a new type shows up after the days before it.
+        batches = {}
+        for key, day in rows:
+            batches.setdefault((day - first).days // 7, []).append(key)
+        return list(batches.values())
     if how == "newest first":
         batches = {}
         for key, day in rows:
@@ -124,7 +132,7 @@ def _differences(con: duckdb.DuckDBPyConnection, models=None, today: date = date
     return out
 
 
-@pytest.mark.parametrize("how", ["chronological, late reports weeks back", "newest first", "any order"])
+@pytest.mark.parametrize("how", ["chronological, late reports weeks back", "a week at a time", "newest first", "any order"])
 def test_incremental_builds_equal_a_full_rebuild(source: Path, how: str):
     con = _fed_in_batches(source, how)
     assert con.execute("select count(*) from main.reports").fetchone()[0] == \
@@ -147,6 +155,8 @@ def test_a_new_batch_redoes_only_its_days(source: Path, monkeypatch):
     build_all(con)
     assert redone["staging.reports"] == [(last_day, last_day)]
     assert redone["detect.policy_versions_daily"] == [(last_day, date.max)]  # lookback all: every later day
+    assert redone["detect.reporter_success_series"] == [(last_day, last_day)]
+    assert redone["detect.failure_rate_daily"] == [(last_day, date.max)]  # runs go on: every later day
 
 
 def test_a_changed_model_is_rebuilt_in_full(source: Path):
@@ -160,16 +170,67 @@ def test_a_changed_model_is_rebuilt_in_full(source: Path):
     assert _differences(con, models) == {}
 
 
-def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path):
+BROKEN = {  # model -> (text, its broken replacement, the batch order that shows it)
     # policy_versions_daily's first-seen day of a version moves when a late report applied it
     # earlier: with a look-back of 0 days the later days keep the old one.
+    "detect.policy_versions_daily": ("lookback all", "lookback 0 days", "newest first"),
+    # Every type zero-filled over all the domain's days: a type first failing in a new batch adds
+    # rows to days no batch touched.
+    "detect.failure_rate_series": ("and d.report_date >= s.first_failed", "", "a week at a time"),
+}
+
+
+@pytest.mark.parametrize("key", sorted(BROKEN))
+def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path, key: str):
     sql_dir = tmp_path / "sql"
     shutil.copytree(SQL_DIR, sql_dir)
-    path = sql_dir / "detect" / "policy_versions_daily.sql"
-    path.write_text(path.read_text().replace("lookback all", "lookback 0 days"))
+    path = sql_dir / key.split(".")[0] / f"{key.split('.')[1]}.sql"
+    old, new, how = BROKEN[key]
+    assert old in path.read_text()
+    path.write_text(path.read_text().replace(old, new))
     models = load_models(sql_dir)
-    con = _fed_in_batches(source, "newest first", models)
-    assert set(_differences(con, models)) >= {"detect.policy_versions_daily"}
+    con = _fed_in_batches(source, how, models)
+    assert key in _differences(con, models)
+
+
+def _failure_rate_daily(days: list[tuple]) -> dict[date, tuple]:
+    """detect.failure_rate_daily's rows over a hand-made series of one domain and type: per day
+    (day, failed sessions, elevated, baseline rate) -> day -> (is_anomalous, run_number, run_onset)."""
+    con = duckdb.connect()
+    ensure_schema(con)
+    write_config(con, DEFAULTS)
+    for schema in ("intermediate", "detect"):
+        con.execute(f"create schema {schema}")
+    con.execute("create table detect.failure_rate_series as select d as report_date, 'example.test' as policy_domain,"
+                " 'certificate-expired' as result_type, 100 as total_session_count, f as failed_sessions,"
+                " f / 100 as failure_rate, date_diff('day', date '2000-01-01', d) as day_number, dayofweek(d) as week_day,"
+                " e as is_elevated, true as is_failing,"
+                " coalesce(sum(f) over (order by d rows between unbounded preceding and 1 preceding), 0) as failed_before"
+                " from (select unnest($1::date[]) as d, unnest($2::int[]) as f, unnest($3::boolean[]) as e)",
+                [[d for d, *_ in days], [f for _, f, *_ in days], [e for _, _, e, _ in days]])
+    con.execute("create table detect.rate_baselines as select 'failure_rate' as metric, policy_domain,"
+                " result_type as subject, report_date, day_number, 28 as baseline_day_count, report_date - 28 as baseline_from,"
+                " report_date - 1 as baseline_to, b as baseline_rate, 0.01 as rate_scale from detect.failure_rate_series"
+                " join (select unnest($1::date[]) as d, unnest($2::double[]) as b) on d = report_date",
+                [[d for d, *_ in days], [b for *_, b in days]])
+    con.execute("create table intermediate.failure_causes as select report_date, policy_domain, result_type,"
+                " 'certificate_expired' as cause, failed_sessions as failed_session_count, null::varchar as sub_cause,"
+                " null::varchar as sending_mta_network, 'google.com' as reporter, report_date::varchar as report_key"
+                " from detect.failure_rate_series")
+    con.execute("create table intermediate.sessions_once_per_report as select report_date, policy_domain,"
+                " 'google.com' as reporter from detect.failure_rate_series")
+    rows = con.execute(f"select report_date, is_anomalous, run_number, run_onset from ({load_models()['detect.failure_rate_daily'].sql})").fetchall()
+    return {day: tuple(rest) for day, *rest in rows}
+
+
+def test_a_failing_day_keeps_its_row_when_a_later_day_spikes():
+    # failure_rate_daily redoes only the new days: a day failing a little, before a spike in the
+    # same run, must read the same whether the spike's day is built yet or not.
+    quiet = (date(2026, 3, 1), 3, False, 0.0)
+    spike = (date(2026, 3, 2), 50, True, 0.0)
+    before, after = _failure_rate_daily([quiet]), _failure_rate_daily([quiet, spike])
+    assert after[spike[0]] == (True, 1, spike[0])  # the incident opens on the spike
+    assert after[quiet[0]] == before[quiet[0]] == (False, 1, None)
 
 
 def test_an_incremental_model_may_not_read_one_rebuilt_in_full():
@@ -206,10 +267,11 @@ def test_asset_steps_after_real_ingests_equal_a_full_rebuild(tmp_path: Path):
 def test_a_look_back_names_a_number_all_or_a_threshold():
     models = load_models()
     model = models["marts.daily_outcomes"]
-    assert incremental.reach(models, build_order(models), {})[model.key] == 0
+    thresholds = {**DEFAULTS, "baseline_days": 28}
+    assert incremental.reach(models, build_order(models), thresholds)[model.key] == 0
     models[model.key] = replace(model, sql=model.sql.replace("lookback 0 days", "lookback baseline_days"))
-    assert incremental.reach(models, build_order(models), {"baseline_days": 28})[model.key] == 28
+    assert incremental.reach(models, build_order(models), thresholds)[model.key] == 28
     models[model.key] = replace(model, sql=model.sql.replace("lookback 0 days", "lookback a_fortnight"))
     with pytest.raises(ValueError, match="lookback a_fortnight is neither"):
-        incremental.reach(models, build_order(models), {"baseline_days": 28})
+        incremental.reach(models, build_order(models), thresholds)
 

@@ -14,11 +14,11 @@ hot path could get there on this machine:
            path (a report the fast path does not take is counted and dropped: less work, so
            still a lower bound). The committing process: a dict of known keys, one pack per
            batch of 20,000 (the real `write_pack`: one write + fsync), the core tables and a
-           slim deliveries table inserted by a writer thread (the real `insert_tables`), then
-           the real Parquet export with the checkpoint beside it.
+           slim deliveries table committed into the lake by a writer thread (the real
+           `insert_tables` in the real `in_transaction`: one lake snapshot per batch).
   lean, Parquet only  the same, but each batch's rows go straight to Parquet files (one per
-           batch and date partition, pyarrow) and there is no DuckDB at all: what a warehouse whose
-           tables were views over Parquet would write per batch (no insert, checkpoint or export).
+           batch and date partition, pyarrow) with no catalog at all: the data files the lake
+           writes per batch, without DuckDB or the catalog's commit.
   ours     `tlsrpt ingest --no-models`, the real command.
   parsedmarc  `parse_report_file` per file, the side-by-side benchmark's own row.
 
@@ -44,6 +44,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
+# the date each core table's Parquet files are split by in the "Parquet only" row
+PARTITION_COLUMN = {"reports": "report_date", "policies": "report_date", "failure_details": "report_date",
+                    "deliveries": "ingested_date"}
 
 
 def lean_chunk(paths: list[str]) -> tuple[dict[str, bytes], int]:
@@ -96,12 +99,11 @@ def lean_chunk(paths: list[str]) -> tuple[dict[str, bytes], int]:
     return ipc, dropped
 
 
-def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
+def run_lean(list_file: str, data_dir: str, storage: str = "lake") -> None:
     """The lean pipeline as one process (what the benchmark times from outside). `storage`:
-    "duckdb" writes the core tables as ours does (DuckDB, then the Parquet export beside the
-    checkpoint); "parquet" writes each batch's rows straight to Parquet files partitioned by
-    date (pyarrow), with no DuckDB at all: what a warehouse whose tables are views over Parquet
-    would write."""
+    "lake" commits the core tables as ours does (one lake transaction per batch); "parquet"
+    writes each batch's rows straight to Parquet files partitioned by date (pyarrow), with no
+    DuckDB and no catalog at all."""
     started = time.perf_counter()
     import pyarrow as pa
     import pyarrow.compute as pc
@@ -110,14 +112,14 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
     from pipeline.ingest import _pool
     from pipeline.parse import frames
     from pipeline.parse.worker import ROW_TABLES
-    from pipeline.store import parquet_export
+    from pipeline.settings import Settings
     from pipeline.store.landing import write_pack
-    from pipeline.store.warehouse import connect, insert_tables, mark_dirty
+    from pipeline.store.warehouse import connect, in_transaction, insert_tables
 
     paths = Path(list_file).read_text().split("\n")
     paths = [p for p in paths if p]
     pool = _pool(2)
-    con = connect(Path(data_dir) / "warehouse.duckdb") if storage == "duckdb" else None
+    con = connect(Settings(data_dir=Path(data_dir))) if storage == "lake" else None
     known: dict[str, str] = {}
     dropped = loaded = 0
     pending: deque = deque()
@@ -125,8 +127,6 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
 
     def write_parquet(tables: dict[str, pa.Table]) -> None:
         import pyarrow.parquet as pq
-
-        from pipeline.store.parquet_export import PARTITION_COLUMN
 
         # One file per batch and date partition (pyarrow's write_to_dataset took 5x longer).
         batch_id = tables["deliveries"]["batch_id"][0].as_py()
@@ -138,16 +138,11 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
                 rows = table.filter(pc.equal(table[column], pa.scalar(day, table.schema.field(column).type)))
                 pq.write_table(rows, folder / f"{batch_id}.parquet", compression="snappy")
 
-    def commit(tables: dict[str, pa.Table], dates: set[str]) -> None:
+    def commit(tables: dict[str, pa.Table]) -> None:
         if con is None:
             write_parquet(tables)
             return
-        con.execute("begin transaction")
-        insert_tables(con, tables)
-        for name in ROW_TABLES:
-            mark_dirty(con, name, dates)
-        mark_dirty(con, "deliveries", {datetime.now(timezone.utc).date().isoformat()})
-        con.execute("commit")
+        in_transaction(con, lambda c: insert_tables(c, tables))
 
     def land(chunks: list[dict[str, pa.Table]], writer, previous):
         nonlocal loaded
@@ -162,6 +157,9 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
                     for s, n, o in zip(*(inputs[c].to_pylist() for c in ("sha256", "size", "origin")))]
         write_pack(Path(data_dir), batch_id, arrivals, inputs["data"].to_pylist())
         tables = {name: pa.concat_tables([c[name] for c in chunks]).drop_columns([frames.PART_COLUMN]) for name in ROW_TABLES}
+        # the lake's core rows carry their batch (what an incremental model build starts from)
+        tables = {name: t.append_column("batch_id", pa.array([batch_id] * t.num_rows, pa.string()))
+                  if "batch_id" not in t.column_names else t for name, t in tables.items()}
         if not all(keep):  # never in a clean generated corpus; kept so the bound decides like ours
             tables = {n: t.filter(pc.is_in(t["report_key"], value_set=inputs["report_key"].filter(pa.array(keep))))
                       for n, t in tables.items()}
@@ -179,10 +177,9 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
         }
         tables["deliveries"] = pa.Table.from_arrays(
             [given.get(f.name, pa.nulls(n, f.type)) for f in schema], schema=schema)
-        dates = set(pc.unique(tables["reports"]["report_date"]).cast(pa.string()).to_pylist())
         if previous is not None:
             previous.result()
-        return writer.submit(commit, tables, dates)
+        return writer.submit(commit, tables)
 
     with ThreadPoolExecutor(1) as writer:
         in_flight = None
@@ -199,15 +196,14 @@ def run_lean(list_file: str, data_dir: str, storage: str = "duckdb") -> None:
         for start in range(0, len(paths), 500):
             pending.append(pool.apply_async(lean_chunk, (paths[start:start + 500],)))
             if len(pending) >= 64:  # ingest's window: bounded memory, workers never idle
-                take(pending.popleft().get())
+                take(pending.popleft().result())  # a Future of the real WorkerPool
         while pending:
-            take(pending.popleft().get())
+            take(pending.popleft().result())  # a Future of the real WorkerPool
         if batch:
             in_flight = land(batch, writer, in_flight)
         if in_flight is not None:
             in_flight.result()
     if con is not None:
-        parquet_export.export_dirty(con, Path(data_dir) / "parquet", checkpoint=True)
         con.close()
     pool.close()
     pool.join()

@@ -24,14 +24,16 @@ the measurements are kept in <out>/suite-<mode>.json, so `--only PHASE` can redo
   cli         parsedmarc's CLI (`parsedmarc --offline -o DIR -r FILES`) at 100k (1 run).
   incremental on the largest size's warehouse: `tlsrpt ingest` of an empty folder and
               `tlsrpt run` with an empty inbox; one new day on top vs the same day alone.
-  marts       full rebuild of the SQL models on a copy of the largest warehouse: refresh_all as
-              the pipeline runs it, and each model's `create or replace table` timed alone, in
+  marts       full rebuild of the SQL models on a copy of the largest data dir (its lake): build_all
+              forced to rebuild every model in full, and each model's `create or replace table` timed alone, in
               build order (read from pipeline.transform.sql_models, so new models show up by themselves).
-  dashboard   every query function of app/data.py against the published snapshot, at 100k and
-              the largest size: median and p95.
+  dashboard   every query function of app/data.py against the lake pinned to the last passed
+              build (as the app reads it), at 100k and the largest size: median and p95.
   profile     cProfile of `tlsrpt ingest --workers 1` at 100k (py-spy is not in the venv):
               where the time per report goes.
-  rebuild     `tlsrpt rebuild` (replay every pack into empty tables) at the largest size, once.
+  rebuild     `tlsrpt rebuild` (replay every pack into a new lake) at the largest size, once.
+  pages       only with --only pages (needs Debian's Chromium and Playwright): every dashboard
+              page loaded in a browser on the largest warehouse (benchmarks/dashboard_pages.py).
 """
 
 from __future__ import annotations
@@ -77,7 +79,8 @@ def main(argv: list[str] | None = None) -> None:
                     help="before each timed run wait up to S s for other processes to use < 0.15 cores "
                          "(default 20; 0 = never wait). The load seen is recorded either way.")
     ap.add_argument("--only", type=lambda t: t.split(","), default=None,
-                    help=f"run only these phases ({','.join(PHASES)}), keeping the other figures")
+                    help=f"run only these phases ({','.join(PHASES)}; also {','.join(EXTRA_PHASES)}), "
+                         "keeping the other figures")
     ap.add_argument("--skip", type=lambda t: t.split(","), default=[], help="phases to skip")
     ap.add_argument("--profile-mbox", type=parse_sizes_one, default=10_000,
                     help="also profile the ingest of an mbox of this many reports (default 10k; 0 = no)")
@@ -92,5 +95,5 @@ def main(argv: list[str] | None = None) -> None:
         args.chart = args.results.parent / "benchmarks-scaling.svg"
     for p in (args.only or []) + args.skip:
         if p not in PHASES + EXTRA_PHASES:
-            ap.error(f"unknown phase {p!r}; phases: {', '.join(PHASES)}")
+            ap.error(f"unknown phase {p!r}; phases: {', '.join(PHASES + EXTRA_PHASES)}")
     Suite(args).main()

@@ -1,6 +1,6 @@
 """The `_dashboard` worker mode (`python -m benchmarks.suite _dashboard DATA_DIR REPEAT`): every
-query function of app/data.py timed against the published snapshot inside one process; prints
-its figures as one JSON line."""
+query function of app/data.py timed inside one process against the lake pinned to the last passed
+build, as the app reads it (pipeline/read.py); prints its figures as one JSON line."""
 
 from __future__ import annotations
 
@@ -12,17 +12,15 @@ from datetime import timedelta
 from pathlib import Path
 
 
-def _dashboard_calls(snap: str, data_dir: Path):
-    """(name, thunk) for every query function of app/data.py that reads the snapshot."""
-    import duckdb
-
+def _dashboard_calls(snap: str):
+    """(name, thunk) for every query function of app/data.py that reads the snapshot (`snap`, the
+    token of pipeline.read.current_snapshot: the lake pinned to the last passed build)."""
     from app import data
+    from pipeline import read
 
-    data.run = data.run.__wrapped__  # bypass st.cache_data: every call goes to the snapshot
-    con = duckdb.connect(snap, read_only=True)
-    first, last = con.execute("select min(report_date), max(report_date) from marts.daily_domain_sessions").fetchone()
-    key = con.execute("select report_key from main.reports order by report_key limit 1").fetchone()[0]
-    con.close()
+    data.run = data.run.__wrapped__  # bypass st.cache_data: every call goes to the lake
+    first, last = read.query(snap, "select min(report_date), max(report_date) from marts.daily_domain_sessions").row(0)
+    key = read.query(snap, "select report_key from main.reports order by report_key limit 1").item()
     default = data.Filters((), max(first, last - timedelta(days=29)), last, None, False)
     values = {"f": default, "snap": snap, "search": "", "outcome": None, "report_key": key}
     calls, skipped = [], []
@@ -33,18 +31,14 @@ def _dashboard_calls(snap: str, data_dir: Path):
         row of detect.problems)."""
         if "None" in str(annotation) or "Optional" in str(annotation):
             return True, None  # a filter left open, as the page starts
-        con = duckdb.connect(snap, read_only=True)
-        try:
-            found = con.execute(
-                "select schema_name, table_name from duckdb_columns() where column_name = ? "
-                "order by schema_name = 'marts' desc, schema_name = 'main' desc limit 1", [pname]).fetchone()
-            if found:
-                row = con.execute(f'select "{pname}" from {found[0]}.{found[1]} '
-                                  f'where "{pname}" is not null limit 1').fetchone()
-                if row:
-                    return True, row[0]
-        finally:
-            con.close()
+        found = read.query(snap, "select schema_name, table_name from duckdb_columns() where column_name = ? "
+                                 "and database_name = current_database() "
+                                 "order by schema_name = 'marts' desc, schema_name = 'main' desc limit 1", [pname])
+        if found.height:
+            schema, table = found.row(0)
+            row = read.query(snap, f'select "{pname}" from {schema}.{table} where "{pname}" is not null limit 1')
+            if row.height:
+                return True, row.item()
         return False, None
 
     for name, fn in inspect.getmembers(data, inspect.isfunction):
@@ -84,15 +78,13 @@ def worker_dashboard(data_dir: str, repeat: int) -> None:
 
     os.environ["TLSRPT_DATA_DIR"] = data_dir
     logging.getLogger("streamlit").setLevel(logging.ERROR)
-    from pipeline.settings import Settings
-    from pipeline.store import snapshot
+    from pipeline import read
 
-    snap = snapshot.current(Settings(data_dir=Path(data_dir)))
+    snap = read.current_snapshot()  # the settings read TLSRPT_DATA_DIR, as the app's do
     if snap is None:
-        print(json.dumps({"error": f"no published snapshot under {data_dir} (the models failed?)",
-                          "queries": {}}))
+        print(json.dumps({"error": f"no lake under {data_dir} (the ingest failed?)", "queries": {}}))
         return
-    calls, skipped, window = _dashboard_calls(str(snap), Path(data_dir))
+    calls, skipped, window = _dashboard_calls(snap)
     out = {}
     for name, thunk, desc in calls:
         result = thunk()  # warm-up: imports, page cache
@@ -105,5 +97,6 @@ def worker_dashboard(data_dir: str, repeat: int) -> None:
         if isinstance(result, str):
             rows = 1
         out[name] = {"times": times, "rows": rows, "args": desc}
-    print(json.dumps({"queries": out, "skipped": skipped, "window": window, "snapshot": str(snap),
-                      "snapshot_bytes": Path(snap).stat().st_size}))
+    lake_bytes = sum(p.stat().st_size for p in (Path(data_dir) / "lake").rglob("*") if p.is_file())
+    print(json.dumps({"queries": out, "skipped": skipped, "window": window, "snapshot": snap,
+                      "lake_bytes": lake_bytes}))

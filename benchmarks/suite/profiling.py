@@ -86,9 +86,8 @@ PROFILE_STEPS = (  # disjoint steps of one `tlsrpt ingest --workers 1` run, by t
     ("read, sniff, decode, parse, validate, flatten, hash (per input)", "pipeline/parse/worker.py", "process_chunk"),
     ("decide a batch, write its pack + fsync", "pipeline/store/batch.py", "prepare_batch"),
     ("insert a batch: DuckDB inserts, commit", "pipeline/store/batch.py", "write_batch"),
-    ("Parquet export", "pipeline/store/parquet_export.py", "export_dirty"),
-    ("rebuild the SQL models (marts)", "pipeline/transform/sql_models.py", "refresh_all"),
-    ("publish the dashboard snapshot (copy of the DuckDB file)", "pipeline/store/snapshot.py", "publish"),
+    ("rebuild the SQL models in the lake (marts) and record the build's snapshot", "pipeline/transform/sql_models.py",
+     "refresh_all"),
 )
 
 

@@ -18,18 +18,25 @@ from benchmarks import ingest_vs_parsedmarc as base  # stdlib only at import
 from benchmarks.suite import REPO, log
 from benchmarks.suite.ingest_phases import phase_cli, phase_corpora, phase_ingest
 from benchmarks.suite.measure import Run, measure
+from benchmarks.suite.pages_phase import phase_pages
 from benchmarks.suite.profiling import phase_profile
 from benchmarks.suite.report.page import render
-from benchmarks.suite.warehouse_phases import (phase_dashboard, phase_incremental, phase_marts, phase_rebuild,
-                                               phase_startup)
+from benchmarks.suite.warehouse_phases import (
+    phase_dashboard,
+    phase_incremental,
+    phase_marts,
+    phase_rebuild,
+    phase_startup,
+)
 
 PARSEDMARC_VERSION = base.PARSEDMARC_VERSION
 GIB = 1024 * 1024  # in kB
 PHASES = ("corpora", "ingest", "cli", "incremental", "marts", "dashboard", "profile", "rebuild")
-EXTRA_PHASES = ("startup",)  # part of `incremental`; alone with --only startup
+# `startup` is part of `incremental` (alone with --only startup); `pages` needs Chromium: only asked for
+EXTRA_PHASES = ("startup", "pages")
 RUN_PHASE = {"corpora": phase_corpora, "ingest": phase_ingest, "cli": phase_cli, "incremental": phase_incremental,
              "marts": phase_marts, "dashboard": phase_dashboard, "profile": phase_profile, "rebuild": phase_rebuild,
-             "startup": phase_startup}
+             "startup": phase_startup, "pages": phase_pages}
 
 
 class Suite:

@@ -13,10 +13,14 @@ def dashboard_section(state) -> list[str]:
     if dash:
         ns = sorted(int(k) for k in dash)
         first = dash[str(ns[-1])]
+        on_lake = "lake_bytes" in first  # figures kept from before the lake read a copied DuckDB file
         L += ["## Dashboard queries", "",
               "Every query function of `app/data.py` (found by reflection: those taking the snapshot, so new "
-              "ones appear here by themselves), called directly against the published snapshot as the app does "
-              "(a read-only connection per call, the Streamlit cache bypassed), with the dashboard's default "
+              "ones appear here by themselves), called directly "
+              + ("against the lake pinned to the last passed build as the app does (`pipeline/read.py`: one kept "
+                 "read-only connection per pinned snapshot, a cursor per call" if on_lake else
+                 "against the published snapshot as the app does (a read-only connection per call")
+              + ", the Streamlit cache bypassed), with the dashboard's default "
               f"filters: all domains, all reporters, the last 30 days of data. {state.get('dashboard_repeat')} "
               "timed calls each after one warm-up call; median and p95 in ms.", "",
               "| query | " + " | ".join(f"{human(n)} rows | {human(n)} median | {human(n)} p95" for n in ns)
@@ -50,6 +54,23 @@ def dashboard_section(state) -> list[str]:
                   "reports would return far fewer rows."]
         skipped = first.get("skipped")
         L += [""] + ([f"Not timed (arguments the suite does not know): {', '.join(skipped)}.", ""] if skipped else [])
-        L += ["Snapshot sizes: " + ", ".join(f"{human(n)} {dash[str(n)]['snapshot_bytes'] / 1e6:,.0f} MB" for n in ns)
+        size_key = "lake_bytes" if on_lake else "snapshot_bytes"
+        L += [("Lake sizes (catalog and data files, every snapshot kept): " if on_lake else "Snapshot sizes: ")
+              + ", ".join(f"{human(n)} {dash[str(n)][size_key] / 1e6:,.0f} MB" for n in ns)
               + ". Page load times in a real browser: `benchmarks/dashboard_pages.py`.", ""]
     return L
+
+
+def pages_section(state) -> list[str]:
+    """The optional `pages` phase: each dashboard page in a real browser, first load and warm."""
+    pages = state.get("pages")
+    if not pages:
+        return []
+    L = ["### Dashboard pages in a browser", "",
+         f"`benchmarks/dashboard_pages.py` on the {pages['size']:,}-report warehouse (lake snapshot "
+         f"{pages['snapshot']}): `tlsrpt dashboard`, headless Chromium at 1400 px, default filters; navigation to "
+         "ready (script run, nothing left to draw). \"first\" is the first load after the server started, \"warm\" "
+         f"the {pages['repeat']} loads after it; others' load {pages['foreign']:.2f} cores.", "",
+         "| page | first s | warm median s | warm max s |", "|---|---|---|---|"]
+    L += [f"| {p['page']} | {p['first']:.2f} | {p['warm_median']:.2f} | {p['warm_max']:.2f} |" for p in pages["pages"]]
+    return L + [""]

@@ -7,12 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 
 from benchmarks.suite.report.chart import svg
-from benchmarks.suite.report.dashboard import dashboard_section
+from benchmarks.suite.report.dashboard import dashboard_section, pages_section
 from benchmarks.suite.report.figures import rel
 from benchmarks.suite.report.ingest import ingest_section, scaling_section
 from benchmarks.suite.report.profiling import profile_section
 from benchmarks.suite.report.targets import status, targets
-from benchmarks.suite.report.warehouse import incremental_section, marts_section, rebuild_section
+from benchmarks.suite.report.warehouse import (
+    incremental_section,
+    marts_section,
+    rebuild_section,
+)
 
 
 def errors(state) -> list[tuple[str, str]]:
@@ -41,8 +45,8 @@ def render(state, args) -> tuple[str, str | None]:
     L += [
         "Written by the benchmark suite (`bash scripts/bench.sh`, see benchmarks/README.md); do not edit by "
         "hand. Everything is measured in one run on one machine, side by side: our `tlsrpt ingest` "
-        "with `--no-models` (parse, validate, dedupe, land the raw bytes, DuckDB tables, Parquet) and "
-        "whole (the same, then the mart rebuild and the dashboard snapshot), parsedmarc's TLS report "
+        "with `--no-models` (parse, validate, dedupe, land the raw bytes, the lake's core tables) and "
+        "whole (the same, then the model build), parsedmarc's TLS report "
         "parser (parse only, nothing stored) and the floor (read + gunzip + `json.loads`, nothing else) "
         "on the same files.",
         "",
@@ -84,6 +88,7 @@ def render(state, args) -> tuple[str, str | None]:
     L += marts_section(state)
     L += rebuild_section(state)
     L += dashboard_section(state)
+    L += pages_section(state)
     L += profile_section(state)
     errs = errors(state)
     if state.get("notes"):
@@ -107,7 +112,7 @@ def render(state, args) -> tuple[str, str | None]:
     L += [".venv/bin/tlsrpt ingest --data-dir <1M warehouse> <empty folder>",
           ".venv/bin/tlsrpt run --data-dir <1M warehouse>",
           ".venv/bin/tlsrpt ingest --data-dir <fresh dir | copy of the 1M warehouse> <day 31>/files",
-          ".venv/bin/python -m benchmarks.suite _marts <copy of warehouse.duckdb> 3",
+          ".venv/bin/python -m benchmarks.suite _marts <copy of the 1M warehouse> 3",
           ".venv/bin/python -m benchmarks.suite _dashboard <warehouse dir> 20",
           ".venv/bin/tlsrpt rebuild --data-dir <copy of the 1M warehouse>", "```", ""]
     return "\n".join(L), chart

@@ -3,8 +3,18 @@ the least-disturbed runs disagree), each with the figures it rests on."""
 
 from __future__ import annotations
 
-from benchmarks.suite.report.figures import GIB_KB, human, med, ms, qrate, rate, walls, with_memory
+from benchmarks.suite.report.figures import (
+    GIB_KB,
+    human,
+    med,
+    ms,
+    qrate,
+    rate,
+    walls,
+    with_memory,
+)
 
+ON_TOP_RATIO = 1.5  # issue 17: one new day on top of the history costs at most 1.5x the same day alone
 ISSUE_CLI = 2_750  # parsedmarc's CLI, reports/s at 100k as measured in the issue (when not measured here)
 INCONCLUSIVE = "inconclusive"
 STEADY = "steady"
@@ -130,9 +140,11 @@ def targets(state) -> list[tuple[str, str, bool | None]]:
                     f"**{i2:.2f} s**{extra1}",
                     (i1 <= 3 and i2 <= 3) if not steady or (i1 <= 3 and i2 <= 3) else STEADY))
         a, b = med(walls(inc["day_alone"])), med(walls(inc["day_on_top"]))
-        out.append((f"one new day on top of {human(inc['size'])} <= 2x that day alone",
+        # issue 17 (the lake) asks 1.5x; figures kept from before the lake were judged on the older 2x
+        at_most = ON_TOP_RATIO if "lake_bytes" in inc else 2
+        out.append((f"one new day on top of {human(inc['size'])} <= {at_most:g}x that day alone (whole `tlsrpt ingest`)",
                     f"{inc.get('day_alone_info', {}).get('loaded', '?'):,} reports: alone {a:.2f} s, on top "
-                    f"{b:.2f} s = **{b / a:.2f}x**{extra2}", b / a <= 2))
+                    f"{b:.2f} s = **{b / a:.2f}x**{extra2}", b / a <= at_most))
     dash = state.get("dashboard")
     if dash:
         top_d = max(int(k) for k in dash)

@@ -5,6 +5,21 @@ from __future__ import annotations
 
 from benchmarks.suite.report.figures import med, mib, spread, walls
 
+# What the prose says the runs do, on the lake and, for figures kept from before it, on the DuckDB file.
+AFTER_LOADING_LAKE = ("after loading: the model build (the incremental models redo only the days their new batches "
+                      "touched, the others are rebuilt in full) and the build's snapshot recorded for the readers "
+                      "(nothing is copied).")
+AFTER_LOADING_FILE = ("after loading: the full mart rebuild and the snapshot publish (a copy of the DuckDB file), "
+                      "which is where a bigger warehouse costs more.")
+ON_TOP_INGEST_FILE = ("; measured separately at 1M: loading the known keys ~1.2 s, the Parquet export of the day's "
+                      "partitions ~1.9 s, as each COPY scans the whole table, whose rows are not clustered by date, "
+                      "and the final checkpoint ~2.5 s, as DuckDB rewrites and merges the partly filled row groups "
+                      "at the tail of each table")
+ON_TOP_MODELS_LAKE = ("the model build on top of the history (the incremental models redo the new day and their "
+                      "look-back, the others are rebuilt in full over every report).")
+ON_TOP_MODELS_FILE = ("the mart rebuild over all {size:,} reports and the snapshot copy, both O(warehouse) on every "
+                      "run, as in the run with nothing new.")
+
 
 def incremental_section(state) -> list[str]:
     """Nothing new, and one new day on top vs alone: where the time goes."""
@@ -12,10 +27,11 @@ def incremental_section(state) -> list[str]:
     inc = state.get("incremental")
     if inc:
         dm = state.get("day_meta", {})
+        on_lake = "lake_bytes" in inc  # figures kept from before the lake describe the DuckDB file
         L += ["## Incremental runs", "",
               f"On the {inc['size']:,}-report warehouse left by the last `tlsrpt ingest` run of the files "
-              f"({inc.get('warehouse_bytes', 0) / 1e9:,.2f} GB on disk, of which the DuckDB file "
-              f"{inc.get('db_bytes', 0) / 1e9:,.2f} GB). Every command is the whole process.", "",
+              f"({inc.get('warehouse_bytes', 0) / 1e9:,.2f} GB on disk, of which {_store_size(inc)}). "
+              "Every command is the whole process.", "",
               "| run | runs | wall s, median (min-max) | of which `ingest()` (as printed) | CPU s | peak RSS, tree sum |",
               "|---|---|---|---|---|---|"]
         for key, label in (("ingest_empty", "nothing new: `tlsrpt ingest <empty folder>`"),
@@ -37,8 +53,7 @@ def incremental_section(state) -> list[str]:
               "option, so the suite calls the generator it runs, `pipeline.generate.write_corpus(..., days=1, "
               "start=2026-01-31)`. 'On top' runs on a fresh copy of the warehouse each time (the copy, "
               f"{inc.get('copy_seconds', 0):.0f} s, is not counted). Both runs include what every ingest does "
-              "after loading: the full mart rebuild and the snapshot publish (a copy of the DuckDB file), "
-              "which is where a bigger warehouse costs more.", ""]
+              + (AFTER_LOADING_LAKE if on_lake else AFTER_LOADING_FILE), ""]
         mt = state.get("marts")
         if inc.get("ingest_empty") and mt and mt.get("whole") and mt["size"] == inc["size"]:
             tot = med(walls(inc["ingest_empty"]))
@@ -48,11 +63,13 @@ def incremental_section(state) -> list[str]:
             rest = max(tot - inner - start, 0.0)
             L += [f"Where the {tot:.2f} s of `tlsrpt ingest` with nothing new go at {inc['size']:,} reports: "
                   f"interpreter and CLI start-up ~{start:.1f} s (`tlsrpt --help`); `ingest()` itself {inner:.1f} s "
-                  "(it finds nothing: no known keys are read, as `KnownState` loads on the first batch, no "
-                  f"Parquet is exported); the remaining ~{rest:.1f} s check the SQL models' fingerprints (data, "
-                  "SQL, thresholds: unchanged, so none is rebuilt, where a full rebuild costs "
-                  f"~{marts:.1f} s on this warehouse, see Mart rebuild) and the snapshot's stamp (unchanged, so "
-                  "the DuckDB file is not copied again). `tlsrpt run` stops before Dagster in the same case "
+                  "(it finds nothing: no known keys are read, as `KnownState` loads on the first batch"
+                  f"{'' if on_lake else ', no Parquet is exported'}); the remaining ~{rest:.1f} s "
+                  f"{'open the lake (loading the DuckLake extensions) and ' if on_lake else ''}"
+                  "check the SQL models' fingerprints (data, SQL, thresholds: unchanged, so none is rebuilt, where "
+                  f"a full rebuild costs ~{marts:.1f} s on this warehouse, see Mart rebuild)"
+                  + ("" if on_lake else " and the snapshot's stamp (unchanged, so the DuckDB file is not copied "
+                     "again)") + ". `tlsrpt run` stops before Dagster in the same case "
                   "(nothing waiting, and the state is what the last run with every check passed left); its "
                   "first run after the ingest above materialized the graph once, hence the slowest run.", ""]
             if inc.get("day_on_top") and inc.get("day_alone"):
@@ -61,13 +78,9 @@ def incremental_section(state) -> list[str]:
                 ib = med([x["inner"] for x in inc["day_on_top"] if x.get("inner") is not None])
                 L += [f"The new day: on top of {inc['size']:,} reports it costs {b:.1f} s against {a:.1f} s alone. "
                       f"Of the {b - a:.1f} s more, the ingest itself accounts for {ib - ia:.1f} s (`ingest()` "
-                      f"{ia:.1f} s alone, {ib:.1f} s on top; measured separately at 1M: loading the known "
-                      "keys ~1.2 s, the Parquet export of the day's partitions ~1.9 s, as each COPY scans the "
-                      "whole table, whose rows are not clustered by date, and the final checkpoint ~2.5 s, as "
-                      "DuckDB rewrites and merges the partly filled row groups at the tail of each table), and "
-                      "everything after it for "
-                      f"{(b - ib) - (a - ia):.1f} s: the mart rebuild over all {inc['size']:,} reports and the "
-                      "snapshot copy, both O(warehouse) on every run, as in the run with nothing new.", ""]
+                      f"{ia:.1f} s alone, {ib:.1f} s on top{'' if on_lake else ON_TOP_INGEST_FILE}), and "
+                      f"everything after it for {(b - ib) - (a - ia):.1f} s: "
+                      + (ON_TOP_MODELS_LAKE if on_lake else ON_TOP_MODELS_FILE.format(size=inc["size"])), ""]
         if inc.get("day_on_top_info"):
             top_i, alone_i = inc["day_on_top_info"], inc.get("day_alone_info") or {}
             L += [f"On top: {top_i['inputs']:,} inputs, {top_i['loaded']:,} loaded, {top_i['duplicates']:,} duplicate; "
@@ -98,6 +111,14 @@ def incremental_section(state) -> list[str]:
     return L
 
 
+def _store_size(inc: dict) -> str:
+    """The size of what the models read: the lake (catalog + data files), or in figures kept before
+    the lake the DuckDB file."""
+    if "lake_bytes" in inc:
+        return f"the lake, catalog and data files, {inc['lake_bytes'] / 1e9:,.2f} GB"
+    return f"the DuckDB file {inc.get('db_bytes', 0) / 1e9:,.2f} GB"
+
+
 def marts_section(state) -> list[str]:
     """The full rebuild of the SQL models, then each model alone."""
     L: list[str] = []
@@ -105,10 +126,12 @@ def marts_section(state) -> list[str]:
     if mt:
         whole = mt["whole"] or [float("nan")]
         total_models = sum(med(v) for v in mt["per"].values() if v) or float("nan")
+        sp_checkpoint = bool((mt.get("split") or {}).get("checkpoint"))  # figures kept from the DuckDB file
         L += ["## Mart rebuild", "",
-              f"On a copy of the {mt['size']:,}-report DuckDB file, in one process "
-              f"(peak RSS {mib(mt['process']['max_rss_kb'])}): every SQL model rebuilt as the pipeline does "
-              f"after an ingest that changed anything (`sql_models.build_all` in one transaction, then `checkpoint`): "
+              f"On a copy of the {mt['size']:,}-report {'DuckDB file' if sp_checkpoint else 'data dir (its lake)'}, "
+              f"in one process (peak RSS {mib(mt['process']['max_rss_kb'])}): every SQL model rebuilt in full as "
+              "the pipeline does after an ingest that changed anything (`sql_models.build_all` in one transaction, "
+              f"{'then `checkpoint`' if sp_checkpoint else 'committed into the lake'}): "
               f"**{med(whole):.2f} s** median ({min(whole):.2f}-{max(whole):.2f}, {len(whole)} runs). "
               "Then each model's `create or replace table ... as <its select>` alone, in build order (read "
               "from `pipeline.transform.sql_models.load_models`/`build_order`, so models added later appear here by "
@@ -130,7 +153,7 @@ def marts_section(state) -> list[str]:
         if mt.get("refresh_unchanged") is not None:
             L += [f"`refresh_all` right after, with nothing changed: {mt['refresh_unchanged']:.2f} s.", ""]
         sp = mt.get("split") or {}
-        if sp.get("build_all") and not mt.get("rerun_note"):
+        if sp.get("build_all") and sp.get("checkpoint") and not mt.get("rerun_note"):
             where = (f"in the re-run at {mt['split_from_rerun']}, whose `refresh_all` took {mt['rerun_whole']:.2f} s"
                      if mt.get("split_from_rerun") else "same copy")
             L += [f"`refresh_all` split in two ({where}; {len(sp['build_all'])} runs): every model in one "
@@ -146,7 +169,7 @@ def rebuild_section(state) -> list[str]:
     if rb:
         r = rb["run"]
         L += [f"`tlsrpt rebuild` at {rb['size']:,} (every table replayed from the landing zone's packs, then the "
-              f"marts and the snapshot; 1 run, on a copy of the warehouse): **{r['wall']:.1f} s** "
+              f"{'models' if rb.get('lake') else 'marts and the snapshot'}; 1 run, on a copy of the warehouse): **{r['wall']:.1f} s** "
               f"({rb['size'] / r['wall']:,.0f} reports/s), CPU {r['cpu']:.0f} s, peak RSS tree sum "
               f"{mib(r['tree_rss_kb'])}, others' load {r['foreign']:.2f} cores.", ""]
     return L

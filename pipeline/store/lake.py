@@ -22,7 +22,7 @@ from typing import Callable, TypeVar
 import duckdb
 
 from pipeline.settings import Settings
-from pipeline.store import extensions
+from pipeline.store import extensions, kept_lakes
 
 ALIAS = "lake"
 T = TypeVar("T")
@@ -96,15 +96,46 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     """A DuckDB connection with the lake attached as `lake` and in use.
 
     `read_only` + `snapshot`: a reader pinned to that committed snapshot. A read-only open of a
-    lake that does not exist yet raises LakeUnavailable (nothing is created by a reader)."""
+    lake that does not exist yet raises LakeUnavailable (nothing is created by a reader).
+
+    The database behind it is kept for the process (pipeline/store/kept_lakes.py): the extensions
+    are loaded and the catalog attached on the first open only, and each open hands out a cursor
+    of it, which the caller closes as before (the database stays). `threads` and `memory_limit`
+    belong to the database, not the cursor, so each open sets them again: the last caller's hold.
+    So does whatever else a caller attaches or sets: detach a database attached beside the lake."""
     where = location(settings)
-    con = duckdb.connect(config={"threads": threads, "memory_limit": memory_limit})
+    if read_only and not exists(settings):  # before the extensions: a reader creates no folder
+        raise LakeUnavailable(f"no warehouse yet at {where.described}: run `tlsrpt ingest` first")
+    secret = s3_secret(settings) if where.data_path.startswith("s3://") else None
+    key = (where.attach, where.data_path, read_only, snapshot, secret, str(settings.extension_dir))
+    database = kept_lakes.database(key, where.embedded_catalog,
+                                   lambda: _attached(settings, where, read_only, snapshot, secret, threads))
+    con = database.cursor()
     try:
-        if read_only and not exists(settings):  # before the extensions: a reader creates no folder
-            raise LakeUnavailable(f"no warehouse yet at {where.described}: run `tlsrpt ingest` first")
+        con.execute(f"set threads = {int(threads)}")
+        con.execute(f"set memory_limit = {_quote(memory_limit)}")
+        con.execute(f"use {ALIAS}")  # a cursor starts in the in-memory catalog
+        return con
+    except BaseException:
+        con.close()
+        raise
+
+
+def forget(settings: Settings | None = None) -> None:
+    """Let go of this process's kept databases of the lake of `settings` (of every lake by
+    default), so the next open attaches anew: before its folder is moved (`tlsrpt rebuild`)."""
+    attach = location(settings).attach if settings is not None else None
+    kept_lakes.forget(None if attach is None else (lambda key: key[0] == attach))
+
+
+def _attached(settings: Settings, where: Location, read_only: bool, snapshot: int | None,
+              secret: str | None, threads: int) -> duckdb.DuckDBPyConnection:
+    """A new in-memory database with the extensions loaded and the lake attached (not in use)."""
+    con = duckdb.connect(config={"threads": threads})
+    try:
         extensions.load(con, where.extensions, settings.extension_dir)
-        if where.data_path.startswith("s3://"):
-            con.execute(s3_secret(settings))
+        if secret is not None:
+            con.execute(secret)
         if where.embedded_catalog is not None and not read_only:
             where.embedded_catalog.parent.mkdir(parents=True, exist_ok=True)
             if not where.data_path.startswith("s3://"):
@@ -113,7 +144,6 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
             con.execute(attach_statement(where, read_only=read_only, snapshot=snapshot))
         except duckdb.Error as exc:
             raise LakeUnavailable(f"cannot open the warehouse at {where.described}: {_first_line(exc)}") from None
-        con.execute(f"use {ALIAS}")
         return con
     except BaseException:
         con.close()

@@ -89,6 +89,10 @@ def maintain(con: duckdb.DuckDBPyConnection, *, retention: timedelta, keep_snaps
     expired = lake.with_conflict_retry(lambda: _expire(con, retention, keep_snapshot))
     deleted, freed = lake.with_conflict_retry(lambda: _cleanup(con, datetime.now(timezone.utc) - cleanup_grace))
     waiting = con.execute(f"select count(*) from {SCHEDULED_FILES}").fetchall()[0][0]
+    # DuckLake 1.0 keeps the inlined-data tables of a table in a cache that a flush from another
+    # attach does not clear (duckdb/ducklake#1305): the databases this process keeps
+    # (pipeline/store/kept_lakes.py) would read a dropped one. They are attached anew on next use.
+    lake.forget()
     return MaintenanceSummary(files_before, current_files(con), flushed, expired, deleted, freed, waiting,
                               time.perf_counter() - started)
 

@@ -44,6 +44,9 @@ def old_lake_aside(settings: Settings) -> Iterator[None]:
     _refuse_shared_lake(settings)
     here, aside = lake_dir(settings), set_aside_path(settings)
     with writer_lock(settings.data_dir):
+        # This process's kept database of the lake (pipeline/store/kept_lakes.py) reads the
+        # folder that moves now: the replay must attach the new lake, not the old one.
+        lake.forget(settings)
         if aside.exists():  # a killed rebuild: what is in `here` is its partial replay
             shutil.rmtree(here, ignore_errors=True)
         elif here.exists():
@@ -60,6 +63,7 @@ def old_lake_aside(settings: Settings) -> Iterator[None]:
     except BaseException:
         with writer_lock(settings.data_dir):
             if aside.exists():
+                lake.forget(settings)  # the partial replay goes
                 shutil.rmtree(here, ignore_errors=True)
                 aside.replace(here)
         raise
@@ -84,6 +88,7 @@ def _posture_rows(settings: Settings, aside: Path) -> pa.Table | None:
         old = settings.model_copy(update={"catalog": f"sqlite:{aside / 'catalog.sqlite'}",
                                           "data_path": str(aside / "data")})
         con = lake.open_lake(old, read_only=True)
+        lake.forget(old)  # read once; the folder is removed when the rebuild ends
     elif pre_lake_file(settings).exists():
         con = duckdb.connect(str(pre_lake_file(settings)), read_only=True)
     else:

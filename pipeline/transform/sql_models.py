@@ -27,7 +27,11 @@ from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_threshol
 from pipeline.settings import Settings
 from pipeline.store import lake
 from pipeline.store.builds import record_build
-from pipeline.store.schema_comments import TABLES, model_column_comment
+from pipeline.store.schema_comments import (
+    MODEL_COLUMNS_FILE,
+    TABLES,
+    model_column_comment,
+)
 from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
 from pipeline.transform import incremental
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
@@ -131,6 +135,34 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], t
     _write_reporter_domains(con)
     for table in CONFIG_TABLES:
         comment_columns(con, f"config.{table}", described if table == "thresholds" else None)
+    con.execute("create or replace table config.written_from (fingerprint varchar, written_at timestamptz)")
+    con.execute("insert into config.written_from values (?, now())", [_config_fingerprint(con, thresholds, today)])
+    comment_columns(con, "config.written_from")
+
+
+def config_is_current(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], today: date | None = None) -> bool:
+    """Whether the config tables hold what write_config() would write now (config.written_from), so
+    a build may leave them: rewriting the ten tables costs ~0.5 s on a lake, and a Dagster run has
+    a step per model. Asked outside a transaction (a missing table would abort it)."""
+    try:
+        last = con.execute("select fingerprint from config.written_from").fetchone()
+    except (duckdb.CatalogException, duckdb.InvalidInputException):  # see model_failures()
+        return False
+    return last == (_config_fingerprint(con, thresholds, today),)
+
+
+def _config_fingerprint(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], today: date | None) -> str:
+    """What write_config() writes is a function of: the thresholds and their descriptions, the
+    vocabulary and cause catalogue, the day, the column comments, and the reporter names of the
+    core tables (changed only by a committed batch, as in fingerprints())."""
+    batches = con.execute("select count(*), coalesce(max(batch_id), '') from main.ingest_batches").fetchone()
+    parts = (_config_constants(thresholds), THRESHOLDS, judging_day(today), batches, MODEL_COLUMNS_FILE.read_bytes())
+    return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _config_constants(thresholds: dict[str, float]) -> str:
+    return repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items()), LIST_VERSION,
+                 RESULT_TYPES, POLICY_TYPES))
 
 
 def _write_reporter_domains(con: duckdb.DuckDBPyConnection) -> None:
@@ -192,11 +224,42 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     comment_columns(con, model.key)
 
 
-def _increment_ledger(con: duckdb.DuckDBPyConnection) -> incremental.Ledger:
-    incremental.ensure_tables(con)
-    for table in (incremental.BATCHES, incremental.SHAPES):
-        comment_columns(con, table)
-    return incremental.read_ledger(con)
+# The builder's own bookkeeping in config: table -> its columns (the ledger's: incremental.py).
+BOOKKEEPING = {
+    "config.model_builds": "model varchar, fingerprint varchar, row_count bigint, built_at timestamptz",
+    "config.model_failures": "model varchar, error varchar, failed_at timestamptz",
+}
+
+
+def _ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the bookkeeping tables and the increment ledger's, with their comments, when one is
+    missing. Outside the build's transaction (probing for a missing table aborts one), and once:
+    each COMMENT is a catalog write, which a Dagster run would otherwise pay in every step."""
+    tables = (*BOOKKEEPING, incremental.BATCHES, incremental.SHAPES)
+    if _exists(con, ", ".join(tables)):  # all of them, in one statement: the usual case
+        return
+    missing = [table for table in tables if not _exists(con, table)]
+    con.execute("begin transaction")
+    try:
+        con.execute("create schema if not exists config")
+        for table, columns in BOOKKEEPING.items():
+            con.execute(f"create table if not exists {table} ({columns})")
+        incremental.ensure_tables(con)
+        for table in missing:
+            comment_columns(con, table)
+        con.execute("commit")
+    except BaseException:
+        con.execute("rollback")
+        raise
+
+
+def _exists(con: duckdb.DuckDBPyConnection, table: str) -> bool:
+    """Whether `table` (or each of "a, b, c") exists."""
+    try:  # asked directly: listing duckdb_tables() of a lake costs more
+        con.execute(f"select 1 from {table} limit 0")
+    except (duckdb.CatalogException, duckdb.InvalidInputException):  # see model_failures()
+        return False
+    return True
 
 
 def _build(con: duckdb.DuckDBPyConnection, ledger: incremental.Ledger, models: dict[str, Model], key: str,
@@ -223,8 +286,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
     `with_data` False: the shape alone, all but the batches (an incremental build keeps it)."""
     data = repr(con.execute("select count(*), coalesce(max(batch_id), '') from ingest_batches").fetchone()) \
         if with_data else ""
-    config = repr((sorted(thresholds.items()), CAUSES, REASON_PATTERNS, sorted(RESULT_TYPE_CAUSES.items()), LIST_VERSION,
-                   RESULT_TYPES, POLICY_TYPES))
+    config = _config_constants(thresholds)
+    posture: list[str] = []  # asked once, for the first model that reads the posture checks
     out: dict[str, str] = {}
     for key in build_order(models):
         model = models[key]
@@ -236,7 +299,8 @@ def fingerprints(con: duckdb.DuckDBPyConnection, models: dict[str, Model], thres
             or "config.reporter_domains" in model.deps
         parts = [model.sql, data if reads_reports else "", *(out[d] for d in sorted(model.deps) if d in out)]
         if "main.posture_checks" in model.deps:  # written by posture check runs, not ingest batches
-            parts.append(repr(con.execute("select count(*), max(checked_at) from posture_checks").fetchone()))
+            posture = posture or [repr(con.execute("select count(*), max(checked_at) from posture_checks").fetchone())]
+            parts.extend(posture)
         if _reads_config(model):
             parts.append(config)
         if "config.clock" in model.deps:  # judged against the day: a new day rebuilds it, data or not
@@ -258,23 +322,37 @@ def _built(con: duckdb.DuckDBPyConnection) -> dict[str, tuple[str, int]]:
     return {model: (fingerprint, count) for model, fingerprint, count in rows}
 
 
-def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> None:
-    con.execute("create schema if not exists config")
-    con.execute("create table if not exists config.model_builds"
-                " (model varchar, fingerprint varchar, row_count bigint, built_at timestamptz)")
-    comment_columns(con, "config.model_builds")
+def _recorded(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
+    """model -> fingerprint as last built, from config.model_builds alone: enough to tell a run
+    with nothing new, where _built()'s listing of the tables costs 0.2-0.4 s on a lake (a model's
+    row and its table are written in one transaction, and a retired model loses both)."""
+    try:
+        return dict(con.execute("select model, fingerprint from config.model_builds").fetchall())
+    except (duckdb.CatalogException, duckdb.InvalidInputException):  # see model_failures()
+        return {}
+
+
+def _built_one(con: duckdb.DuckDBPyConnection, key: str) -> tuple[str, int] | None:
+    """_built() of one model: asked by name, since listing duckdb_tables() of a lake costs 0.2-0.3 s
+    after each build step's commit (its catalog is read again), once per Dagster step."""
+    if not _exists(con, key):
+        return None
+    return con.execute("select fingerprint, row_count from config.model_builds where model = ?", [key]).fetchone()
+
+
+def _record(con: duckdb.DuckDBPyConnection, done: dict[str, str]) -> dict[str, int]:
+    """Record each model's fingerprint and row count as built; returns the row counts."""
+    counts = {}
     for key, fingerprint in done.items():
-        rows = con.execute(f"select count(*) from {key}").fetchone()[0]
+        counts[key] = rows = con.execute(f"select count(*) from {key}").fetchone()[0]
         con.execute("delete from config.model_builds where model = ?", [key])  # the lake has no keys to replace on
         con.execute("insert into config.model_builds values (?, ?, ?, now())", [key, fingerprint, rows])
+    return counts
 
 
 def _record_failures(con: duckdb.DuckDBPyConnection, failures: dict[str, str], only: str | None = None) -> None:
     """config.model_failures: the models whose last build failed, and why (`tlsrpt status`, the
     Dagster check `every_model_built`). `only`: replace that model's row alone (one asset step)."""
-    con.execute("create schema if not exists config")
-    con.execute("create table if not exists config.model_failures (model varchar, error varchar, failed_at timestamptz)")
-    comment_columns(con, "config.model_failures")
     if only is None:
         con.execute("delete from config.model_failures")
     else:
@@ -328,18 +406,20 @@ def build_one(settings: Settings, model: Model) -> int:
         con = connect(settings, threads=ALL_CORES)
         try:
             models = load_models()
+            _ensure_bookkeeping(con)  # outside the transaction, as is each probe for a table below
             fingerprint = fingerprints(con, models, thresholds, settings.today)[model.key]
-            built = _built(con).get(model.key)
+            built = _built_one(con, model.key)
             if built and built[0] == fingerprint:
                 return built[1]
             shape = fingerprints(con, models, thresholds, settings.today, with_data=False)[model.key]
             increments = incremental.reach(models, build_order(models), {**DEFAULTS, **thresholds})
-            failed = set(model_failures(con))  # outside the transaction: a missing table aborts it
+            failed = set(model_failures(con))
+            config_due = _reads_config(model) and not config_is_current(con, thresholds, settings.today)
             con.execute("begin transaction")
             try:
-                if _reads_config(model):
+                if config_due:
                     write_config(con, thresholds, settings.today)
-                ledger = _increment_ledger(con)
+                ledger = incremental.read_ledger(con)
                 _build(con, ledger, models, model.key, shape, increments, failed, built is not None)
                 incremental.save(con, ledger)
             except ModelError as exc:
@@ -350,10 +430,11 @@ def build_one(settings: Settings, model: Model) -> int:
                 _record_failures(con, {model.key: exc.first_line}, only=model.key)
                 con.execute("commit")
                 raise
-            _record(con, {model.key: fingerprint})
-            _record_failures(con, {}, only=model.key)
+            rows = _record(con, {model.key: fingerprint})[model.key]
+            if model.key in failed:
+                _record_failures(con, {}, only=model.key)
             con.execute("commit")
-            return con.execute(f"select count(*) from {model.key}").fetchone()[0]
+            return rows
         finally:
             con.close()
 
@@ -404,22 +485,27 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
     order = build_order(models)
     today = judging_day(today)  # one day for the fingerprints and config.clock alike
     wanted = fingerprints(con, models, thresholds, today)
+    if only_if_changed and not full:
+        recorded = _recorded(con)
+        if all(recorded.get(key) == fingerprint for key, fingerprint in wanted.items()):
+            return []
     shapes = fingerprints(con, models, thresholds, today, with_data=False)
     increments = incremental.reach(models, order, {**DEFAULTS, **thresholds})
     built = {} if full else _built(con)
     failed_before = set(model_failures(con))
-    if only_if_changed:
-        if all(built.get(key, ("",))[0] == fingerprint for key, fingerprint in wanted.items()):
-            return []
+    _ensure_bookkeeping(con)
+    # An explicit build writes them whatever they hold, as it rebuilds every model.
+    config_due = not (only_if_changed and config_is_current(con, thresholds, today))
     failures: dict[str, str] = {}
     while True:
         kept = _readers_of(models, set(failures))
         con.execute("begin transaction")
         try:
-            write_config(con, thresholds, today)
+            if config_due:
+                write_config(con, thresholds, today)
             for layer in LAYERS:
                 con.execute(f"create schema if not exists {layer}")
-            ledger = _increment_ledger(con)
+            ledger = incremental.read_ledger(con)
             for key in order:
                 # Skipped only on a run after new data: an explicit build rebuilds what no batch
                 # records (a core table edited in place).

@@ -46,6 +46,7 @@ def source(tmp_path_factory) -> Path:
         con.execute(f"attach '{copy}' as copy")
         for table in ("reports", "policies", "failure_details", "deliveries", "ingest_batches"):
             con.execute(f"create table copy.main.{table} as select * from lake.main.{table}")
+        con.execute("detach copy")  # an attachment outlives the cursor: the lake's database is kept
     finally:
         con.close()
     return copy

@@ -181,14 +181,16 @@ def ingest(
         pool = _pool(settings.workers)
         try:
             con = connect(settings)
-            known = _run_keys(con, settings)
             try:
-                summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
-                if not replay_only:
-                    batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
-                    _load_batches(con, known, settings, batches, summary, committed_paths, progress)
+                known = _run_keys(con, settings)
+                try:
+                    summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
+                    if not replay_only:
+                        batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
+                        _load_batches(con, known, settings, batches, summary, committed_paths, progress)
+                finally:
+                    known.close()
             finally:
-                known.close()
                 con.close()
         finally:
             if pool is not None:

@@ -9,8 +9,10 @@ from __future__ import annotations
 import os
 import random
 import shutil
+import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -169,3 +171,40 @@ def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         return probe.getsockname()[1]
+
+
+def test_a_writer_killed_on_a_shared_lake_loses_nothing_and_a_rerun_gives_the_clean_result(postgres, tmp_path: Path):
+    """kill -9 once the first pack is landed (its batch committing or about to): the lake shows
+    whole batches only, and the rerun (replaying that pack, then the inputs again) loads each
+    report once."""
+    truth = write_corpus(tmp_path / "corpus", reports=1200, seed=5, formats=("files",))  # 3 batches (500 inputs each)
+    inputs = tmp_path / "corpus" / "files"
+    catalog, data_path = postgres.create_database("killed"), f"{tmp_path}/shared-lake/"
+    env = _env(tmp_path / "machine", catalog, data_path)
+    writer = _ingest(env, inputs)
+    packs = tmp_path / "machine" / "landing" / "packs"
+    while writer.poll() is None and not (packs.is_dir() and any(packs.iterdir())):
+        time.sleep(0.01)
+    writer.send_signal(signal.SIGKILL)
+    writer.wait(timeout=60)
+    settings = Settings(data_dir=tmp_path / "machine", catalog=catalog, data_path=data_path)
+    con = lake.open_lake(settings, read_only=True)
+    try:  # whole batches only: every committed batch has all its deliveries
+        assert con.execute("select count(*) from ingest_batches b join (select batch_id, count(*) n from deliveries"
+                           " group by 1) d using (batch_id) where d.n <> b.inputs").fetchone() == (0,)
+    finally:
+        con.close()
+
+    rerun = _ingest(env, inputs)
+    out, err = rerun.communicate(timeout=600)
+    assert rerun.returncode == 0, err[-2000:]
+    refresh_all(settings)
+    con = lake.open_lake(settings, read_only=True)
+    try:
+        assert con.execute("select count(*), count(distinct report_key) from staging.reports").fetchone() == (
+            truth.reports, truth.reports)
+        assert con.execute("select sum(successful_session_count), sum(failed_session_count) from marts.daily_outcomes"
+                           ).fetchone() == (truth.successful_sessions, truth.failed_sessions)
+        assert con.execute(f"select count(*) from ({SETTLED}) where outcome = 'loaded'").fetchone() == (truth.reports,)
+    finally:
+        con.close()

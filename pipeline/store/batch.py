@@ -1,9 +1,9 @@
 """Commit one batch of processed inputs: its pack durable -> one DB transaction.
 
 Deduplication happens here, in arrival order: a report whose key (organization + report-id) is
-already loaded (in the lake, asked per batch: known_keys.RunKeys), or appeared earlier in the run,
-becomes a `duplicate` delivery; the reason says whether the bytes, the decoded report or only the
-key matched. Two writers may still both load one report at the same moment: the staging models
+already loaded (known_keys.RunKeys: on a shared catalog the lake is asked per batch), or
+appeared earlier in the run, becomes a `duplicate` delivery; the reason says whether the bytes,
+the decoded report or only the key matched. Two writers may still both load one report at the same moment: the staging models
 keep the first copy (docs/architecture.md, "Exactly once across writers").
 Workers hand over Arrow tables (worker.ChunkResult); this process only walks the few columns
 that decisions need and assembles the rest column-wise.

@@ -183,7 +183,8 @@ def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:
     return _q(
         "select ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256,"
-        " count(*) over () as total_rows from main.deliveries where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
+        " count(*) over () as total_rows from (" + read.SETTLED_DELIVERIES + ")"
+        " where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
         [outcome], snap)
 
 

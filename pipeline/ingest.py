@@ -30,9 +30,9 @@ from pipeline.pool import WorkerDied, WorkerPool
 from pipeline.settings import Settings
 from pipeline.store import lake, landing
 from pipeline.store.batch import BatchOutcome, prepare_batch, write_batch
+from pipeline.store.known_keys import RunKeys
 from pipeline.store.rebuild import pre_lake_file
 from pipeline.store.warehouse import (
-    KnownState,
     committed_batches,
     connect,
     object_location,
@@ -182,13 +182,14 @@ def ingest(
         try:
             con = connect(settings)
             try:
-                # Known keys are read only once there is something to commit: at a million reports
-                # that read is most of what a run with nothing new would cost.
-                known = _Lazy(lambda: KnownState(con))
-                summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
-                if not replay_only:
-                    batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
-                    _load_batches(con, known, settings, batches, summary, committed_paths, progress)
+                known = _run_keys(con, settings)
+                try:
+                    summary.replayed_batches = replay_pending(con, known, settings, pool, summary, progress)
+                    if not replay_only:
+                        batches = _batches(_process_all(walk(paths, channels), pool, settings), settings.batch_parts)
+                        _load_batches(con, known, settings, batches, summary, committed_paths, progress)
+                finally:
+                    known.close()
             finally:
                 con.close()
         finally:
@@ -199,7 +200,7 @@ def ingest(
     return summary
 
 
-def _load_batches(con, known: _Lazy, settings: Settings, batches: Iterator[list[ChunkResult]],
+def _load_batches(con, known: RunKeys, settings: Settings, batches: Iterator[list[ChunkResult]],
                   summary: IngestSummary, committed_paths: set[str] | None, progress) -> None:
     """Prepare each batch (decide, land the pack) while a writer thread inserts the previous
     one: DuckDB releases the GIL, so its inserts and commits overlap this process's Python
@@ -211,8 +212,7 @@ def _load_batches(con, known: _Lazy, settings: Settings, batches: Iterator[list[
         in_flight: tuple[Future, list[ChunkResult]] | None = None
         for batch in batches:
             now = datetime.now(timezone.utc)
-            # known.get() reads every key on first use; here, on this thread, before any insert
-            prepared = prepare_batch(known.get(), settings.data_dir, new_batch_id(now), batch, now)
+            prepared = prepare_batch(known, settings.data_dir, new_batch_id(now), batch, now)
             if in_flight is not None:
                 _committed(in_flight, summary, committed_paths, progress)
             in_flight = (submit(write_batch, con, prepared), batch)
@@ -237,19 +237,14 @@ def _committed(in_flight, summary: IngestSummary, committed_paths: set[str] | No
         progress(sum(chunk.table("inputs").num_rows for chunk in batch))
 
 
-class _Lazy:
-    """A value built on first use (KnownState, which reads every key in the warehouse)."""
-
-    def __init__(self, build: Callable[[], KnownState]):
-        self._build, self._value = build, None
-
-    def get(self) -> KnownState:
-        if self._value is None:
-            self._value = self._build()
-        return self._value
+def _run_keys(con, settings: Settings) -> RunKeys:
+    """How this run tells loaded reports: with a shared catalog (TLSRPT_CATALOG) by a lookup in the
+    lake per batch, which sees what other machines committed; with the embedded one, which only
+    this data dir's writer-locked run writes, by reading every key once (pipeline/store/known_keys.py)."""
+    return RunKeys(con, per_batch=bool(settings.catalog))
 
 
-def replay_pending(con, known: _Lazy, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
+def replay_pending(con, known: RunKeys, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
     """Commit packs that are on disk but not in the tables (a crash, or a rebuild): the pack
     lists every arrival of its batch and holds or names the bytes of each."""
     done = committed_batches(con)
@@ -275,7 +270,7 @@ def replay_pending(con, known: _Lazy, settings: Settings, pool, summary: IngestS
                 refs.append(InputRef(arrival.origin, arrival.channel, arrival.origin, received_at=arrival.received_at, verdict=verdict))
         chunks = list(_process_all(refs, pool, settings, keep_bytes=False))
         ingested_at = datetime.fromisoformat(entries[0].arrival.ingested_at) if entries else datetime.now(timezone.utc)
-        prepared = prepare_batch(known.get(), settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets)
+        prepared = prepare_batch(known, settings.data_dir, batch_id, chunks, ingested_at, packed_offsets=offsets)
         summary.add(write_batch(con, prepared))
         replayed += 1
         if progress:

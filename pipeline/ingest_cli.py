@@ -10,6 +10,7 @@ from typing import Iterator, NoReturn
 import duckdb
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import (
     BarColumn,
     MofNCompleteColumn,
@@ -70,6 +71,14 @@ def clean_errors(console: Console, settings: Settings) -> Iterator[None]:
         console.print(f"[red]error:[/red] {exc}", highlight=False, soft_wrap=True)
         raise typer.Exit(3) from None
     except (OSError, duckdb.Error) as exc:
+        if isinstance(exc, (duckdb.IOException, duckdb.HTTPException)) and not disk_full(exc):
+            # the lake's files cannot be used: its data path unwritable (a missing mount, no
+            # permission, S3 refusing) or the catalog gone mid-run; the batch was not committed
+            where = lake.location(settings).data_path
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            console.print(f"[red]error:[/red] cannot use the warehouse's data files at {escape(where)}: {escape(first)}",
+                          highlight=False, soft_wrap=True)
+            raise typer.Exit(3) from None
         if not disk_full(exc):
             raise
         console.print(f"[red]error:[/red] no space left on the device of {settings.data_dir}: the unfinished batch"

@@ -11,6 +11,7 @@ from pipeline.parse.rejection import REASONS
 from pipeline.plain_text import text
 from pipeline.settings import Settings
 from pipeline.store import lake
+from pipeline.store.settled_deliveries import SETTLED
 
 
 def print_status(settings: Settings, out: Console, last_run: str | None = None) -> None:
@@ -39,7 +40,8 @@ def print_status(settings: Settings, out: Console, last_run: str | None = None) 
         ).fetchone()
         span = con.execute("select min(report_date), max(report_date), count(distinct organization_name) from reports").fetchone()
         out.print(text(f"last batch committed: {last[0]} ({last[1]} batches); reports cover {span[0]} .. {span[1]} from {span[2]} reporters"))
-        outcomes = con.execute("select outcome, count(*) from deliveries group by 1 order by 1").fetchall()
+        # settled: a report two writers loaded at once counts as loaded once, its other copy as a duplicate
+        outcomes = con.execute(f"select outcome, count(*) from ({SETTLED}) group by 1 order by 1").fetchall()
         out.print("deliveries: " + ", ".join(f"{o} {n:,}" for o, n in outcomes), highlight=False)
         rows = con.execute(
             "select reason_code, count(*), any_value(origin) from deliveries where outcome = 'quarantined' group by 1 order by 2 desc"

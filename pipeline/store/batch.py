@@ -1,8 +1,10 @@
 """Commit one batch of processed inputs: its pack durable -> one DB transaction.
 
 Deduplication happens here, in arrival order: a report whose key (organization + report-id) is
-already loaded, or appeared earlier in the batch, becomes a `duplicate` delivery; the reason
-says whether the bytes, the decoded report or only the key matched.
+already loaded (known_keys.RunKeys: on a shared catalog the lake is asked per batch), or
+appeared earlier in the run, becomes a `duplicate` delivery; the reason says whether the bytes,
+the decoded report or only the key matched. Two writers may still both load one report at the same moment: the staging models
+keep the first copy (docs/architecture.md, "Exactly once across writers").
 Workers hand over Arrow tables (worker.ChunkResult); this process only walks the few columns
 that decisions need and assembles the rest column-wise.
 """
@@ -22,8 +24,9 @@ import pyarrow.compute as pc
 from pipeline import PARSER_VERSION
 from pipeline.parse import frames
 from pipeline.parse.worker import ROW_TABLES, ChunkResult
+from pipeline.store.known_keys import RunKeys
 from pipeline.store.landing import pack_relpath, write_pack
-from pipeline.store.warehouse import KnownState, in_transaction, insert_tables
+from pipeline.store.warehouse import in_transaction, insert_tables
 
 SAME_KEY_DIFFERENT = (
     "organization and report-id match a loaded report whose content differs; "
@@ -51,7 +54,7 @@ class _Decisions:
     dirty_dates: set[str] = field(default_factory=set)
 
 
-def _decide(known: KnownState, chunks_parts: list[pa.Table], chunk_inputs: list[pa.Table], result: BatchOutcome) -> _Decisions:
+def _decide(known: RunKeys, chunks_parts: list[pa.Table], chunk_inputs: list[pa.Table], result: BatchOutcome) -> _Decisions:
     loaded_content = known.reports  # updated in place: committed below, or the run fails
     loaded_raw: dict[str, str | None] = {}  # report_key -> raw sha of the copy loaded in this batch
     decisions = _Decisions()
@@ -113,9 +116,9 @@ def _arrivals(inputs: pa.Table, parts: pa.Table, ingested_at: datetime) -> list[
     return arrivals
 
 
-def _land(known: KnownState, data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[bytes | None]) -> dict[str, int]:
+def _land(known: RunKeys, data_dir: Path, batch_id: str, arrivals: list[dict], blobs: list[bytes | None]) -> dict[str, int]:
     """Write the batch's pack: every arrival, plus the bytes of inputs no earlier pack holds."""
-    stored = known.objects  # updated in place, like KnownState.reports
+    stored = known.objects  # updated in place, like known.reports
     kept: list[bytes | None] = []
     for arrival, blob in zip(arrivals, blobs):
         sha = arrival["sha256"]
@@ -142,7 +145,7 @@ class PreparedBatch:
 
 
 def prepare_batch(
-    known: KnownState,
+    known: RunKeys,
     data_dir: Path,
     batch_id: str,
     chunks: list[ChunkResult],
@@ -151,7 +154,8 @@ def prepare_batch(
 ) -> PreparedBatch:
     """Decide every arrival of the batch, land it (unless replaying a pack: then
     `packed_offsets` says where its objects are) and build the rows to insert. No database
-    work: ingest overlaps this with the previous batch's insert (write_batch)."""
+    work but the lookup of the batch's keys, on a cursor of its own: ingest overlaps this with
+    the previous batch's insert (write_batch)."""
     chunk_inputs, chunk_parts, offset = [], [], 0
     for chunk in chunks:
         chunk_inputs.append(_with_seq(chunk.table("inputs"), offset))
@@ -159,6 +163,7 @@ def prepare_batch(
         offset += chunk_inputs[-1].num_rows
     inputs, parts = pa.concat_tables(chunk_inputs), pa.concat_tables(chunk_parts)
     result = BatchOutcome(inputs=inputs.num_rows)
+    known.for_batch(parts, inputs["sha256"].to_pylist())
     decisions = _decide(known, chunk_parts, chunk_inputs, result)
     if packed_offsets is None:
         packed_offsets = _land(known, data_dir, batch_id, _arrivals(inputs, parts, ingested_at), inputs["data"].to_pylist())

@@ -1,8 +1,8 @@
 """Which of a batch's reports and raw inputs the lake already holds, asked of the lake itself.
 
-The in-memory `KnownState` (pipeline/store/warehouse.py) reads every key once per run, which
-only works while one process writes: other machines' commits never reach it, and at millions of
-reports a day it outgrows memory. Here each batch asks the lake (docs/architecture.md, "Exactly
+An in-memory set of every key, read once per run (the `KnownState` this replaced), only works
+while one process writes: other machines' commits never reach it, and at millions of reports a
+day it outgrows memory. Here each batch asks the lake (docs/architecture.md, "Exactly
 once across writers"):
 
 - reports: the batch's keys against `reports`, restricted to the report dates the batch carries.
@@ -14,7 +14,8 @@ once across writers"):
 - raw inputs: the batch's sha256s against `raw_objects`, whose bytes a pack already stores. No
   column narrows that lookup, so it reads the sha256 column whole (costs in docs/architecture.md).
 
-The answer has KnownState's two attributes, so a batch can decide and land with either.
+`RunKeys` is what a run hands its batches: what the run itself loaded and stored, plus the lake's
+answer: this lookup per batch on a shared catalog, one read of every key on this machine's own.
 """
 
 from __future__ import annotations
@@ -32,7 +33,7 @@ _BATCH_RAW = "_known_keys_raw"
 
 @dataclass
 class KnownKeys:
-    """What the lake holds of one batch. Callers add what the batch itself loads, as with KnownState."""
+    """What the lake holds of one batch. Callers add what the batch itself loads."""
 
     reports: dict[str, str] = field(default_factory=dict)  # report_key -> content_sha256 of a loaded copy
     objects: set[str] = field(default_factory=set)  # raw sha256s whose bytes a pack stores
@@ -104,3 +105,40 @@ def _stored_objects(con: duckdb.DuckDBPyConnection, shas: list[str]) -> set[str]
     finally:
         con.unregister(_BATCH_RAW)
     return {row[0] for row in rows}
+
+
+class RunKeys:
+    """The keys and raw objects one run knows of, as two attributes: those its own batches loaded
+    and stored (in memory, updated in place by the batch that decides), and those the lake holds.
+
+    `per_batch` (a shared catalog, which other machines write): the lake is asked for each batch's
+    own keys (`lookup`), so memory grows with the run, not with the lake. Otherwise (the embedded
+    catalog, which only this data dir's writer-locked run writes) every key is read once, at the
+    first batch: exact, and for a run of many batches cheaper than a lookup each (measured in
+    docs/architecture.md), and nothing at all to read when the lake is empty (a rebuild)."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, per_batch: bool) -> None:
+        # A cursor of its own (a connection to the same lake), so a lookup never runs inside the
+        # transaction the writer thread is committing the previous batch in: it reads the last
+        # committed snapshot, and the batch in flight is in memory already.
+        database = con.execute("select current_database()").fetchone()[0]
+        self._con, self._per_batch, self._read_all = con.cursor(), per_batch, False
+        self._con.execute(f'use "{database}"')
+        self.reports: dict[str, str] = {}
+        self.objects: set[str] = set()
+
+    def for_batch(self, parts: pa.Table, raw_sha256s: Sequence[str]) -> RunKeys:
+        """Add what the lake holds of this batch (what this run loaded stays as it is) and return self."""
+        if self._per_batch:
+            found = lookup(self._con, parts, raw_sha256s)
+            for key, content in found.reports.items():
+                self.reports.setdefault(key, content)
+            self.objects |= found.objects
+        elif not self._read_all:
+            self.reports.update(self._con.execute("select report_key, content_sha256 from reports").fetchall())
+            self.objects.update(row[0] for row in self._con.execute("select raw_sha256 from raw_objects").fetchall())
+            self._read_all = True
+        return self
+
+    def close(self) -> None:
+        self._con.close()

@@ -14,6 +14,7 @@ A reader may pin a snapshot (`snapshot=`): what it sees never moves while writer
 
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -143,7 +144,8 @@ def _attached(settings: Settings, where: Location, read_only: bool, snapshot: in
         try:
             con.execute(attach_statement(where, read_only=read_only, snapshot=snapshot))
         except duckdb.Error as exc:
-            raise LakeUnavailable(f"cannot open the warehouse at {where.described}: {_first_line(exc)}") from None
+            # DuckDB's message quotes the whole connection string, password included
+            raise LakeUnavailable(f"cannot open the warehouse at {where.described}: {_hide_passwords(_first_line(exc))}") from None
         return con
     except BaseException:
         con.close()
@@ -203,6 +205,12 @@ S3_KEY_VARIABLES = {"key_id": "TLSRPT_S3_KEY_ID", "secret": "TLSRPT_S3_SECRET"}
 def _first_line(exc: BaseException) -> str:
     text = str(exc).strip()
     return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _hide_passwords(text: str) -> str:
+    """`password=…` of a libpq string and the secret of a `scheme://user:secret@host` URL, as ***."""
+    text = re.sub(r"password\s*=\s*[^\s\"']+", "password=***", text)
+    return re.sub(r"(://[^:/@\s]+):[^@\s]+@", r"\1:***@", text)
 
 
 def _without_password(conninfo: str) -> str:

@@ -12,7 +12,7 @@ MODEL_COLUMNS_FILE = Path(str(resources.files("sql").joinpath("columns.toml"))) 
 from pipeline.vocabulary import POLICY_TYPES
 
 TABLES = {
-    "reports": "One row per distinct TLS-RPT report (organization_name + report_id); duplicates are in deliveries.",
+    "reports": "One row per distinct TLS-RPT report (organization_name + report_id); duplicates are in deliveries. Two writers loading one report at once leave a copy each: staging.reports keeps the earlier batch's.",
     "policies": "One row per policy block of a report: what the reporter applied and its session totals as stated.",
     "failure_details": "One row per failure-details entry of a policy: result type, addresses, count and reason.",
     "deliveries": "One row per report payload seen in an input (or one per input without any): outcome loaded, duplicate or quarantined.",

@@ -167,16 +167,6 @@ def committed_batches(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select batch_id from ingest_batches").fetchall()}
 
 
-class KnownState:
-    """What the warehouse already holds, read once per run and kept current by each batch:
-    report_key -> content_sha256, and the sha256s some pack stores. One scan at start costs
-    less than a lookup join per batch (~35 ms each) and ~150 bytes a report in memory."""
-
-    def __init__(self, con: duckdb.DuckDBPyConnection) -> None:
-        self.reports: dict[str, str] = dict(con.execute("select report_key, content_sha256 from reports").fetchall())
-        self.objects: set[str] = {row[0] for row in con.execute("select raw_sha256 from raw_objects").fetchall()}
-
-
 def object_location(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, int, int] | None:
     row = con.execute(
         "select pack_path, byte_offset, byte_size from raw_objects where raw_sha256 = ? limit 1", [sha256]

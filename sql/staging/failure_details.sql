@@ -8,6 +8,7 @@ with details as (
 reports as (
     select
         report_key,
+        batch_id,
         reporter,
         trust
     from staging.reports
@@ -33,7 +34,8 @@ grouped as (
         d.receiving_ip,
         d.failure_reason_code
     from details as d
-    inner join reports as r on d.report_key = r.report_key
+    -- only the rows of the copy staging.reports keeps (a report two writers loaded at once)
+    inner join reports as r on d.report_key = r.report_key and d.batch_id = r.batch_id
     left join config.result_types as t on d.result_type = t.result_type
 )
 

@@ -8,6 +8,7 @@ with policies as (
 reports as (
     select
         report_key,
+        batch_id,
         reporter,
         trust
     from staging.reports
@@ -36,7 +37,8 @@ labelled as (
         p.failure_detail_session_sum,
         p.has_totals_mismatch
     from policies as p
-    inner join reports as r on p.report_key = r.report_key
+    -- only the rows of the copy staging.reports keeps (a report two writers loaded at once)
+    inner join reports as r on p.report_key = r.report_key and p.batch_id = r.batch_id
     left join config.policy_types as t on p.policy_type = t.policy_type
 )
 

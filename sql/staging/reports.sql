@@ -1,8 +1,30 @@
--- grain: one row per distinct report, with the reporter normalised
+-- grain: one row per distinct report (report_key), the first copy loaded, with the reporter normalised
 -- incremental: report_date, lookback 0 days
 -- reads: main.reports, config.reporter_domains
-with reports as (
+with copies as (
     select * from main.reports
+),
+
+repeated_keys as (
+    -- Two writers (machines) can both load one report before either commits, and a copy of a
+    -- key with another date range passes a writer's lookup: the first copy counts, by batch_id,
+    -- which begins with the batch's ingested_at (docs/architecture.md, "Exactly once across
+    -- writers"). A key is in one batch at most once. Two columns of every row are read here,
+    -- whatever days a build redoes: only the whole table can tell a later copy.
+    select
+        report_key,
+        min(batch_id) as first_batch_id
+    from main.reports
+    group by report_key
+    having count(*) > 1
+),
+
+reports as (
+    select copies.*
+    from copies
+    left join repeated_keys
+        on copies.report_key = repeated_keys.report_key
+    where repeated_keys.report_key is null or copies.batch_id = repeated_keys.first_batch_id
 ),
 
 reporter_domains as (
@@ -33,7 +55,8 @@ normalised as (
         trust,
         dkim_result,
         reporter,
-        date_diff('minute', end_at, received_at) / 60.0 as arrival_lag_hours
+        date_diff('minute', end_at, received_at) / 60.0 as arrival_lag_hours,
+        batch_id
     from reporter_domains
 )
 

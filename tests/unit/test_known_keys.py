@@ -14,7 +14,7 @@ import pyarrow as pa
 import pytest
 
 from pipeline.settings import Settings
-from pipeline.store.known_keys import KnownKeys, lookup
+from pipeline.store.known_keys import KnownKeys, RunKeys, lookup
 from pipeline.store.lake import open_lake
 from tests.conftest import ROOT
 
@@ -42,8 +42,8 @@ def load(con: duckdb.DuckDBPyConnection, key: str | list[str], day: str, content
     when given, the record of their raw bytes."""
     con.execute(
         "insert into reports (report_key, organization_name, report_id, start_at, end_at, report_date, channel,"
-        " raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version, trust)"
-        " select k, 'org', k, ?::date, ?::date + 1, ?::date, 'file', coalesce(?, 'r-' || k), 0, ?, 1, [], '1', 'unsigned'"
+        " raw_sha256, part_index, content_sha256, policy_count, conformance_flags, parser_version, trust, batch_id)"
+        " select k, 'org', k, ?::date, ?::date + 1, ?::date, 'file', coalesce(?, 'r-' || k), 0, ?, 1, [], '1', 'unsigned', 'b1'"
         " from unnest(?::varchar[]) as t(k)",
         [day, day, day, raw or None, content, [key] if isinstance(key, str) else key])
     if raw:
@@ -119,3 +119,18 @@ def _files_read(profile: dict, table: str) -> int:
             return int(info["Total Files Read"])
         stack.extend(node.get("children", []))
     raise AssertionError(f"no scan of {table} in the profile")
+
+
+def test_a_run_keeps_what_it_loaded_and_asks_the_lake_per_batch_only_on_a_shared_catalog(lake):
+    load(lake, "k1", "2025-03-01", "c1", raw="raw1")
+    shared = RunKeys(lake, per_batch=True)
+    shared.reports["mine"] = "c-mine"  # loaded by this run, not committed yet
+    known = shared.for_batch(batch(("k1", "2025-03-01", "c1"), ("k2", "2025-03-01", "c2")), ["raw1"])
+    assert known.reports == {"mine": "c-mine", "k1": "c1"} and known.objects == {"raw1"}
+    load(lake, "k3", "2025-04-01", "c3")  # another machine's commit: the next batch sees it
+    assert "k3" in shared.for_batch(batch(("k3", "2025-04-01", "c3")), []).reports
+
+    own = RunKeys(lake, per_batch=False)  # the embedded catalog: every key once
+    assert own.for_batch(batch(("k2", "2025-03-01", "c2")), []).reports == {"k1": "c1", "k3": "c3"}
+    load(lake, "k4", "2025-04-01", "c4")  # (nothing else writes it; read once, not again)
+    assert "k4" not in own.for_batch(batch(("k4", "2025-04-01", "c4")), []).reports

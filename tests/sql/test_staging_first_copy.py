@@ -1,0 +1,76 @@
+"""Two writers that load one report at the same moment both commit it (each passed its lookup
+before the other committed): the staging models keep the first copy by batch_id, the marts count
+the report once, and the settled deliveries tell the later copy as a duplicate. The race is
+planted here, so it happens every time; tests/integration/test_several_writers.py runs real ones."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from assets.checks import CHECKS, RECONCILIATIONS
+from pipeline.store.settled_deliveries import LOST_RACE, SETTLED
+from pipeline.transform.sql_models import build_all
+from tests.conftest import ingest_into, open_warehouse, query
+
+FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
+EARLIER = "00000000T000000000000Z-race"  # sorts before every real batch id (they begin with the time)
+MARTS = {
+    "daily_outcomes": "select sum(total_session_count), sum(failed_session_count), count(*) from marts.daily_outcomes",
+    "failures_by_result": "select sum(failed_session_count), count(*) from marts.failures_by_result",
+    "reporter_health": "select sum(report_count) from marts.reporter_health",
+}
+
+
+def _build(data_dir: Path, full: bool) -> None:
+    con = open_warehouse(data_dir, read_only=False)
+    try:
+        build_all(con, full=full)
+    finally:
+        con.close()
+
+
+def _plant_earlier_copy(data_dir: Path, key: str) -> None:
+    """The report's rows again, as an earlier batch of another writer committed them: a batch
+    in ingest_batches, its loaded delivery, its reports/policies/failure_details rows."""
+    con = open_warehouse(data_dir, read_only=False)
+    try:
+        con.execute("begin transaction")
+        for table in ("reports", "policies", "failure_details"):
+            con.execute(f"insert into {table} select * replace ('{EARLIER}' as batch_id) from {table} where report_key = ?", [key])
+        con.execute(
+            "insert into deliveries select * replace ('{0}' as batch_id, '{0}:0:0' as delivery_id) from deliveries"
+            " where report_key = ? and outcome = 'loaded'".format(EARLIER), [key])
+        con.execute("insert into ingest_batches values (?, now(), 1, 1, 0, 0)", [EARLIER])
+        con.execute("commit")
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("full", [True, False], ids=["full build", "incremental build"])
+def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool):
+    ingest_into(tmp_path, [FIXTURES])
+    _build(tmp_path, full=True)
+    before = {name: query(tmp_path, sql) for name, sql in MARTS.items()}
+    (key, batch, policies), = query(
+        tmp_path, "select r.report_key, r.batch_id, count(*) from reports r join policies p using (report_key)"
+        " group by all order by count(*) desc, 1 limit 1")
+    loaded_before = query(tmp_path, f"select count(*) from ({SETTLED}) where outcome = 'loaded'")
+
+    _plant_earlier_copy(tmp_path, key)
+    _build(tmp_path, full=full)
+
+    assert query(tmp_path, "select batch_id from staging.reports where report_key = ?", [key]) == [(EARLIER,)]
+    assert query(tmp_path, "select count(*) from staging.policies where report_key = ?", [key]) == [(policies,)]
+    assert query(tmp_path, "select count(*) - count(distinct report_key) from staging.reports") == [(0,)]
+    assert {name: query(tmp_path, sql) for name, sql in MARTS.items()} == before
+    # the copy that came second reads as a duplicate of the same report; the loaded count stays
+    assert query(tmp_path, f"select outcome, reason_code, detail from ({SETTLED}) where report_key = ? and batch_id = ?",
+                 [key, batch]) == [("duplicate", "same_report", LOST_RACE)]
+    assert query(tmp_path, f"select count(*) from ({SETTLED}) where outcome = 'loaded'") == loaded_before
+    # the asset checks hold with two copies of one key in the core tables
+    for _, name, sql, *_ in CHECKS:
+        assert query(tmp_path, sql) == [(0,)], name
+    for _, name, sql, *_ in RECONCILIATIONS:
+        assert query(tmp_path, sql) == [], name

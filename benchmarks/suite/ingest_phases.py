@@ -31,9 +31,12 @@ def phase_corpora(suite: Suite) -> None:
         s["corpus"] = str(corpus)
         log(f"corpus {n:,}: {meta['files']:,} files {meta['gz_bytes'] / 1e6:,.0f} MB gz; "
             f"mbox {mbox_meta['bytes'] / 1e6:,.0f} MB")
-    day_dir, day_meta = ensure_day(suite.out, suite.largest, suite.args.seed)
-    suite.state["day_meta"] = {**day_meta, "dir": str(day_dir)}
-    log(f"day 31 of the {suite.largest:,} world: {day_meta['reports']:,} reports, {day_meta['domains']} domains")
+    # one later day per warehouse the incremental phase measures (issue 17: at ~100k and at 1M)
+    for n in suite.incremental_sizes:
+        day_dir, day_meta = ensure_day(suite.out, n, suite.args.seed)
+        suite.state.setdefault("days", {})[str(n)] = {**day_meta, "dir": str(day_dir)}
+        log(f"day 31 of the {n:,} world: {day_meta['reports']:,} reports, {day_meta['domains']} domains")
+    suite.state["day_meta"] = suite.state["days"][str(suite.largest)]
     suite.state["pd_py"] = str(base.ensure_parsedmarc(suite.out))
     suite.state["phases"]["corpora"] = True
 

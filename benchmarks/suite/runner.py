@@ -57,6 +57,8 @@ class Suite:
             self.state = json.loads(self.state_file.read_text())
         self.sizes = args.sizes
         self.largest = max(self.sizes)
+        # the sizes the incremental phase builds on: ~100k and the largest (issue 17 asks both)
+        self.incremental_sizes = sorted({n for n in self.sizes if n == 100_000} | {self.largest})
 
     def save(self) -> None:
         self.out.mkdir(parents=True, exist_ok=True)

@@ -186,6 +186,14 @@ def full_state(root: Path) -> dict:
             "startup_dagster": inc_runs([0.88, 0.86, 0.91], rss_mib=151),
             "warehouse_bytes": 2_410_000_000, "lake_bytes": 640_000_000,
         },
+        "incremental_by_size": {
+            "100000": {"size": 100_000, "day_alone": inc_runs([1.9, 1.8, 2.0], inner=1.1),
+                       "day_on_top": inc_runs([2.6, 2.5, 2.9], inner=1.3),
+                       "day_alone_info": {"inputs": 3254, "loaded": 3254, "duplicates": 0, "quarantined": 0}},
+            "1000000": {"size": 1_000_000, "day_alone": inc_runs([4.09, 3.98, 4.11], inner=2.3),
+                        "day_on_top": inc_runs([28.87, 28.52, 32.19], inner=8.4),
+                        "day_alone_info": {"inputs": 32540, "loaded": 32540, "duplicates": 0, "quarantined": 0}},
+        },
         "incremental_rerun": {
             "size": 1_000_000, "started": "2026-11-29 09:00 UTC", "git": "6b6b6b6",
             "ingest_empty": inc_runs([19.4, 18.9, 0.7], inner=0.2),

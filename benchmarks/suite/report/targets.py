@@ -15,7 +15,10 @@ from benchmarks.suite.report.figures import (
 )
 
 ON_TOP_RATIO = 1.5  # issue 17: one new day on top of the history costs at most 1.5x the same day alone
-ISSUE_CLI = 2_750  # parsedmarc's CLI, reports/s at 100k as measured in the issue (when not measured here)
+CORE_VS_PARSEDMARC_100K = 1.5  # issue 19: core tables vs parsedmarc's per-file parser, at 100k
+CORE_VS_PARSEDMARC_1M = 2.0  # ... and at 1M
+CORE_FLOOR_SHARE = 0.3  # issue 19: core tables at 1M, as a share of the two-core floor
+MBOX_RATIO = 1.5  # issue 19: an mbox's per-report time over the same reports' as files
 INCONCLUSIVE = "inconclusive"
 STEADY = "steady"
 
@@ -47,18 +50,34 @@ def status(ok):
     return "**MET**" if ok else "**NOT MET**"
 
 
-def _ratio_target(state, sizes, row: str, label: str, at_least: float, times: str, tail: str = "",
+def _ratio_target(state, sizes, row: str, label: str, at_least, times: str, tail: str = "",
                   ours: str = "ours_files") -> tuple[str, bool | None]:
     """(figures, verdict) for "our ingest rate (row `ours`) >= at_least x that row's", per size, on
-    the medians and on the quietest runs; `times` follows each ratio ("x" or ""), `tail` the bold one."""
+    the medians and on the quietest runs; `at_least` is one number or a {size: number} map (issue 19
+    asks more at 1M than at 100k); `times` follows each ratio ("x" or ""), `tail` the bold one."""
     figs, oks = [], []
     for n in sizes:
+        want = at_least[n] if isinstance(at_least, dict) else at_least
         o, other = rate(state, n, ours), rate(state, n, row)
         if o and other:
             qo, qother = qrate(state, n, ours), qrate(state, n, row)
             figs.append(f"{human(n)}: ours {o:,.0f}/s vs {label} {other:,.0f}/s = **{o / other:.2f}{times}**{tail}"
-                        f" (quietest runs: {qo / qother:.2f}{times})")
-            oks.append(verdict(o / other >= at_least, qo / qother >= at_least))
+                        f" (asked: {want:g}{times}; quietest runs: {qo / qother:.2f}{times})")
+            oks.append(verdict(o / other >= want, qo / qother >= want))
+    return "; ".join(figs) or "n/a", combine(oks)
+
+
+def _mbox_target(state, sizes) -> tuple[str, bool | None]:
+    """Issue 19: an mbox costs at most 1.5x the per-report time of the same reports as files
+    (whole `tlsrpt ingest` both, so the models' fixed cost is in both)."""
+    figs, oks = [], []
+    for n in sizes:
+        f, m = rate(state, n, "ours_files"), rate(state, n, "ours_mbox")
+        if f and m:
+            qf, qm = qrate(state, n, "ours_files"), qrate(state, n, "ours_mbox")
+            figs.append(f"{human(n)}: files {1e6 / f:.0f} µs, mbox {1e6 / m:.0f} µs per report = **{f / m:.2f}x** "
+                        f"(quietest runs: {qf / qm:.2f}x)")
+            oks.append(verdict(f / m <= MBOX_RATIO, qf / qm <= MBOX_RATIO))
     return "; ".join(figs) or "n/a", combine(oks)
 
 
@@ -66,29 +85,20 @@ def targets(state) -> list[tuple[str, str, bool | None]]:
     sizes = sorted(int(k) for k, v in state["sizes"].items() if "ingest" in v)
     big = [n for n in sizes if n >= 100_000] or sizes[-1:]
     out = []
-    # 1. >= 4x parsedmarc's per-file parser
-    out.append(("end-to-end ingest >= 4x parsedmarc's per-file parser (same files, same run)",
-                *_ratio_target(state, big, "parsedmarc", "parsedmarc", 4, "x")))
-    # 1b. the spine issue's floor: the core-table ingest at least parsedmarc's parser
-    out.append(("core-table ingest (`--no-models`: parse, validate, dedupe, land raw, write tables) >= "
-                "parsedmarc's per-file parser (the spine issue)",
-                *_ratio_target(state, big, "parsedmarc", "parsedmarc", 1, "x", ours="ours_core")))
-    # 2. >= 20x the CLI
-    cli = state.get("cli")
-    n_cli = cli["size"] if cli else 100_000
-    o = rate(state, n_cli, "ours_files") or (rate(state, sizes[-1], "ours_files") if sizes else None)
-    if cli and cli["runs"]:
-        c = cli["size"] / med(walls(cli["runs"]))
-        src = f"parsedmarc CLI measured at {human(cli['size'])}: {c:,.0f}/s"
-    else:
-        c = ISSUE_CLI
-        src = f"parsedmarc CLI {c:,}/s as measured in the issue (not measured here)"
-    out.append(("end-to-end ingest >= 20x parsedmarc's CLI",
-                f"{src}; ours {o:,.0f}/s = **{o / c:.1f}x**" if o else "n/a",
-                (o / c >= 20) if o else None))
-    # 3. >= half the two-core floor
-    out.append(("end-to-end ingest >= half the machine's two-core floor",
-                *_ratio_target(state, big, "floor2", "floor (2 procs)", 0.5, "", " of it")))
+    # Issue 19 (the ingest hot path) restates the spine issue's speed targets; these replace its
+    # 4x parsedmarc / 20x CLI / half the floor, which that issue measured out of reach of the design.
+    core_asks = {n: (CORE_VS_PARSEDMARC_1M if n >= 1_000_000 else CORE_VS_PARSEDMARC_100K) for n in big}
+    out.append(("core-table ingest (`--no-models`: parse, validate, dedupe, land raw, write tables) >= 1.5x "
+                "parsedmarc's per-file parser at 100k and >= 2x at 1M (issue 19)",
+                *_ratio_target(state, big, "parsedmarc", "parsedmarc", core_asks, "x", ours="ours_core")))
+    top_sizes = [n for n in sizes if n >= 1_000_000]
+    out.append(("core-table ingest >= 0.3 of the machine's two-core floor at 1M (issue 19)",
+                *(_ratio_target(state, top_sizes, "floor2", "floor (2 procs)", CORE_FLOOR_SHARE, "", " of it",
+                                ours="ours_core") if top_sizes else ("n/a (1M not in this run)", None))))
+    out.append(("whole `tlsrpt ingest` (models included) >= 1x parsedmarc's per-file parser at 100k (issue 19)",
+                *_ratio_target(state, [n for n in big if n == 100_000], "parsedmarc", "parsedmarc", 1, "x")))
+    out.append(("an mbox costs <= 1.5x the per-report time of the same reports as files (issue 19)",
+                *_mbox_target(state, big)))
     # 4. 1M with peak RSS <= 2 GiB (whole tree)
     top = sizes[-1] if sizes else None
     if top:
@@ -139,12 +149,20 @@ def targets(state) -> list[tuple[str, str, bool | None]]:
                     f"`tlsrpt ingest` of an empty folder **{i1:.2f} s**; `tlsrpt run` with an empty inbox "
                     f"**{i2:.2f} s**{extra1}",
                     (i1 <= 3 and i2 <= 3) if not steady or (i1 <= 3 and i2 <= 3) else STEADY))
-        a, b = med(walls(inc["day_alone"])), med(walls(inc["day_on_top"]))
-        # issue 17 (the lake) asks 1.5x; figures kept from before the lake were judged on the older 2x
+        # issue 17 (the lake) asks 1.5x at ~100k and at 1M; figures kept from before the lake were
+        # judged on the older 2x, on the largest warehouse only
         at_most = ON_TOP_RATIO if "lake_bytes" in inc else 2
-        out.append((f"one new day on top of {human(inc['size'])} <= {at_most:g}x that day alone (whole `tlsrpt ingest`)",
-                    f"{inc.get('day_alone_info', {}).get('loaded', '?'):,} reports: alone {a:.2f} s, on top "
-                    f"{b:.2f} s = **{b / a:.2f}x**{extra2}", b / a <= at_most))
+        per_size = state.get("incremental_by_size") or {str(inc["size"]): inc}
+        figs, oks = [], []
+        for key in sorted(per_size, key=int):
+            one = per_size[key]
+            if one.get("day_alone") and one.get("day_on_top"):
+                a, b = med(walls(one["day_alone"])), med(walls(one["day_on_top"]))
+                figs.append(f"on {human(int(key))}: {one.get('day_alone_info', {}).get('loaded', '?'):,} reports, "
+                            f"alone {a:.2f} s, on top {b:.2f} s = **{b / a:.2f}x**")
+                oks.append(b / a <= at_most)
+        out.append((f"one new day on top of the history <= {at_most:g}x that day alone (whole `tlsrpt ingest`)",
+                    "; ".join(figs) + extra2, combine(oks)))
     dash = state.get("dashboard")
     if dash:
         top_d = max(int(k) for k in dash)

@@ -46,6 +46,17 @@ def incremental_section(state) -> list[str]:
                 inner = [x["inner"] for x in runs if x.get("inner") is not None]
                 L.append(f"| {label} | {len(runs)} | {spread(runs)} | {f'{med(inner):.1f} s' if inner else '-'} "
                          f"| {med([x['cpu'] for x in runs]):.1f} | {mib(max(x['tree_rss_kb'] for x in runs))} |")
+        by_size = state.get("incremental_by_size") or {}
+        if len(by_size) > 1:
+            L += ["", "One new day on each kept warehouse (each size's own day 31, same commands):", "",
+                  "| warehouse | the day's reports | alone, wall s | on top, wall s | on top / alone |",
+                  "|---|---|---|---|---|"]
+            for key in sorted(by_size, key=int):
+                one = by_size[key]
+                if one.get("day_alone") and one.get("day_on_top"):
+                    a, b = med(walls(one["day_alone"])), med(walls(one["day_on_top"]))
+                    L.append(f"| {int(key):,} reports | {one.get('day_alone_info', {}).get('loaded', 0):,} "
+                             f"| {spread(one['day_alone'])} | {spread(one['day_on_top'])} | {b / a:.2f}x |")
         L += ["",
               f"The new day is day 31 ({dm.get('start', '?')}) of the same simulated world as the "
               f"{inc['size']:,}-report corpus: the same seed and the same {dm.get('domains', '?')} policy domains, "

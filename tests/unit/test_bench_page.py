@@ -257,8 +257,8 @@ def sparse_state(root: Path) -> dict:
         for key in ("ours_mbox",):
             del ing["rows"][key], ing["memory"][key]
         # parsedmarc slower and the 2-process floor much slower than in the full run: the core-table
-        # target is met at both sizes, the half-floor one met on the medians
-        for key, factor in (("parsedmarc", 1.4), ("floor2", 6.0)):
+        # target is met at 100k (not the 2x asked at 1M), the whole ingest's met on the medians
+        for key, factor in (("parsedmarc", 2.2), ("floor2", 6.0)):
             for r in ing["rows"][key]:
                 r["wall"] = round(r["wall"] * factor, 3)
     # ... but not on ours' least-disturbed run at 100k: inconclusive

@@ -13,7 +13,7 @@ from pipeline.store import lake, maintenance
 @dg.op(out=dg.Out(dg.Nothing), retry_policy=dg.RetryPolicy(max_retries=3, delay=600))
 def lake_maintenance(context: dg.OpExecutionContext, warehouse: WarehouseResource):
     """Merge small data files, expire snapshots past TLSRPT_SNAPSHOT_RETENTION_DAYS (never the one
-    the dashboard reads), delete the files no snapshot reads."""
+    the dashboard reads), delete the files no snapshot reads and those of commits that never happened."""
     settings = warehouse.settings()
     if not lake.exists(settings):
         context.log.info("no lake yet: nothing to maintain")
@@ -24,7 +24,7 @@ def lake_maintenance(context: dg.OpExecutionContext, warehouse: WarehouseResourc
         "files_before": done.files_before, "files_after": done.files_after, "rows_flushed": done.rows_flushed,
         "snapshots_expired": done.snapshots_expired, "files_deleted": done.files_deleted,
         "bytes_freed": done.bytes_freed if done.bytes_freed is not None else "unknown (remote data path)",
-        "files_waiting": done.files_waiting, "seconds": round(done.seconds, 2),
+        "files_waiting": done.files_waiting, "orphans_deleted": done.orphans_deleted, "seconds": round(done.seconds, 2),
     })
 
 

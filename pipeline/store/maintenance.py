@@ -14,6 +14,10 @@ it reads alive. Run daily (the Dagster schedule, or `tlsrpt maintain`), in this 
 4. `ducklake_cleanup_old_files`: files scheduled for deletion longer than `CLEANUP_GRACE` ago
    are deleted; a query that planned its scan before the merge may still be reading them. Files
    a snapshot still reads are never scheduled, so a pinned reader loses nothing here.
+5. `ducklake_delete_orphaned_files`: Parquet files under the data path that the catalog never
+   knew, written longer than `ORPHAN_GRACE` ago. A writer writes a batch's files before it
+   commits them; one killed in between (kill -9, a lost machine) leaves them behind for good.
+   The grace keeps the files of a commit still on its way.
 
 Each step is one commit, repeated when a concurrent writer committed first (lake.with_conflict_retry):
 maintenance runs beside ingests. Never `CHECKPOINT` instead: on a lake it runs every step with
@@ -36,6 +40,9 @@ from pipeline.store.warehouse import writer_lock
 # Longer than any read of the lake takes: a dashboard query, the alert pass and a model build's
 # scans finish within minutes even at 1M reports.
 CLEANUP_GRACE = timedelta(hours=1)
+# A batch's files are written, then committed within seconds to minutes; a day later a file the
+# catalog does not list belongs to a writer that died before its commit.
+ORPHAN_GRACE = timedelta(days=1)
 # Compaction reads and rewrites whole tables; two threads keep it short without taking the
 # machine from an ingest that may run beside it.
 MAINTENANCE_THREADS = 2
@@ -53,6 +60,7 @@ class MaintenanceSummary:
     files_deleted: int
     bytes_freed: int | None  # None on a remote data path (s3://): sizes are not looked up there
     files_waiting: int  # no longer read, scheduled for deletion within the grace: the next run deletes them
+    orphans_deleted: int  # Parquet files no commit ever listed (a writer killed before its commit)
     seconds: float
 
     @property
@@ -60,7 +68,8 @@ class MaintenanceSummary:
         freed = "size unknown on a remote data path" if self.bytes_freed is None else f"{_size_text(self.bytes_freed)} freed"
         return (f"data files {self.files_before} -> {self.files_after} ({self.rows_flushed} inlined rows written out), "
                 f"{self.snapshots_expired} snapshots expired, {self.files_deleted} old files deleted ({freed}), "
-                f"{self.files_waiting} wait for the next run, {self.seconds:.1f} s")
+                f"{self.files_waiting} wait for the next run, {self.orphans_deleted} orphaned files of an unfinished "
+                f"commit deleted, {self.seconds:.1f} s")
 
 
 def run(settings: Settings) -> MaintenanceSummary:
@@ -80,8 +89,8 @@ def run(settings: Settings) -> MaintenanceSummary:
 
 
 def maintain(con: duckdb.DuckDBPyConnection, *, retention: timedelta, keep_snapshot: int | None,
-             cleanup_grace: timedelta = CLEANUP_GRACE) -> MaintenanceSummary:
-    """Run the four steps on the lake attached to `con` (lake.open_lake, not read-only)."""
+             cleanup_grace: timedelta = CLEANUP_GRACE, orphan_grace: timedelta = ORPHAN_GRACE) -> MaintenanceSummary:
+    """Run the five steps on the lake attached to `con` (lake.open_lake, not read-only)."""
     started = time.perf_counter()
     files_before = current_files(con)
     flushed = lake.with_conflict_retry(lambda: _call_sum(con, "ducklake_flush_inlined_data", "rows_flushed"))
@@ -89,11 +98,13 @@ def maintain(con: duckdb.DuckDBPyConnection, *, retention: timedelta, keep_snaps
     expired = lake.with_conflict_retry(lambda: _expire(con, retention, keep_snapshot))
     deleted, freed = lake.with_conflict_retry(lambda: _cleanup(con, datetime.now(timezone.utc) - cleanup_grace))
     waiting = con.execute(f"select count(*) from {SCHEDULED_FILES}").fetchall()[0][0]
+    orphans = len(con.execute(f"select path from ducklake_delete_orphaned_files('{lake.ALIAS}', older_than => $before)",
+                              {"before": datetime.now(timezone.utc) - orphan_grace}).fetchall())
     # DuckLake 1.0 keeps the inlined-data tables of a table in a cache that a flush from another
     # attach does not clear (duckdb/ducklake#1305): the databases this process keeps
     # (pipeline/store/kept_lakes.py) would read a dropped one. They are attached anew on next use.
     lake.forget()
-    return MaintenanceSummary(files_before, current_files(con), flushed, expired, deleted, freed, waiting,
+    return MaintenanceSummary(files_before, current_files(con), flushed, expired, deleted, freed, waiting, orphans,
                               time.perf_counter() - started)
 
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -147,7 +147,8 @@ def test_tlsrpt_maintain_prints_what_it_did(tmp_path: Path):
                             capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
     assert result.returncode == 0, result.stderr
     assert result.stdout.startswith("data files 40 -> 2 (0 inlined rows written out), 0 snapshots expired, "
-                                    "0 old files deleted (0 bytes freed), 40 wait for the next run, ")
+                                    "0 old files deleted (0 bytes freed), 40 wait for the next run, 0 orphaned files of an unfinished "
+                                    "commit deleted, ")
 
 
 def test_only_files_unread_for_longer_than_the_grace_are_deleted(tmp_path: Path):
@@ -171,3 +172,23 @@ def test_only_files_unread_for_longer_than_the_grace_are_deleted(tmp_path: Path)
     con.close()
     assert (done.files_deleted, done.files_waiting) == (12, 8)
     assert len(files_on_disk(settings)) == 2 + 8
+
+
+def test_files_of_a_commit_that_never_happened_go_after_a_day(tmp_path: Path):
+    """A writer killed between writing a batch's Parquet and its commit leaves files no snapshot
+    lists: deleted once older than the grace, while a fresh one (a commit on its way) stays."""
+    settings = Settings(data_dir=tmp_path)
+    small_batches(settings, batches=3)
+    before = answers(settings)
+    table_dir = next(p.parent for p in files_on_disk(settings))
+    stale, fresh = table_dir / "ducklake-killed-writer.parquet", table_dir / "ducklake-commit-on-its-way.parquet"
+    for path in (stale, fresh):
+        path.write_bytes(b"PAR1 not a real file PAR1")
+    day_ago = (datetime.now(timezone.utc) - timedelta(days=1, minutes=5)).timestamp()
+    os.utime(stale, (day_ago, day_ago))
+    con = lake.open_lake(settings)
+    done = maintenance.maintain(con, retention=timedelta(days=1), keep_snapshot=None)
+    con.close()
+    assert done.orphans_deleted == 1
+    assert not stale.exists() and fresh.exists()
+    assert answers(settings) == before

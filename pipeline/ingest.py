@@ -241,7 +241,7 @@ def _run_keys(con, settings: Settings) -> RunKeys:
     """How this run tells loaded reports: with a shared catalog (TLSRPT_CATALOG) by a lookup in the
     lake per batch, which sees what other machines committed; with the embedded one, which only
     this data dir's writer-locked run writes, by reading every key once (pipeline/store/known_keys.py)."""
-    return RunKeys(con, per_batch=bool(settings.catalog))
+    return RunKeys(con, per_batch=bool(settings.catalog), landing_root=settings.data_dir if settings.catalog else None)
 
 
 def replay_pending(con, known: RunKeys, settings: Settings, pool, summary: IngestSummary, progress=None) -> int:
@@ -258,7 +258,7 @@ def replay_pending(con, known: RunKeys, settings: Settings, pool, summary: Inges
             arrival = entry.arrival
             where = (str(path), entry.offset, entry.stored) if entry.offset is not None else None
             if where is None and arrival.sha256:
-                found = object_location(con, arrival.sha256)
+                found = object_location(con, arrival.sha256, settings.data_dir)
                 where = (str(settings.data_dir / found[0]), found[1], found[2]) if found else None
             if entry.offset is not None and arrival.sha256:
                 offsets[arrival.sha256] = entry.offset

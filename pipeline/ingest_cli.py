@@ -139,6 +139,11 @@ def run_rebuild(settings: Settings, console: Console, out: Console) -> None:
         except ModelError as exc:  # the core tables are rebuilt; only the marts are stale
             _models_failed(exc, summary, settings, console, out)
     print_summary(summary, settings, out)
+    if rebuild.is_shared(settings):
+        out.print("shared lake: this machine's landing packs were replayed into it (reports other machines already "
+                  "loaded count as duplicates); to recreate a shared lake, point TLSRPT_CATALOG and TLSRPT_DATA_PATH "
+                  "at a new, empty catalog and data path and run `tlsrpt rebuild` on every machine that ingests",
+                  highlight=False)
 
 
 def run_generate(out_dir: Path, domains: int | None, days: int | None, seed: int, reports: int | None,

@@ -13,6 +13,8 @@ once across writers"):
   staging models keep one row per `report_key`, which settles that case and a race of two writers.
 - raw inputs: the batch's sha256s against `raw_objects`, whose bytes a pack already stores. No
   column narrows that lookup, so it reads the sha256 column whole (costs in docs/architecture.md).
+  Only packs in this machine's landing zone count: each machine keeps the bytes of everything it
+  received, so its packs alone replay its arrivals (`tlsrpt rebuild`) and serve `tlsrpt raw`.
 
 `RunKeys` is what a run hands its batches: what the run itself loaded and stored, plus the lake's
 answer: this lookup per batch on a shared catalog, one read of every key on this machine's own.
@@ -21,6 +23,7 @@ answer: this lookup per batch on a shared catalog, one read of every key on this
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Sequence
 
 import duckdb
@@ -39,10 +42,12 @@ class KnownKeys:
     objects: set[str] = field(default_factory=set)  # raw sha256s whose bytes a pack stores
 
 
-def lookup(con: duckdb.DuckDBPyConnection, parts: pa.Table, raw_sha256s: Sequence[str]) -> KnownKeys:
+def lookup(con: duckdb.DuckDBPyConnection, parts: pa.Table, raw_sha256s: Sequence[str],
+           landing_root: Path | None = None) -> KnownKeys:
     """`parts`: the batch's reports, columns `report_key`, `report_date`, `content_sha256` (rows
     without a key or date, such as quarantined parts, are ignored). `con`: a connection to the lake
-    (`lake.open_lake`), in the transaction the batch will commit in or in none."""
+    (`lake.open_lake`), in the transaction the batch will commit in or in none. `landing_root`:
+    this machine's data dir, when other machines' packs are indexed too (only its own count)."""
     keys = parts.select(["report_key", "report_date", "content_sha256"])
     keys = keys.filter(pc.and_(pc.is_valid(keys["report_key"]), pc.is_valid(keys["report_date"])))
     known = KnownKeys()
@@ -50,7 +55,7 @@ def lookup(con: duckdb.DuckDBPyConnection, parts: pa.Table, raw_sha256s: Sequenc
         known.reports = _loaded_reports(con, keys)
     shas = [sha for sha in dict.fromkeys(raw_sha256s) if sha]
     if shas:
-        known.objects = _stored_objects(con, shas)
+        known.objects = _stored_objects(con, shas, landing_root)
     return known
 
 
@@ -96,15 +101,15 @@ def _loaded_reports(con: duckdb.DuckDBPyConnection, keys: pa.Table) -> dict[str,
     return dict(rows)
 
 
-def _stored_objects(con: duckdb.DuckDBPyConnection, shas: list[str]) -> set[str]:
+def _stored_objects(con: duckdb.DuckDBPyConnection, shas: list[str], landing_root: Path | None) -> set[str]:
     con.register(_BATCH_RAW, pa.table({"raw_sha256": pa.array(shas, pa.string())}))
     try:
         rows = con.execute(
-            f"select distinct raw_sha256 from raw_objects where raw_sha256 in (select raw_sha256 from {_BATCH_RAW})"
+            f"select distinct raw_sha256, pack_path from raw_objects where raw_sha256 in (select raw_sha256 from {_BATCH_RAW})"
         ).fetchall()
     finally:
         con.unregister(_BATCH_RAW)
-    return {row[0] for row in rows}
+    return {sha for sha, pack in rows if landing_root is None or (landing_root / pack).is_file()}
 
 
 class RunKeys:
@@ -117,12 +122,13 @@ class RunKeys:
     first batch: exact, and for a run of many batches cheaper than a lookup each (measured in
     docs/architecture.md), and nothing at all to read when the lake is empty (a rebuild)."""
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, *, per_batch: bool) -> None:
+    def __init__(self, con: duckdb.DuckDBPyConnection, *, per_batch: bool, landing_root: Path | None = None) -> None:
         # A cursor of its own (a connection to the same lake), so a lookup never runs inside the
         # transaction the writer thread is committing the previous batch in: it reads the last
         # committed snapshot, and the batch in flight is in memory already.
         database = con.execute("select current_database()").fetchone()[0]
         self._con, self._per_batch, self._read_all = con.cursor(), per_batch, False
+        self._landing_root = landing_root
         self._con.execute(f'use "{database}"')
         self.reports: dict[str, str] = {}
         self.objects: set[str] = set()
@@ -130,7 +136,7 @@ class RunKeys:
     def for_batch(self, parts: pa.Table, raw_sha256s: Sequence[str]) -> RunKeys:
         """Add what the lake holds of this batch (what this run loaded stays as it is) and return self."""
         if self._per_batch:
-            found = lookup(self._con, parts, raw_sha256s)
+            found = lookup(self._con, parts, raw_sha256s, self._landing_root)
             for key, content in found.reports.items():
                 self.reports.setdefault(key, content)
             self.objects |= found.objects

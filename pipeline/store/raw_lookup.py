@@ -7,6 +7,7 @@ from pipeline.parse.extract import extract
 from pipeline.settings import Settings
 from pipeline.store import lake
 from pipeline.store.landing import read_object
+from pipeline.store.warehouse import object_location
 
 
 def find_raw(settings: Settings, key: str, snapshot: int | None = None) -> bytes | None:
@@ -16,11 +17,9 @@ def find_raw(settings: Settings, key: str, snapshot: int | None = None) -> bytes
         return None
     con = lake.open_lake(settings, read_only=True, snapshot=snapshot)
     try:
-        row = con.execute(
-            "select o.pack_path, o.byte_offset, o.byte_size from raw_objects o"
-            " where o.raw_sha256 = coalesce((select raw_sha256 from reports where report_key = ?), ?) limit 1",
-            [key, key],
-        ).fetchone()
+        sha = con.execute("select coalesce((select raw_sha256 from reports where report_key = ? limit 1), ?)",
+                          [key, key]).fetchone()[0]
+        row = object_location(con, sha, settings.data_dir)
     finally:
         con.close()
     return read_object(settings.data_dir, row[0], row[1], row[2]) if row else None

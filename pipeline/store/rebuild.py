@@ -37,11 +37,26 @@ def pre_lake_file(settings: Settings) -> Path:
     return settings.data_dir / PRE_LAKE_FILE
 
 
+def is_shared(settings: Settings) -> bool:
+    """A lake other machines may write too (TLSRPT_CATALOG or TLSRPT_DATA_PATH set elsewhere than
+    the embedded default): it cannot be moved aside from here."""
+    where = lake.location(settings)
+    default_data = str(lake_dir(settings) / "data") + "/"
+    return where.embedded_catalog != lake_dir(settings) / "catalog.sqlite" or where.data_path != default_data
+
+
 @contextmanager
 def old_lake_aside(settings: Settings) -> Iterator[None]:
     """Inside: an empty lake holding only the old posture checks. A rebuild killed inside leaves
-    the old lake aside; the next rebuild starts again from it, the next ingest removes it."""
-    _refuse_shared_lake(settings)
+    the old lake aside; the next rebuild starts again from it, the next ingest removes it.
+
+    A shared lake is not this machine's to move: the replay goes into the lake the settings name,
+    and recreating one means naming a new, empty catalog and data path and replaying every
+    machine's packs into it (the writers' exactly-once rule keeps each report once, whichever
+    machine replays it first). The posture checks then come from the next posture run."""
+    if is_shared(settings):
+        yield
+        return
     here, aside = lake_dir(settings), set_aside_path(settings)
     with writer_lock(settings.data_dir):
         # This process's kept database of the lake (pipeline/store/kept_lakes.py) reads the
@@ -71,15 +86,6 @@ def old_lake_aside(settings: Settings) -> Iterator[None]:
         shutil.rmtree(aside, ignore_errors=True)
         pre_lake_file(settings).unlink(missing_ok=True)
         Path(f"{pre_lake_file(settings)}.wal").unlink(missing_ok=True)
-
-
-def _refuse_shared_lake(settings: Settings) -> None:
-    where = lake.location(settings)
-    default_data = str(lake_dir(settings) / "data") + "/"
-    if where.embedded_catalog != lake_dir(settings) / "catalog.sqlite" or where.data_path != default_data:
-        raise lake.LakeUnavailable(
-            "tlsrpt rebuild recreates the embedded lake under the data dir only; with TLSRPT_CATALOG or"
-            " TLSRPT_DATA_PATH set, start from an empty catalog and data path and run `tlsrpt rebuild` there")
 
 
 def _posture_rows(settings: Settings, aside: Path) -> pa.Table | None:

@@ -167,11 +167,14 @@ def committed_batches(con: duckdb.DuckDBPyConnection) -> set[str]:
     return {row[0] for row in con.execute("select batch_id from ingest_batches").fetchall()}
 
 
-def object_location(con: duckdb.DuckDBPyConnection, sha256: str) -> tuple[str, int, int] | None:
-    row = con.execute(
-        "select pack_path, byte_offset, byte_size from raw_objects where raw_sha256 = ? limit 1", [sha256]
-    ).fetchone()
-    return (row[0], row[1], row[2]) if row else None
+def object_location(con: duckdb.DuckDBPyConnection, sha256: str, data_dir: Path) -> tuple[str, int, int] | None:
+    """Where this data dir's landing zone stores the bytes of `sha256` (pack path relative to
+    `data_dir`, offset, size), or None. On a shared lake other machines' packs are indexed too,
+    under their own data dirs: only a pack that is here can be read."""
+    rows = con.execute(
+        "select pack_path, byte_offset, byte_size from raw_objects where raw_sha256 = ? order by pack_path", [sha256]
+    ).fetchall()
+    return next(((path, offset, size) for path, offset, size in rows if (data_dir / path).is_file()), None)
 
 
 def insert_tables(con: duckdb.DuckDBPyConnection, tables: dict[str, pa.Table]) -> None:

@@ -23,7 +23,6 @@ from pipeline.settings import Settings
 from pipeline.store import lake
 from pipeline.store.settled_deliveries import SETTLED
 from pipeline.transform.sql_models import refresh_all
-from tests import postgres_server
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -208,3 +207,51 @@ def test_a_writer_killed_on_a_shared_lake_loses_nothing_and_a_rerun_gives_the_cl
         assert con.execute(f"select count(*) from ({SETTLED}) where outcome = 'loaded'").fetchone() == (truth.reports,)
     finally:
         con.close()
+
+
+def test_a_shared_lake_is_recreated_from_every_machines_packs(postgres, tmp_path: Path):
+    """`tlsrpt rebuild` on a shared lake: both machines point at a new, empty catalog and data
+    path and replay their landing packs into it, at the same time; the new lake holds what the
+    old one held, each report once."""
+    truth = write_corpus(tmp_path / "corpus", domains=3, days=10, seed=21, formats=("files",))
+    files = [p for p in (tmp_path / "corpus" / "files").rglob("*") if p.is_file()]
+    inputs_a, inputs_b, shared = _split(files, tmp_path)
+    old = postgres.create_database("before_rebuild"), f"{tmp_path}/old-lake/"
+    (tmp_path / "nothing").mkdir()
+    made = _ingest(_env(tmp_path / "machine-a", *old), tmp_path / "nothing")
+    assert made.wait(timeout=300) == 0, made.stderr.read()[-2000:]
+    for machine, inputs in (("a", inputs_a), ("b", inputs_b)):
+        loaded = _ingest(_env(tmp_path / f"machine-{machine}", *old), inputs)
+        assert loaded.wait(timeout=600) == 0, loaded.stderr.read()[-2000:]
+    refresh_all(Settings(data_dir=tmp_path / "machine-a", catalog=old[0], data_path=old[1]))
+
+    new = postgres.create_database("after_rebuild"), f"{tmp_path}/new-lake/"
+    first = _rebuild(_env(tmp_path / "machine-a", *new))  # makes the new lake: two first attaches would both create it
+    out, err = first.communicate(timeout=600)
+    assert first.returncode == 0, err[-2000:]
+    assert "shared lake: this machine's landing packs were replayed" in out
+    second = _rebuild(_env(tmp_path / "machine-b", *new))
+    out, err = second.communicate(timeout=600)
+    assert second.returncode == 0, err[-2000:]
+
+    def answers(catalog: str, data_path: str) -> tuple:
+        settings = Settings(data_dir=tmp_path / "machine-a", catalog=catalog, data_path=data_path)
+        con = lake.open_lake(settings, read_only=True)
+        try:
+            return (con.execute("select count(distinct report_key), sum(successful_session_count),"
+                                " sum(failed_session_count) from staging.policies").fetchone(),
+                    con.execute(f"select outcome, count(*) from ({SETTLED}) group by 1 order by 1").fetchall(),
+                    con.execute("select count(*), count(distinct report_key) from staging.reports").fetchone())
+        finally:
+            con.close()
+
+    after = answers(*new)
+    assert after == answers(*old)
+    assert after[0][0] == truth.reports and after[2] == (truth.reports, truth.reports)
+    assert dict(after[1])["loaded"] == truth.reports
+    assert (Path(new[1]) / "main").is_dir()  # the new data path holds the new lake's files
+
+
+def _rebuild(env: dict[str, str]) -> subprocess.Popen:
+    return subprocess.Popen([sys.executable, "-m", "pipeline", "rebuild"], cwd=ROOT, env={**env, "COLUMNS": "400"},
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

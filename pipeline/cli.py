@@ -21,6 +21,9 @@ DataDir = Annotated[
     Optional[Path],
     typer.Option("--data-dir", help="Where everything is written (default: TLSRPT_DATA_DIR, else ./data)."),
 ]
+NoModels = Annotated[bool, typer.Option(
+    "--no-models", help="Load the core tables only; the SQL models (and what the dashboard shows) wait for the next "
+    "`tlsrpt run` (loading many archives in a row: rebuild once at the end; an intake machine of a shared lake).")]
 
 
 def error_line(message: str) -> None:
@@ -103,9 +106,7 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files, folders, mbox files or Maildir folders.")],
     data_dir: DataDir = None,
     workers: Annotated[Optional[int], typer.Option(help="Parallel parser processes (default: cores).")] = None,
-    no_models: Annotated[bool, typer.Option(
-        "--no-models", help="Load the core tables only; the SQL models (and what the dashboard shows) wait for "
-        "the next `tlsrpt run` (loading many archives in a row: rebuild once at the end).")] = False,
+    no_models: NoModels = False,
 ) -> None:
     """Land, parse and load TLS-RPT reports; print what was loaded, duplicate or quarantined."""
     from pipeline.ingest_cli import run_ingest
@@ -275,6 +276,7 @@ def fetch_imap(
     quarantine_folder: Annotated[str, typer.Option(help="Where messages without a report are moved.")] = "Quarantine",
     read_only: Annotated[bool, typer.Option("--read-only", help="Never change the mailbox (EXAMINE, no moves; or TLSRPT_IMAP_READ_ONLY).")] = False,
     ca_file: Annotated[Optional[Path], typer.Option(help="Extra CA certificate to trust (default: TLSRPT_IMAP_CA_FILE).")] = None,
+    no_models: NoModels = False,
 ) -> None:
     """Fetch new reports from an IMAP folder, then load them (and rebuild the marts)."""
     from imap_tools import MailboxLoginError
@@ -282,7 +284,7 @@ def fetch_imap(
     from pipeline.ingest_cli import load_drop_folders
     from pipeline.intake.imap_fetch import ImapConfig, fetch
 
-    settings = models_settings_for(data_dir)
+    settings = settings_for(data_dir) if no_models else models_settings_for(data_dir)
     imap = settings.imap
     host, user, security, folder = host or imap.host, user or imap.user, security or imap.security, folder or imap.folder
     port, ca_file, read_only = port or imap.port, ca_file or imap.ca_file, read_only or imap.read_only
@@ -311,7 +313,16 @@ def fetch_imap(
         fail(f"cannot reach IMAP server {host}:{config.port}: {exc}")
     out.print(f"fetched {summary.fetched} messages ({summary.moved_processed} with reports, "
               f"{summary.moved_quarantine} set aside, {len(summary.too_large)} too large)", highlight=False)
-    load_drop_folders(settings, console, out)
+    load_drop_folders(settings, console, out, models=not no_models)
+
+
+@app.command()
+def load(data_dir: DataDir = None, no_models: NoModels = False) -> None:
+    """Land and load what waits in the inbox and the spools (HTTPS receiver, IMAP fetcher), then rebuild the marts."""
+    from pipeline.ingest_cli import load_drop_folders
+
+    settings = settings_for(data_dir) if no_models else models_settings_for(data_dir)
+    load_drop_folders(settings, console, out, models=not no_models)
 
 
 @app.command()

@@ -96,6 +96,9 @@ def _models_failed(exc: ModelError, summary: IngestSummary, settings: Settings, 
     raise typer.Exit(1) from None
 
 
+NOT_REBUILT = "SQL models not rebuilt (--no-models; the dashboard keeps the last build): `tlsrpt run` rebuilds them"
+
+
 def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Console, models: bool = True) -> IngestSummary:
     """Ingest, then (unless `models` is False) rebuild the SQL models (a build readers pin)."""
     try:
@@ -110,20 +113,23 @@ def run_ingest(paths: list[Path], settings: Settings, console: Console, out: Con
         _models_failed(exc, summary, settings, console, out)
     print_summary(summary, settings, out)
     if not models:
-        out.print("SQL models not rebuilt (--no-models; the dashboard keeps the last build): `tlsrpt run` rebuilds them",
-                  highlight=False)
+        out.print(NOT_REBUILT, highlight=False)
     return summary
 
 
-def load_drop_folders(settings: Settings, console: Console, out: Console) -> None:
-    """Land what waits in the inbox and the spools, then rebuild the marts."""
+def load_drop_folders(settings: Settings, console: Console, out: Console, models: bool = True) -> None:
+    """Land what waits in the inbox and the spools, then (unless `models` is False: an intake
+    machine of a shared lake, docs/deployment.md) rebuild the marts."""
     with clean_errors(console, settings), console.status("loading the drop folders"):
         summary, _ = ingest_drop_folders(settings)
         try:
-            refresh_all(settings)
+            if models:
+                refresh_all(settings)
         except ModelError as exc:  # the reports are committed; only (some of) the marts are stale
             _models_failed(exc, summary, settings, console, out)
     print_summary(summary, settings, out)
+    if not models:
+        out.print(NOT_REBUILT, highlight=False)
 
 
 def run_rebuild(settings: Settings, console: Console, out: Console) -> None:

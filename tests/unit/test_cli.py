@@ -112,3 +112,30 @@ def test_status_shows_hostile_file_names_and_problem_titles_as_text(tmp_path: Pa
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
     assert "bad[/b]\\x1b[31mred" in result.stdout
     assert "\\x1b[2J" in result.stdout and "[/b][link=" in result.stdout
+
+
+def test_load_takes_the_drop_folders_and_no_models_leaves_the_build_alone(tmp_path: Path):
+    """`tlsrpt load --no-models` (an intake machine of a shared lake): what waits in the inbox and
+    the HTTPS spool is loaded with its channel and emptied out, and no model build is recorded."""
+    import shutil
+
+    from pipeline.settings import Settings
+    from pipeline.store import lake
+
+    settings = Settings(data_dir=tmp_path / "data")
+    for folder, name in ((settings.inbox_dir, "google_report.json"), (settings.spool_dir, "mailed_report.eml")):
+        folder.mkdir(parents=True)
+        shutil.copyfile(FIXTURES / name, folder / name)
+    result = tlsrpt("load", "--no-models", "--data-dir", str(settings.data_dir))
+    assert result.returncode == 0, result.stderr
+    assert "2 loaded" in result.stdout and "SQL models not rebuilt" in result.stdout
+    assert not any(settings.inbox_dir.iterdir()) and not any(settings.spool_dir.iterdir())
+    con = lake.open_lake(settings, read_only=True)
+    try:
+        assert sorted(con.execute("select channel from deliveries").fetchall()) == [("file",), ("https",)]
+        assert con.execute("select count(*) from builds").fetchone() == (0,)
+    finally:
+        con.close()
+    again = tlsrpt("load", "--data-dir", str(settings.data_dir))  # and with the models
+    assert again.returncode == 0, again.stderr
+    assert "SQL models not rebuilt" not in again.stdout

@@ -17,7 +17,7 @@ import polars as pl
 from pipeline.settings import Settings
 from pipeline.store import builds, lake, raw_lookup
 from pipeline.store.settled_deliveries import (
-    SETTLED as SETTLED_DELIVERIES,  # for the app: intake as settled
+    SETTLED_AT_BUILD as SETTLED_DELIVERIES,  # for the app: intake as settled, at the pinned build
 )
 
 KEEP_OPEN = 2  # pinned snapshots kept: the one on show and the one before it (a page still rendering)

@@ -1,22 +1,17 @@
 -- grain: one row per distinct report (report_key), the first copy loaded, with the reporter normalised
 -- incremental: report_date, lookback 0 days
--- reads: main.reports, config.reporter_domains
+-- reads: main.reports, staging.report_copies, config.reporter_domains
 with copies as (
     select * from main.reports
 ),
 
 repeated_keys as (
-    -- Two writers (machines) can both load one report before either commits, and a copy of a
-    -- key with another date range passes a writer's lookup: the first copy counts, by batch_id,
-    -- which begins with the batch's ingested_at (docs/architecture.md, "Exactly once across
-    -- writers"). A key is in one batch at most once. Two columns of every row are read here,
-    -- whatever days a build redoes: only the whole table can tell a later copy.
-    select
+    -- A report two writers loaded at once: the first copy counts (staging.report_copies; any of
+    -- a key's rows names its first batch, whichever days this build redoes).
+    select distinct
         report_key,
-        min(batch_id) as first_batch_id
-    from main.reports
-    group by report_key
-    having count(*) > 1
+        first_batch_id
+    from staging.report_copies
 ),
 
 reports as (

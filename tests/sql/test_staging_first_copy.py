@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from assets.checks import CHECKS, RECONCILIATIONS
-from pipeline.store.settled_deliveries import LOST_RACE, SETTLED
+from pipeline.store.settled_deliveries import LOST_RACE, SETTLED, SETTLED_AT_BUILD
 from pipeline.transform.sql_models import build_all
 from tests.conftest import ingest_into, open_warehouse, query
 
@@ -69,6 +69,11 @@ def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool):
     assert query(tmp_path, f"select outcome, reason_code, detail from ({SETTLED}) where report_key = ? and batch_id = ?",
                  [key, batch]) == [("duplicate", "same_report", LOST_RACE)]
     assert query(tmp_path, f"select count(*) from ({SETTLED}) where outcome = 'loaded'") == loaded_before
+    # what the dashboard reads at the build's snapshot settles every delivery the same way
+    every = "select delivery_id, outcome, reason_code, detail from ({}) order by delivery_id"
+    assert query(tmp_path, every.format(SETTLED_AT_BUILD)) == query(tmp_path, every.format(SETTLED))
+    assert query(tmp_path, "select report_key, batch_id, copy_number from staging.report_copies order by 3") == [
+        (key, EARLIER, 1), (key, batch, 2)]
     # the asset checks hold with two copies of one key in the core tables
     for _, name, sql, *_ in CHECKS:
         assert query(tmp_path, sql) == [(0,)], name

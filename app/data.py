@@ -161,31 +161,44 @@ def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
         f" order by policy_domain, reporter, last_day desc limit {LIST_LIMIT}", [list(f.domains), f.reporter], snap)
 
 
+def _listed(columns: str, source: str, order: str, params: list, snap: str, limit: int | None) -> pl.DataFrame:
+    """`select columns source order by order limit limit`, with `total_rows`: the count of every
+    row `source` (its FROM and WHERE) matches, asked by a count of its own. `count(*) over ()` in
+    the listing itself made DuckDB keep every matching row whole until the limit: 1.2 s for the
+    newest 2,000 deliveries of 1M against 0.03 s without (loaded machine)."""
+    rows = _q(f"select {columns} {source} order by {order}" + (f" limit {int(limit)}" if limit is not None else ""),
+              params, snap)
+    total = _q(f"select count(*) as total_rows {source}", params, snap)["total_rows"][0]
+    return rows.with_columns(pl.lit(total, dtype=pl.Int64).alias("total_rows"))
+
+
 def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: str | None = None,
             limit: int | None = LIST_LIMIT) -> pl.DataFrame:
     """Reports of the selection, newest first. `search` matches a report key exactly (whatever the
     days) or part of a report-id or organisation; `keys` lists reports by key alone (a problem's
-    evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches."""
-    return _q(
-        "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.trust,"
-        " r.conformance_flags, r.channel, r.dkim_result, count(*) over () as total_rows from main.reports r"
+    evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches.
+    From staging.reports: one copy per report key, where main.reports keeps both copies of a report
+    two writers loaded at once (pipeline/store/settled_deliveries.py)."""
+    return _listed(
+        "r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.trust,"
+        " r.conformance_flags, r.channel, r.dkim_result",
+        "from staging.reports r"
         " where list_contains($6::varchar[], r.report_key) or (len($6::varchar[]) = 0"
         " and (r.report_key = $4 or (r.report_date between $2 and $3 and ($4::varchar = ''"
         " or r.report_id ilike '%' || $4 || '%' or r.organization_name ilike '%' || $4 || '%')))"
         " and (len($1::varchar[]) = 0 or r.report_key in (select report_key from main.policies"
         " where list_contains($1::varchar[], policy_domain))) and (not $5 or r.trust = 'dkim_verified')"
         " and ($7::varchar is null or r.report_key in (select report_key from main.failure_details"
-        " where receiving_mx_hostname = $7 union all select report_key from main.policies where policy_domain = $7)))"
-        " order by r.report_date desc, r.organization_name, r.report_key limit $8::bigint",
-        [list(f.domains), f.start, f.end, search.strip(), f.verified_only, list(keys), mx, limit], snap)
+        " where receiving_mx_hostname = $7 union all select report_key from main.policies where policy_domain = $7)))",
+        "r.report_date desc, r.organization_name, r.report_key",
+        [list(f.domains), f.start, f.end, search.strip(), f.verified_only, list(keys), mx], snap, limit)
 
 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:
-    return _q(
-        "select ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256,"
-        " count(*) over () as total_rows from (" + read.SETTLED_DELIVERIES + ")"
-        " where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000",
-        [outcome], snap)
+    return _listed(
+        "ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256",
+        "from (" + read.SETTLED_DELIVERIES + ") where ($1::varchar is null or outcome = $1)",
+        "ingested_at desc, delivery_id", [outcome], snap, 2000)
 
 
 def quarantine(snap: str) -> pl.DataFrame:

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from pipeline.parse import limits
 
@@ -46,12 +47,7 @@ class Headers(dict):
     returns for it, a value as stored (folds kept, the final line break not)."""
 
     def __init__(self, fields: list[tuple[str, str]]) -> None:
-        super().__init__()
-        for name, value in fields:
-            self.setdefault(name.lower(), value)
-
-    def get(self, name: str, default=None):  # type: ignore[override]
-        return super().get(name.lower(), default)
+        super().__init__((name.lower(), value) for name, value in reversed(fields))  # the first one wins
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,24 +105,45 @@ def _read(text: str) -> FastMail:
 
 
 def _part(text: str, start: int, end: int) -> Leaf:
-    headers, body = _headers(text, start, end)
-    content_type = _content_type(headers)
-    if content_type.partition("/")[0] in ("multipart", "message"):
-        raise _Unsure  # nested structure: the stdlib path walks it
+    block = _HEADER_BLOCK.match(text, start, end)
+    if block is None:
+        headers, body = _headers_line_by_line(text, start, end)
+        content_type, filename, encoding = _part_head(headers)
+    else:
+        body = block.end()
+        content_type, filename, encoding = _cached_part_head(text[start:body])
     # RFC 2046: the line break before a boundary line belongs to the boundary
     payload = text[body:end]
     if payload.endswith("\r\n"):
         payload = payload[:-2]
     elif payload.endswith("\n"):
         payload = payload[:-1]
-    return _leaf(headers, content_type, payload)
+    return Leaf(content_type, filename, encoding, payload)
+
+
+@lru_cache(maxsize=1024)
+def _cached_part_head(block: str) -> tuple[str, str | None, str]:
+    """_part_head of a header block: a reporter's text part has the same block in every mail."""
+    return _part_head(_headers(block, 0, len(block))[0])
+
+
+def _part_head(headers: Headers) -> tuple[str, str | None, str]:
+    """A part's content type, file name and transfer encoding."""
+    content_type = _content_type(headers)
+    if content_type.partition("/")[0] in ("multipart", "message"):
+        raise _Unsure  # nested structure: the stdlib path walks it
+    return content_type, _filename(headers), _transfer_encoding(headers)
 
 
 def _leaf(headers: Headers, content_type: str, payload: str) -> Leaf:
-    encoding = (headers.get("Content-Transfer-Encoding") or "").strip().lower()
+    return Leaf(content_type, _filename(headers), _transfer_encoding(headers), payload)
+
+
+def _transfer_encoding(headers: Headers) -> str:
+    encoding = (headers.get("content-transfer-encoding") or "").strip().lower()
     if encoding not in _IDENTITY_ENCODINGS and encoding not in _DECODED_ENCODINGS:
         raise _Unsure
-    return Leaf(content_type, _filename(headers), encoding, payload)
+    return encoding
 
 
 def _headers(text: str, pos: int, end: int) -> tuple[Headers, int]:
@@ -221,7 +238,7 @@ def _part_regions(text: str, body: int, separator: str) -> list[tuple[int, int]]
 
 
 def _content_type(headers: Headers) -> str:
-    value = headers.get("Content-Type")
+    value = headers.get("content-type")
     if value is None:
         return "text/plain"  # the default type outside multipart/digest
     content_type = value.partition(";")[0].strip().lower()
@@ -229,19 +246,24 @@ def _content_type(headers: Headers) -> str:
 
 
 def _boundary(headers: Headers) -> str | None:
-    boundary = _param(headers, "Content-Type", "boundary")
+    boundary = _param(headers, "content-type", "boundary")
     return None if boundary is None else _unquote(boundary).rstrip()
 
 
 def _filename(headers: Headers) -> str | None:
-    name = _param(headers, "Content-Disposition", "filename")
+    # Neither header mentions a name: no parameter can be one (the common text part). Parsing
+    # them would only find the same.
+    if "name" not in (headers.get("content-disposition") or "").lower() \
+            and "name" not in (headers.get("content-type") or "").lower():
+        return None
+    name = _param(headers, "content-disposition", "filename")
     if name is None:
-        name = _param(headers, "Content-Type", "name")
+        name = _param(headers, "content-type", "name")
     return None if name is None else _unquote(name).strip()
 
 
 def _param(headers: Headers, header_name: str, param: str) -> str | None:
-    """Message.get_param(param, header=header_name) where that is plain: a value neither
+    """Message.get_param(param, header=header_name) (a lowercased name) where that is plain: a value neither
     RFC 2231-encoded nor backslash-escaped comes back unquoted once by decode_params' round
     trip and once by get_param (the callers unquote a third time, as the stdlib does)."""
     value = headers.get(header_name)
@@ -260,7 +282,19 @@ def _param(headers: Headers, header_name: str, param: str) -> str | None:
 def _param_pairs(value: str) -> list[tuple[str, str]]:
     """email.message._parseparam and the split in Message._get_params_preserve: `;`-separated
     pieces (a `;` inside quotes does not separate), each `name=value`."""
+    pieces = value.split(";")
+    if any((piece.count('"') - piece.count('\\"')) % 2 for piece in pieces[:-1]):
+        pieces = _quoted_pieces(value)  # a `;` inside quotes
     pairs = []
+    for piece in pieces:
+        name, equals, raw = piece.partition("=")
+        pairs.append((name.strip().lower(), raw.strip()) if equals else (piece.strip(), ""))
+    return pairs
+
+
+def _quoted_pieces(value: str) -> list[str]:
+    """_parseparam's cut: a `;` after an odd number of quotes (escaped ones not counted) is quoted."""
+    pieces = []
     rest = ";" + value
     while rest[:1] == ";":
         rest = rest[1:]
@@ -269,15 +303,9 @@ def _param_pairs(value: str) -> list[tuple[str, str]]:
             end = rest.find(";", end + 1)
         if end < 0:
             end = len(rest)
-        piece = rest[:end]
-        if "=" in piece:
-            i = piece.index("=")
-            piece = piece[:i].strip().lower() + "=" + piece[i + 1:].strip()
-        piece = piece.strip()
-        name, equals, raw = piece.partition("=")
-        pairs.append((name.strip(), raw.strip()) if equals else (piece, ""))
+        pieces.append(rest[:end])
         rest = rest[end:]
-    return pairs
+    return pieces
 
 
 def _unquote(value: str) -> str:

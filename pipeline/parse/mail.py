@@ -86,14 +86,15 @@ def _address(text: str) -> str | None:
 
 
 def _mail_headers(get: Callable[[str], object]) -> MailHeaders:
-    """The headers we keep, from either parse's header lookup (`get(name)`: the first value or None)."""
+    """The headers we keep, from either parse's header lookup (`get(lowercased name)`: the first
+    value or None; compat32's Message.get ignores case, mime_fast's Headers are lowercased)."""
     return MailHeaders(
-        report_domain=_text(get("TLS-Report-Domain")),
-        submitter=_text(get("TLS-Report-Submitter")),
-        message_id=_text(get("Message-ID")),
-        subject=_text(get("Subject")),
-        from_address=_address(_text(get("From")) or ""),
-        date=_date(get("Date")),
+        report_domain=_text(get("tls-report-domain")),
+        submitter=_text(get("tls-report-submitter")),
+        message_id=_text(get("message-id")),
+        subject=_text(get("subject")),
+        from_address=_address(_text(get("from")) or ""),
+        date=_date(get("date")),
     )
 
 
@@ -224,7 +225,7 @@ def _read_stdlib(data: bytes) -> tuple[MailHeaders, list[Attachment]]:
 
 def _read_fast(fast: mime_fast.FastMail) -> tuple[MailHeaders, list[Attachment]]:
     """read_mail's answer from the fast reading: the same steps on the same values."""
-    headers = _mail_headers(lambda name: fast.headers.get(name.lower()))
+    headers = _mail_headers(fast.headers.get)
     attachments = []
     for leaf in fast.leaves:
         name = leaf.filename.replace("\x00", "\\x00") if leaf.filename else None

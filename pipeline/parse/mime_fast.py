@@ -263,9 +263,10 @@ def _filename(headers: Headers) -> str | None:
 
 
 def _param(headers: Headers, header_name: str, param: str) -> str | None:
-    """Message.get_param(param, header=header_name) (a lowercased name) where that is plain: a value neither
-    RFC 2231-encoded nor backslash-escaped comes back unquoted once by decode_params' round
-    trip and once by get_param (the callers unquote a third time, as the stdlib does)."""
+    """Message.get_param(param, header=header_name) (a lowercased name) where that is plain: a
+    value neither RFC 2231-encoded nor backslash-escaped comes back unquoted once (decode_params
+    unquotes and requotes it, get_param unquotes it); get_boundary and get_filename unquote the
+    result once more, as their callers here do."""
     value = headers.get(header_name)
     if value is None:
         return None

@@ -87,7 +87,7 @@ CRAFTED = {
     "name without quotes and padded": (_mail(b"--b1\n" + _report_part(
         b"Content-Type: application/octet-stream; name =  r.json.gz  \nContent-Transfer-Encoding: base64\n")
         + b"--b1--\n"), True),
-    "invalid base64": (_mail(b"--b1\n" + _report_part() [:-20] + b"!!!!\n--b1--\n"), True),
+    "invalid base64": (_mail(b"--b1\n" + _report_part()[:-20] + b"!!!!\n--b1--\n"), True),
     "quoted-printable JSON": (_mail(b"--b1\nContent-Type: application/json\nContent-Transfer-Encoding: "
                                     b"quoted-printable\n\n{\"report-id\":=20\"x=3D\"}=\n\n--b1--\n"), True),
     "7bit JSON as the whole message": (_mail(b'{"report-id": "x"}\n', content_type=b"application/json",

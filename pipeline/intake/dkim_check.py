@@ -12,7 +12,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass, fields
 from functools import lru_cache
 
 import dkim
@@ -35,7 +35,11 @@ class DkimVerdict:
     detail: str | None = None
 
     def as_dict(self) -> dict:
-        return asdict(self)
+        # not dataclasses.asdict: its deep copy was a third of the verdict's cost for an unsigned mail
+        return {name: getattr(self, name) for name in _VERDICT_FIELDS}
+
+
+_VERDICT_FIELDS = tuple(field.name for field in fields(DkimVerdict))
 
 
 def make_resolver(server: str | None, lifetime: float = 4.0) -> dns.resolver.Resolver:
@@ -97,7 +101,8 @@ class Verifier:
         return b"".join(b"".join(record.strings) for record in answer)
 
     def verify(self, message: bytes, submitter: str | None, from_domain: str | None) -> DkimVerdict:
-        if not _SIGNATURE.search(message):
+        # the substring test first: the multiline case-insensitive search takes 10-20 us a mail
+        if b"dkim-signature:" not in message.lower() or not _SIGNATURE.search(message):
             return DkimVerdict("none")
         keys: dict[str, bytes | None] = {}
 

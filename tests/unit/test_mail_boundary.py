@@ -71,6 +71,7 @@ CASES = {
     "an RFC 2231 boundary": (_multipart(b"x", header_value=b"multipart/mixed; boundary*=us-ascii''x"), False),
     "the fixed boundary already there": (_multipart(b"b", body=(
         b"--b\nContent-Type: text/plain\n\n" + mail._FIXED_BOUNDARY + b"\n--b\n" + REPORT_PART + b"--b--\n")), False),
+    "a boundary in angle brackets": (_multipart(b"ab", header_value=b"multipart/mixed; boundary=<ab>"), False),
     "no boundary at all": (b"From: a@b.example\nContent-Type: application/json\n\n{}\n", False),
     "headers only": (b"Content-Type: multipart/mixed; boundary=q", False),
 }

@@ -165,10 +165,12 @@ def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: 
             limit: int | None = LIST_LIMIT) -> pl.DataFrame:
     """Reports of the selection, newest first. `search` matches a report key exactly (whatever the
     days) or part of a report-id or organisation; `keys` lists reports by key alone (a problem's
-    evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches."""
+    evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches.
+    From staging.reports: one copy per report key, where main.reports keeps both copies of a report
+    two writers loaded at once (pipeline/store/settled_deliveries.py)."""
     return _q(
         "select r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.trust,"
-        " r.conformance_flags, r.channel, r.dkim_result, count(*) over () as total_rows from main.reports r"
+        " r.conformance_flags, r.channel, r.dkim_result, count(*) over () as total_rows from staging.reports r"
         " where list_contains($6::varchar[], r.report_key) or (len($6::varchar[]) = 0"
         " and (r.report_key = $4 or (r.report_date between $2 and $3 and ($4::varchar = ''"
         " or r.report_id ilike '%' || $4 || '%' or r.organization_name ilike '%' || $4 || '%')))"

@@ -126,10 +126,13 @@ def failures_daily(f: Filters, snap: str) -> pl.DataFrame:
 
 
 def sources_by_reporter(f: Filters, snap: str) -> pl.DataFrame:
+    # The reporter's usual name is all-time (marts.reporter_health), not a column of the per-day mart.
     return _q(
-        f"select reporter, any_value(organization_name) as organization, {SESSION_TOTALS},"
+        f"with per_reporter as (select reporter, {SESSION_TOTALS},"
         " min(report_date) as first_seen, max(report_date) as last_seen"
-        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by reporter order by failed desc, sessions desc",
+        f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} group by reporter)"
+        " select p.reporter, h.organization_name as organization, p.* exclude (reporter) from per_reporter p"
+        " left join marts.reporter_health h using (reporter) order by failed desc, sessions desc",
         f.params(), snap)
 
 

@@ -62,16 +62,16 @@ def reporters(f: Filters, domain: str, snap: str) -> pl.DataFrame:
         " median(gap) as usual_gap_days from (select reporter, report_date,"
         " date_diff('day', lag(report_date) over (partition by reporter order by report_date), report_date) as gap"
         " from days) group by reporter),"
-        " window_rows as (select reporter, any_value(organization_name) as organization, sum(total_session_count) as sessions,"
+        " window_rows as (select reporter, sum(total_session_count) as sessions,"
         " sum(failed_session_count) as failed,"
         " sum(successful_session_count) / nullif(sum(total_session_count), 0) as success_rate,"
         " count(distinct report_date) as report_days"
         f" from marts.sources_by_reporter_daily where {WHERE_REPORTER} and policy_domain = $6 group by reporter),"
         " applied as (select reporter, string_agg(distinct policy_type || coalesce(' ' || sts_mode, ''), ', ')"
         " as policy_applied from marts.applied_policies where policy_domain = $6 and is_latest_for_reporter group by reporter)"
-        " select w.reporter, w.organization, c.last_report_day, c.usual_gap_days, w.report_days, w.sessions, w.failed,"
+        " select w.reporter, h.organization_name as organization, c.last_report_day, c.usual_gap_days, w.report_days, w.sessions, w.failed,"
         " w.success_rate, a.policy_applied from window_rows w join cadence c using (reporter)"
-        " left join applied a using (reporter) order by w.sessions desc", [*f.params(), domain], snap)
+        " left join applied a using (reporter) left join marts.reporter_health h using (reporter) order by w.sessions desc", [*f.params(), domain], snap)
 
 
 def summary(f: Filters, snap: str, owners_of: dict[str, str]) -> pl.DataFrame:

@@ -24,21 +24,25 @@ policies as (
 ),
 
 reason_texts as (
-    select distinct lower(failure_reason_code) as reason
+    -- Keyed by report_date too, as the policies above: a build of one day matches that day's texts.
+    select distinct
+        report_date,
+        lower(failure_reason_code) as reason
     from details
     where failure_reason_code is not null
 ),
 
 reasons as (
-    -- Each distinct reason text is matched once (there are far fewer texts than rows); the
-    -- lowest-priority pattern wins. A pattern's cause may be null: it only names a sub-cause.
+    -- Each distinct reason text of a day is matched once (there are far fewer texts than rows);
+    -- the lowest-priority pattern wins. A pattern's cause may be null: it only names a sub-cause.
     select
+        t.report_date,
         t.reason,
         first(p.sub_cause order by p.priority, p.pattern) as sub_cause,
         first(p.cause order by p.priority, p.pattern) as pattern_cause
     from reason_texts as t
     inner join config.reason_patterns as p on regexp_matches(t.reason, p.pattern)
-    group by t.reason
+    group by t.report_date, t.reason
 ),
 
 checked as (
@@ -70,7 +74,7 @@ checked as (
     from details as d
     left join policies as p
         on d.report_date = p.report_date and d.report_key = p.report_key and d.policy_domain = p.policy_domain
-    left join reasons as r on lower(d.failure_reason_code) = r.reason
+    left join reasons as r on d.report_date = r.report_date and lower(d.failure_reason_code) = r.reason
     left join config.result_type_causes as rc on d.result_type = rc.result_type
 )
 

@@ -10,7 +10,8 @@ with reports as (
 deliveries as (
     select
         d.report_key,
-        d.outcome
+        d.outcome,
+        d.batch_id
     from main.deliveries as d
     where d.report_key is not null
 ),
@@ -36,12 +37,14 @@ per_reporter as (
 ),
 
 duplicates as (
+    -- Counted as settled (pipeline/store/settled_deliveries.py): a copy that lost a race between
+    -- two writers stays 'loaded' in main.deliveries but is a duplicate of the copy staging kept.
     select
         r.reporter,
         count(*) as duplicate_deliveries
     from deliveries as d
     inner join reports as r on d.report_key = r.report_key
-    where d.outcome = 'duplicate'
+    where d.outcome = 'duplicate' or (d.outcome = 'loaded' and d.batch_id <> r.batch_id)
     group by r.reporter
 ),
 

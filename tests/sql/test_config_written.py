@@ -67,6 +67,19 @@ def test_the_config_tables_are_current_until_what_they_hold_would_change():
     assert config_is_current(con, {}, DAY)
     assert not config_is_current(con, {}, DAY + timedelta(days=1))
     assert not config_is_current(con, {"baseline_days": 14}, DAY)
-    # A committed batch may bring reporter names config.reporter_domains does not have yet.
+    # A committed batch leaves them current: its new reporter names are added, not rewritten.
     con.execute("insert into main.ingest_batches values ('batch-1', now(), 1, 1, 0, 0)")
-    assert not config_is_current(con, {}, DAY)
+    assert config_is_current(con, {}, DAY)
+
+
+def test_a_new_batch_adds_its_reporter_names_without_rewriting_the_config(tmp_path: Path, counted_writes: list[int]):
+    settings = Settings(data_dir=tmp_path, today=DAY)
+    ingest_into(tmp_path, [FIXTURES / "google_report.json"])
+    sql_models.refresh_all(settings)
+    ingest_into(tmp_path, [FIXTURES / "mailed_report.eml"])
+    sql_models.refresh_all(settings)
+    assert len(counted_writes) == 1
+    names = "select distinct coalesce(contact_domain, lower(trim(organization_name))) from main.reports"
+    assert len(query(tmp_path, names)) == 2  # the second batch brought a reporter name of its own
+    assert sorted(query(tmp_path, "select name from config.reporter_domains")) == sorted(query(tmp_path, names))
+    assert query(tmp_path, "select count(distinct reporter) from staging.reports") == [(2,)]

@@ -236,10 +236,10 @@ def test_a_failing_day_keeps_its_row_when_a_later_day_spikes():
 
 def test_an_incremental_model_may_not_read_one_rebuilt_in_full():
     models = load_models()
-    model = models["marts.sources_by_reporter_daily"]
+    model = models["detect.anomalies"]
     models[model.key] = replace(model, sql=model.sql + "\n-- incremental: report_date, lookback 0 days\n")
-    with pytest.raises(ValueError, match="reads .*marts.reporter_health.*rebuilt in full"):
-        incremental.reach(models, build_order(models), {})
+    with pytest.raises(ValueError, match="reads .*detect.mx_failures_daily.*rebuilt in full"):
+        incremental.reach(models, build_order(models), DEFAULTS)
 
 
 def test_asset_steps_after_real_ingests_equal_a_full_rebuild(tmp_path: Path):

@@ -67,8 +67,8 @@ def test_sources_by_reporter_and_by_host(warehouse):
     set_detail(warehouse, "ms", 1, "192.0.2.8", "192.0.2.0/24", "mx2.example.com", "198.51.100.2")
     build_all(warehouse)
     by_reporter = warehouse.execute(
-        "select reporter, organization_name, total_session_count, failed_session_count, top_result_types"
-        " from marts.sources_by_reporter_daily").fetchall()
+        "select reporter, h.organization_name, total_session_count, failed_session_count, top_result_types"
+        " from marts.sources_by_reporter_daily join marts.reporter_health as h using (reporter)").fetchall()
     assert by_reporter == [("microsoft.com", "Microsoft Corporation", 100, 10, ["certificate-expired", "starttls-not-supported"])]
     by_host = warehouse.execute(
         "select sending_mta_network, receiving_mx_hostname, result_type, failed_session_count from marts.sources_by_host_daily"

@@ -5,14 +5,16 @@ planted here, so it happens every time; tests/integration/test_several_writers.p
 
 from __future__ import annotations
 
+from datetime import date
 from pathlib import Path
 
 import pytest
 
+from app import data
 from assets.checks import CHECKS, RECONCILIATIONS
 from pipeline.store.settled_deliveries import LOST_RACE, SETTLED, SETTLED_AT_BUILD
 from pipeline.transform.sql_models import build_all
-from tests.conftest import ingest_into, open_warehouse, query
+from tests.conftest import ingest_into, open_warehouse, publish, query
 
 FIXTURES = Path(__file__).parents[1] / "fixtures" / "reports"
 EARLIER = "00000000T000000000000Z-race"  # sorts before every real batch id (they begin with the time)
@@ -49,7 +51,7 @@ def _plant_earlier_copy(data_dir: Path, key: str) -> None:
 
 
 @pytest.mark.parametrize("full", [True, False], ids=["full build", "incremental build"])
-def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool):
+def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool, monkeypatch):
     ingest_into(tmp_path, [FIXTURES])
     _build(tmp_path, full=True)
     before = {name: query(tmp_path, sql) for name, sql in MARTS.items()}
@@ -57,6 +59,8 @@ def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool):
         tmp_path, "select r.report_key, r.batch_id, count(*) from reports r join policies p using (report_key)"
         " group by all order by count(*) desc, 1 limit 1")
     loaded_before = query(tmp_path, f"select count(*) from ({SETTLED}) where outcome = 'loaded'")
+    duplicates = "select sum(duplicate_deliveries) from marts.reporter_health"
+    duplicates_before = query(tmp_path, duplicates)[0][0]
 
     _plant_earlier_copy(tmp_path, key)
     _build(tmp_path, full=full)
@@ -74,6 +78,12 @@ def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool):
     assert query(tmp_path, every.format(SETTLED_AT_BUILD)) == query(tmp_path, every.format(SETTLED))
     assert query(tmp_path, "select report_key, batch_id, copy_number from staging.report_copies order by 3") == [
         (key, EARLIER, 1), (key, batch, 2)]
+    # the reporter's health counts that copy as a duplicate delivery, the dashboard lists the report once
+    assert query(tmp_path, duplicates) == [(duplicates_before + 1,)]
+    publish(tmp_path)
+    monkeypatch.setenv("TLSRPT_DATA_DIR", str(tmp_path))
+    listed = data.reports(data.Filters((), date(2000, 1, 1), date(2100, 1, 1), None), key, data.current_snapshot())
+    assert listed["report_key"].to_list() == [key] and listed["total_rows"].to_list() == [1]
     # the asset checks hold with two copies of one key in the core tables
     for _, name, sql, *_ in CHECKS:
         assert query(tmp_path, sql) == [(0,)], name

@@ -198,10 +198,21 @@ def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: 
 
 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:
-    return _listed(
-        "ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256",
-        "from (" + read.SETTLED_DELIVERIES + ") where ($1::varchar is null or outcome = $1)",
-        "ingested_at desc, delivery_id", [outcome], snap, 2000)
+    """The newest 2,000 deliveries (of one settled outcome), as settled (a copy that lost a race
+    between two writers reads as a duplicate). Settling turns only `loaded` rows into `duplicate`
+    ones: for every deliveries or only the quarantined ones, the newest rows and their count are
+    those of main.deliveries, and only the rows shown are settled (the newest 2,000 of 1M: 0.36 s
+    settling all, loaded machine)."""
+    columns = "ingested_at, outcome, reason_code, channel, report_key, attachment_name, origin, part_index, raw_sha256"
+    if outcome in (None, "quarantined"):
+        rows = _q(f"select {columns} from (" + read.settled_deliveries("(select * from main.deliveries"
+                  " where ($1::varchar is null or outcome = $1) order by ingested_at desc, delivery_id limit 2000)")
+                  + ") order by ingested_at desc, delivery_id", [outcome], snap)
+        total = _q("select count(*) as total_rows from main.deliveries where ($1::varchar is null or outcome = $1)",
+                   [outcome], snap)["total_rows"][0]
+        return rows.with_columns(pl.lit(total, dtype=pl.Int64).alias("total_rows"))
+    return _listed(columns, "from (" + read.SETTLED_DELIVERIES + ") where outcome = $1",
+                   "ingested_at desc, delivery_id", [outcome], snap, 2000)
 
 
 def quarantine(snap: str) -> pl.DataFrame:

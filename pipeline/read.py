@@ -16,9 +16,10 @@ import polars as pl
 
 from pipeline.settings import Settings
 from pipeline.store import builds, lake, raw_lookup
-from pipeline.store.settled_deliveries import (
-    SETTLED_AT_BUILD as SETTLED_DELIVERIES,  # for the app: intake as settled, at the pinned build
+from pipeline.store.settled_deliveries import (  # for the app: intake as settled, at the pinned build
+    SETTLED_AT_BUILD as SETTLED_DELIVERIES,
 )
+from pipeline.store.settled_deliveries import settled_at_build as settled_deliveries
 
 KEEP_OPEN = 2  # pinned snapshots kept: the one on show and the one before it (a page still rendering)
 _open: dict[tuple[str, int | None], duckdb.DuckDBPyConnection] = {}

@@ -17,9 +17,10 @@ LOST_RACE = (
 )
 
 
-def _settled(later_copies: str) -> str:
-    """main.deliveries with the loaded rows of `later_copies` (report_key, batch_id, same_content:
-    the copies that lost a race) told as the duplicates they are."""
+def _settled(later_copies: str, deliveries: str = "main.deliveries") -> str:
+    """`deliveries` (main.deliveries, or a selection of its rows) with the loaded rows of
+    `later_copies` (report_key, batch_id, same_content: the copies that lost a race) told as the
+    duplicates they are."""
     return f"""
 with later_copies as (
 {later_copies}
@@ -35,7 +36,7 @@ select
         end as reason_code,
         if(l.report_key is null, d.detail, '{LOST_RACE}') as detail
     )
-from main.deliveries as d
+from {deliveries} as d
 left join later_copies as l
     on d.outcome = 'loaded' and d.report_key = l.report_key and d.batch_id = l.batch_id
 """
@@ -64,6 +65,12 @@ SETTLED = _settled("""
 
 # The same at the snapshot of a model build (what the dashboard reads): the later copies the build
 # found (staging.report_copies), instead of grouping every report key again on each read.
-SETTLED_AT_BUILD = _settled("""
+_BUILT_LATER_COPIES = """
     select report_key, batch_id, same_content from staging.report_copies where copy_number > 1
-""")
+"""
+SETTLED_AT_BUILD = _settled(_BUILT_LATER_COPIES)
+
+
+def settled_at_build(deliveries: str) -> str:
+    """SETTLED_AT_BUILD of some rows of main.deliveries only (`deliveries`: a parenthesised select)."""
+    return _settled(_BUILT_LATER_COPIES, deliveries)

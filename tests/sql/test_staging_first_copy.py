@@ -84,6 +84,14 @@ def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool, 
     monkeypatch.setenv("TLSRPT_DATA_DIR", str(tmp_path))
     listed = data.reports(data.Filters((), date(2000, 1, 1), date(2100, 1, 1), None), key, data.current_snapshot())
     assert listed["report_key"].to_list() == [key] and listed["total_rows"].to_list() == [1]
+    # the intake page settles the rows it shows, whichever outcome is chosen
+    snap = data.current_snapshot()
+    every = data.deliveries(None, snap)
+    raced = every.filter((every["report_key"] == key) & (every["outcome"] == "duplicate"))
+    assert raced["reason_code"].to_list() == ["same_report"]
+    assert data.deliveries("loaded", snap)["total_rows"][0] == loaded_before[0][0]
+    assert key in data.deliveries("duplicate", snap)["report_key"].to_list()
+    assert every["total_rows"][0] == query(tmp_path, "select count(*) from deliveries")[0][0]
     # the asset checks hold with two copies of one key in the core tables
     for _, name, sql, *_ in CHECKS:
         assert query(tmp_path, sql) == [(0,)], name

@@ -164,13 +164,27 @@ def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
         f" order by policy_domain, reporter, last_day desc limit {LIST_LIMIT}", [list(f.domains), f.reporter], snap)
 
 
-def _listed(columns: str, source: str, order: str, params: list, snap: str, limit: int | None) -> pl.DataFrame:
+def _listed(columns: str, source: str, order: str, params: list, snap: str, limit: int | None,
+            newest_first: str | None = None) -> pl.DataFrame:
     """`select columns source order by order limit limit`, with `total_rows`: the count of every
     row `source` (its FROM and WHERE) matches, asked by a count of its own. `count(*) over ()` in
     the listing itself made DuckDB keep every matching row whole until the limit: 1.2 s for the
-    newest 2,000 deliveries of 1M against 0.03 s without (loaded machine)."""
-    rows = _q(f"select {columns} {source} order by {order}" + (f" limit {int(limit)}" if limit is not None else ""),
-              params, snap)
+    newest 2,000 deliveries of 1M against 0.03 s without (loaded machine).
+
+    `newest_first`: the date column `order` begins with (descending). The rows shown are then
+    looked for only from the limit-th newest date on, found first by that column alone: a top-N
+    on one date column is cheap, and with the date as a constant the scan skips the row groups of
+    older days (staging.reports is written in date order). At 1M reports, the newest 2,000:
+    192 -> 34 ms for the listing itself."""
+    query = f"select {columns} {source}"
+    if newest_first is not None and limit is not None:
+        cutoff = _q(f"select min(newest.day) as cutoff from (select {newest_first} as day {source}"
+                    f" order by day desc limit {int(limit)}) as newest", params, snap)["cutoff"][0]
+        if cutoff is not None:  # a literal, not a subquery: only a constant lets the scan skip row groups
+            column = newest_first.split(".")[-1]
+            query = f"select * from ({query}) where {column} >= date '{cutoff.isoformat()}'"
+            order = ", ".join(part.split(".")[-1] for part in order.split(", "))
+    rows = _q(f"{query} order by {order}" + (f" limit {int(limit)}" if limit is not None else ""), params, snap)
     total = _q(f"select count(*) as total_rows {source}", params, snap)["total_rows"][0]
     return rows.with_columns(pl.lit(total, dtype=pl.Int64).alias("total_rows"))
 
@@ -178,23 +192,46 @@ def _listed(columns: str, source: str, order: str, params: list, snap: str, limi
 def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: str | None = None,
             limit: int | None = LIST_LIMIT) -> pl.DataFrame:
     """Reports of the selection, newest first. `search` matches a report key exactly (whatever the
-    days) or part of a report-id or organisation; `keys` lists reports by key alone (a problem's
-    evidence); `mx` keeps the reports that name that MX host. `total_rows` counts all matches.
+    days) or part of a report-id or organisation (any case, the text as typed: `%` and `_` are
+    no wildcards); `keys` lists reports by key alone (a problem's evidence); `mx` keeps the reports
+    that name that MX host. `total_rows` counts all matches.
     From staging.reports: one copy per report key, where main.reports keeps both copies of a report
-    two writers loaded at once (pipeline/store/settled_deliveries.py)."""
+    two writers loaded at once (pipeline/store/settled_deliveries.py).
+
+    Only the filters in use go into the query: a filter switched off by a parameter (`len($1) = 0
+    or key in (select ... from main.policies ...)`) still joined 1M policies on every call (at 1M
+    reports 62 ms of the count alone, against 4 ms)."""
+    conditions: list[str] = []
+    params: list = []
+    if keys:
+        conditions.append("list_contains(?::varchar[], r.report_key)")
+        params.append(list(keys))
+    else:
+        search = search.strip()
+        if search:
+            # contains() of lower(): a case-blind substring, ~2x cheaper than ilike '%...%' on report ids
+            conditions.append("(r.report_key = ? or (r.report_date between ? and ? and (contains(lower(r.report_id),"
+                              " lower(?)) or contains(lower(r.organization_name), lower(?)))))")
+            params += [search, f.start, f.end, search, search]
+        else:
+            conditions.append("r.report_date between ? and ?")
+            params += [f.start, f.end]
+        if f.domains:
+            conditions.append("r.report_key in (select report_key from main.policies"
+                              " where list_contains(?::varchar[], policy_domain))")
+            params.append(list(f.domains))
+        if f.verified_only:
+            conditions.append("r.trust = 'dkim_verified'")
+        if mx is not None:
+            conditions.append("r.report_key in (select report_key from main.failure_details"
+                              " where receiving_mx_hostname = ? union all select report_key from main.policies"
+                              " where policy_domain = ?)")
+            params += [mx, mx]
     return _listed(
         "r.report_key, r.organization_name, r.report_id, r.report_date, r.received_at, r.trust,"
         " r.conformance_flags, r.channel, r.dkim_result",
-        "from staging.reports r"
-        " where list_contains($6::varchar[], r.report_key) or (len($6::varchar[]) = 0"
-        " and (r.report_key = $4 or (r.report_date between $2 and $3 and ($4::varchar = ''"
-        " or r.report_id ilike '%' || $4 || '%' or r.organization_name ilike '%' || $4 || '%')))"
-        " and (len($1::varchar[]) = 0 or r.report_key in (select report_key from main.policies"
-        " where list_contains($1::varchar[], policy_domain))) and (not $5 or r.trust = 'dkim_verified')"
-        " and ($7::varchar is null or r.report_key in (select report_key from main.failure_details"
-        " where receiving_mx_hostname = $7 union all select report_key from main.policies where policy_domain = $7)))",
-        "r.report_date desc, r.organization_name, r.report_key",
-        [list(f.domains), f.start, f.end, search.strip(), f.verified_only, list(keys), mx], snap, limit)
+        "from staging.reports r where " + " and ".join(conditions),
+        "r.report_date desc, r.organization_name, r.report_key", params, snap, limit, newest_first="r.report_date")
 
 
 def deliveries(outcome: str | None, snap: str) -> pl.DataFrame:

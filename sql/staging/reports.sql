@@ -55,4 +55,8 @@ normalised as (
     from reporter_domains
 )
 
+-- In date order: the table's data files then hold a few days per row group, so the dashboard's
+-- newest-first lists skip the older row groups by their min/max dates (a day's insert of an
+-- incremental build is in order by itself).
 select * from normalised
+order by report_date

@@ -83,3 +83,14 @@ def with_memory(ing: dict, key: str) -> list[dict]:
     slows a two-process run), one extra run per row does (suite.measure)."""
     memory = ing.get("memory", {}).get(key)
     return ing["rows"].get(key, []) + ([memory] if memory else [])
+
+
+def new_days(per_size: dict) -> list[tuple[int, dict, float, float]]:
+    """(warehouse size, its figures, median wall alone, median wall on top) for each kept warehouse
+    of the incremental phase whose one new day was measured both ways, smallest first."""
+    out = []
+    for key in sorted(per_size, key=int):
+        one = per_size[key]
+        if one.get("day_alone") and one.get("day_on_top"):
+            out.append((int(key), one, med(walls(one["day_alone"])), med(walls(one["day_on_top"]))))
+    return out

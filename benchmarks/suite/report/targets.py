@@ -8,6 +8,7 @@ from benchmarks.suite.report.figures import (
     human,
     med,
     ms,
+    new_days,
     qrate,
     rate,
     walls,
@@ -154,13 +155,10 @@ def targets(state) -> list[tuple[str, str, bool | None]]:
         at_most = ON_TOP_RATIO if "lake_bytes" in inc else 2
         per_size = state.get("incremental_by_size") or {str(inc["size"]): inc}
         figs, oks = [], []
-        for key in sorted(per_size, key=int):
-            one = per_size[key]
-            if one.get("day_alone") and one.get("day_on_top"):
-                a, b = med(walls(one["day_alone"])), med(walls(one["day_on_top"]))
-                figs.append(f"on {human(int(key))}: {one.get('day_alone_info', {}).get('loaded', '?'):,} reports, "
-                            f"alone {a:.2f} s, on top {b:.2f} s = **{b / a:.2f}x**")
-                oks.append(b / a <= at_most)
+        for size, one, a, b in new_days(per_size):
+            figs.append(f"on {human(size)}: {one.get('day_alone_info', {}).get('loaded', '?'):,} reports, "
+                        f"alone {a:.2f} s, on top {b:.2f} s = **{b / a:.2f}x**")
+            oks.append(b / a <= at_most)
         out.append((f"one new day on top of the history <= {at_most:g}x that day alone (whole `tlsrpt ingest`)",
                     "; ".join(figs) + extra2, combine(oks)))
     dash = state.get("dashboard")

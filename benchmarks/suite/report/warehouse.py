@@ -3,7 +3,7 @@ later code), the mart rebuild model by model, and `tlsrpt rebuild`."""
 
 from __future__ import annotations
 
-from benchmarks.suite.report.figures import med, mib, spread, walls
+from benchmarks.suite.report.figures import med, mib, new_days, spread, walls
 
 # What the prose says the runs do, on the lake and, for figures kept from before it, on the DuckDB file.
 AFTER_LOADING_LAKE = ("after loading: the model build (the incremental models redo only the days their new batches "
@@ -51,12 +51,9 @@ def incremental_section(state) -> list[str]:
             L += ["", "One new day on each kept warehouse (each size's own day 31, same commands):", "",
                   "| warehouse | the day's reports | alone, wall s | on top, wall s | on top / alone |",
                   "|---|---|---|---|---|"]
-            for key in sorted(by_size, key=int):
-                one = by_size[key]
-                if one.get("day_alone") and one.get("day_on_top"):
-                    a, b = med(walls(one["day_alone"])), med(walls(one["day_on_top"]))
-                    L.append(f"| {int(key):,} reports | {one.get('day_alone_info', {}).get('loaded', 0):,} "
-                             f"| {spread(one['day_alone'])} | {spread(one['day_on_top'])} | {b / a:.2f}x |")
+            for size, one, a, b in new_days(by_size):
+                L.append(f"| {size:,} reports | {one.get('day_alone_info', {}).get('loaded', 0):,} "
+                         f"| {spread(one['day_alone'])} | {spread(one['day_on_top'])} | {b / a:.2f}x |")
         L += ["",
               f"The new day is day 31 ({dm.get('start', '?')}) of the same simulated world as the "
               f"{inc['size']:,}-report corpus: the same seed and the same {dm.get('domains', '?')} policy domains, "

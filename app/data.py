@@ -167,26 +167,48 @@ def applied_policies(f: Filters, snap: str) -> pl.DataFrame:
 def _listed(columns: str, source: str, order: str, params: list, snap: str, limit: int | None,
             newest_first: str | None = None) -> pl.DataFrame:
     """`select columns source order by order limit limit`, with `total_rows`: the count of every
-    row `source` (its FROM and WHERE) matches, asked by a count of its own. `count(*) over ()` in
+    row `source` (its FROM and WHERE) matches, asked by a query of its own. `count(*) over ()` in
     the listing itself made DuckDB keep every matching row whole until the limit: 1.2 s for the
     newest 2,000 deliveries of 1M against 0.03 s without (loaded machine).
 
-    `newest_first`: the date column `order` begins with (descending). The rows shown are then
-    looked for only from the limit-th newest date on, found first by that column alone: a top-N
-    on one date column is cheap, and with the date as a constant the scan skips the row groups of
-    older days (staging.reports is written in date order). At 1M reports, the newest 2,000:
-    192 -> 34 ms for the listing itself."""
+    `newest_first`: the date column `order` begins with (descending). One pass counts the
+    matching rows per day, which gives the total and the limit-th newest date alike; the rows
+    shown are then looked for only from that date on, as a literal, so the scan skips the row
+    groups of older days (staging.reports is written in date order). At 1M reports, a search
+    matching 378k reports read every report_id three times (the top-N dates, the rows, the count):
+    268 ms; now twice, the second time only the newest days' row groups."""
     query = f"select {columns} {source}"
-    if newest_first is not None and limit is not None:
-        cutoff = _q(f"select min(newest.day) as cutoff from (select {newest_first} as day {source}"
-                    f" order by day desc limit {int(limit)}) as newest", params, snap)["cutoff"][0]
+    if newest_first is None:
+        total = _q(f"select count(*) as total_rows {source}", params, snap)["total_rows"][0]
+    else:
+        per_day = _q(f"select {newest_first} as day, count(*) as n {source} group by all order by day desc nulls last",
+                     params, snap)
+        total = int(per_day["n"].sum())
+        cutoff = _newest_days_from(per_day["day"].to_list(), per_day["n"].to_list(), limit)
         if cutoff is not None:  # a literal, not a subquery: only a constant lets the scan skip row groups
             column = newest_first.split(".")[-1]
             query = f"select * from ({query}) where {column} >= date '{cutoff.isoformat()}'"
             order = ", ".join(part.split(".")[-1] for part in order.split(", "))
+    if total == 0:
+        limit = 0  # nothing to look for a second time: a search matching nothing read every row once
     rows = _q(f"{query} order by {order}" + (f" limit {int(limit)}" if limit is not None else ""), params, snap)
-    total = _q(f"select count(*) as total_rows {source}", params, snap)["total_rows"][0]
     return rows.with_columns(pl.lit(total, dtype=pl.Int64).alias("total_rows"))
+
+
+def _newest_days_from(days: list, counts: list[int], limit: int | None) -> date | None:
+    """The date the newest `limit` rows begin on, given the rows per day newest first (a null day
+    last): None when every row is wanted (no limit, or fewer dated rows than it), as a cutoff
+    would then drop the undated ones."""
+    if limit is None:
+        return None
+    seen = 0
+    for day, count in zip(days, counts):
+        if day is None:
+            return None
+        seen += count
+        if seen >= limit:
+            return day
+    return None
 
 
 def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: str | None = None,
@@ -209,9 +231,11 @@ def reports(f: Filters, search: str, snap: str, keys: tuple[str, ...] = (), mx: 
     else:
         search = search.strip()
         if search:
-            # contains() of lower(): a case-blind substring, ~2x cheaper than ilike '%...%' on report ids
-            conditions.append("(r.report_key = ? or (r.report_date between ? and ? and (contains(lower(r.report_id),"
-                              " lower(?)) or contains(lower(r.organization_name), lower(?)))))")
+            # contains() of lower(): a case-blind substring, ~1.5-2x cheaper than ilike '%...%'; the
+            # short organisation name first, as a match there spares the report id
+            conditions.append("(r.report_key = ? or (r.report_date between ? and ? and"
+                              " (contains(lower(r.organization_name), lower(?)) or contains(lower(r.report_id),"
+                              " lower(?)))))")
             params += [search, f.start, f.end, search, search]
         else:
             conditions.append("r.report_date between ? and ?")

@@ -11,18 +11,20 @@ from assets.instance import DagsterStorageUnavailable, dagster_instance
 from pipeline.settings import Settings
 from pipeline.store import lake, landing
 from pipeline.store.warehouse import WarehouseBusy
+from pipeline.transform.sql_models import code_stamp
 
 _LAST_GOOD = "last-good-run"  # under the Dagster home: the state a run left with every check passed
 
 
 def _state(settings: Settings) -> str | None:
     """The lake as a run leaves it, plus the packs beside it (a crashed ingest leaves a pack
-    its tables do not have yet): equal strings, nothing changed in between."""
+    its tables do not have yet) and what the models are built from besides them (their SQL,
+    the thresholds, the judging day): equal strings, nothing changed in between."""
     committed = lake.commit_stamp(settings)
     if committed is None:
         return None
     packs = [batch for batch, _ in landing.pack_batches(settings.data_dir)]
-    return f"{committed} {len(packs)} {packs[-1] if packs else ''}"
+    return f"{committed} {len(packs)} {packs[-1] if packs else ''} {code_stamp(settings)}"
 
 
 def nothing_new(settings: Settings) -> str | None:

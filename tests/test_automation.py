@@ -126,3 +126,29 @@ def test_maintenance_is_scheduled_on_its_own_job_outside_ingest_job():
 
     assert daily_maintenance in defs.schedules and daily_maintenance.job_name == "maintenance_job"
     assert "lake_maintenance" not in {node.name for node in defs.resolve_job_def("ingest_job").all_node_defs}
+
+
+def test_tlsrpt_run_skips_dagster_only_while_nothing_the_models_rest_on_changed(tmp_path: Path,
+                                                                                monkeypatch: pytest.MonkeyPatch):
+    """The early stop of `tlsrpt run` (assets/run.py): the lake and the packs as the last passed run
+    left them, and also the models' SQL and the judging day, else the models would stay as the
+    old code built them, and a quiet mailbox would never be judged stale on a later day."""
+    from datetime import date
+
+    from assets import run as tlsrpt_run
+    from pipeline.settings import Settings
+    from pipeline.transform import sql_models
+    from tests.conftest import ingest_into
+
+    ROOT = Path(__file__).parents[1]
+    settings = Settings(data_dir=tmp_path / "data", today=date(2026, 3, 2))
+    ingest_into(settings.data_dir, [ROOT / "tests" / "fixtures" / "reports"])
+    settings.dagster_home.mkdir(parents=True, exist_ok=True)
+    (settings.dagster_home / tlsrpt_run._LAST_GOOD).write_text(tlsrpt_run._state(settings))  # as a passed run does
+    assert tlsrpt_run.nothing_new(settings).startswith("nothing new")
+    assert tlsrpt_run.nothing_new(settings.model_copy(update={"today": date(2026, 3, 3)})) is None  # a new day
+    models = sql_models.load_models()
+    key = sorted(models)[0]
+    edited = {**models, key: models[key].__class__(**{**models[key].__dict__, "sql": models[key].sql + "\n-- v2"})}
+    monkeypatch.setattr(sql_models, "load_models", lambda: edited)  # an upgrade that changes one model's SQL
+    assert tlsrpt_run.nothing_new(settings) is None

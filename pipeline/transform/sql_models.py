@@ -136,7 +136,7 @@ def write_config(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], t
     for table in CONFIG_TABLES:
         comment_columns(con, f"config.{table}", described if table == "thresholds" else None)
     con.execute("create or replace table config.written_from (fingerprint varchar, written_at timestamptz)")
-    con.execute("insert into config.written_from values (?, now())", [_config_fingerprint(con, thresholds, today)])
+    con.execute("insert into config.written_from values (?, now())", [_config_fingerprint(thresholds, today)])
     comment_columns(con, "config.written_from")
 
 
@@ -148,16 +148,28 @@ def config_is_current(con: duckdb.DuckDBPyConnection, thresholds: dict[str, floa
         last = con.execute("select fingerprint from config.written_from").fetchone()
     except (duckdb.CatalogException, duckdb.InvalidInputException):  # see model_failures()
         return False
-    return last == (_config_fingerprint(con, thresholds, today),)
+    return last == (_config_fingerprint(thresholds, today),)
 
 
-def _config_fingerprint(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float], today: date | None) -> str:
+def _config_fingerprint(thresholds: dict[str, float], today: date | None) -> str:
     """What write_config() writes is a function of: the thresholds and their descriptions, the
     vocabulary and cause catalogue, the day and the column comments. Not of the batches: the
     reporter names they bring are added to config.reporter_domains by add_reporter_names(), so a
     new day leaves the other tables (rewriting them cost 1.4 s of a new day's 8 s at 100k)."""
     parts = (_config_constants(thresholds), THRESHOLDS, judging_day(today), MODEL_COLUMNS_FILE.read_bytes())
     return hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def code_stamp(settings: Settings) -> str:
+    """What the models are a function of besides the lake's data: their SQL, the thresholds, the
+    vocabulary, the column docs and the judging day; read without opening the lake. `tlsrpt run`
+    skips Dagster only while this and the lake are as its last passed run left them, so an
+    upgrade that changes a model's SQL, a threshold edited, or a new day (intake freshness is
+    judged against the clock: a mailbox that went quiet is news on a day nothing arrives) runs."""
+    models = load_models()
+    parts = [_config_fingerprint(load_thresholds(settings.data_dir), settings.today),
+             *(f"{key}\0{models[key].sql}" for key in sorted(models))]
+    return hashlib.sha256("\0".join(parts).encode()).hexdigest()
 
 
 def _config_constants(thresholds: dict[str, float]) -> str:

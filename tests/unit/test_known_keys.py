@@ -130,7 +130,11 @@ def test_a_run_keeps_what_it_loaded_and_asks_the_lake_per_batch_only_on_a_shared
     load(lake, "k3", "2025-04-01", "c3")  # another machine's commit: the next batch sees it
     assert "k3" in shared.for_batch(batch(("k3", "2025-04-01", "c3")), []).reports
 
-    own = RunKeys(lake, per_batch=False)  # the embedded catalog: every key once
-    assert own.for_batch(batch(("k2", "2025-03-01", "c2")), []).reports == {"k1": "c1", "k3": "c3"}
-    load(lake, "k4", "2025-04-01", "c4")  # (nothing else writes it; read once, not again)
+    own = RunKeys(lake, per_batch=False)  # the embedded catalog: every key copied once
+    own.reports["mine"] = "c-mine"
+    known = own.for_batch(batch(("k1", "2025-03-01", "c1"), ("k2", "2025-03-01", "c2"), ("k3", "2025-03-09", "c3")),
+                          ["raw1", "raw2"])
+    # By key alone, as the exact read of every key did: k3 of another date range is found too.
+    assert known.reports == {"mine": "c-mine", "k1": "c1", "k3": "c3"} and known.objects == {"raw1"}
+    load(lake, "k4", "2025-04-01", "c4")  # (nothing else writes it; copied once, not again)
     assert "k4" not in own.for_batch(batch(("k4", "2025-04-01", "c4")), []).reports

@@ -1,20 +1,21 @@
 -- grain: one row per kind, subject (problem domain or silent reporter), cause and flagged day (a silence: per gap)
 -- reads: detect.anomalies, detect.problem_owners, marts.daily_domain_sessions, main.deliveries
-with arrivals as (
-    -- When this warehouse first got each report (its first delivery), kept across rebuilds.
-    select
-        report_key,
-        min(ingested_at) as first_ingested_at
-    from main.deliveries
-    where report_key is not null
-    group by report_key
-),
-
-evidence as (
+with evidence as (
     select
         anomaly_id,
         unnest(evidence_report_keys) as report_key
     from detect.anomalies
+),
+
+arrivals as (
+    -- When this warehouse first got each report (its first delivery), kept across rebuilds; only
+    -- for the reports some anomaly rests on (grouping every delivery's key cost ~2x at 1M reports).
+    select
+        report_key,
+        min(ingested_at) as first_ingested_at
+    from main.deliveries
+    where report_key in (select evidence.report_key from evidence)
+    group by report_key
 ),
 
 visible as (

@@ -11,25 +11,21 @@ candidates as (
     where sts_mode in ('testing', 'none')
 ),
 
-sts_reports as (
-    -- Failures are counted once per report (a report listing them under its sts and its tlsa
-    -- policy counts them once), so the reports that applied an MTA-STS policy are named here.
-    select distinct
-        report_key,
-        policy_domain
-    from staging.policies
-    where policy_type = 'sts'
-),
-
 failures as (
     -- In testing mode a sender delivers despite a failed MTA-STS validation and reports it:
     -- under enforce each of these sessions would not have been delivered.
+    -- Failures are counted once per report (a report listing them under its sts and its tlsa
+    -- policy counts them once), so a report that applied an MTA-STS policy is looked up for each
+    -- failure of the window: a semi-join on the failures' keys, not a distinct of every sts
+    -- policy's key of all time (0.21 s of the model's 0.35 s at 1M reports).
     select f.*
     from intermediate.failure_causes as f
     cross join window_end as w
     inner join candidates as c on f.policy_domain = c.policy_domain
-    inner join sts_reports as s on f.report_key = s.report_key and f.policy_domain = s.policy_domain
-    where f.report_date > w.data_through - 30
+    where f.report_date > w.data_through - 30 and exists (
+        select 1 from staging.policies as s
+        where s.policy_type = 'sts' and s.report_key = f.report_key and s.policy_domain = f.policy_domain
+    )
 )
 
 select

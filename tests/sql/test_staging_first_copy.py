@@ -33,14 +33,16 @@ def _build(data_dir: Path, full: bool) -> None:
         con.close()
 
 
-def _plant_earlier_copy(data_dir: Path, key: str) -> None:
+def _plant_earlier_copy(data_dir: Path, key: str, days_earlier: int = 0) -> None:
     """The report's rows again, as an earlier batch of another writer committed them: a batch
-    in ingest_batches, its loaded delivery, its reports/policies/failure_details rows."""
+    in ingest_batches, its loaded delivery, its reports/policies/failure_details rows (dated
+    `days_earlier` before the first: a copy with another date range)."""
     con = open_warehouse(data_dir, read_only=False)
     try:
         con.execute("begin transaction")
         for table in ("reports", "policies", "failure_details"):
-            con.execute(f"insert into {table} select * replace ('{EARLIER}' as batch_id) from {table} where report_key = ?", [key])
+            con.execute(f"insert into {table} select * replace ('{EARLIER}' as batch_id, report_date - {days_earlier:d}"
+                        f" as report_date) from {table} where report_key = ?", [key])
         con.execute(
             "insert into deliveries select * replace ('{0}' as batch_id, '{0}:0:0' as delivery_id) from deliveries"
             " where report_key = ? and outcome = 'loaded'".format(EARLIER), [key])
@@ -97,3 +99,20 @@ def test_a_report_loaded_by_two_writers_counts_once(tmp_path: Path, full: bool, 
         assert query(tmp_path, sql) == [(0,)], name
     for _, name, sql, *_ in RECONCILIATIONS:
         assert query(tmp_path, sql) == [], name
+
+
+def test_a_copy_of_another_day_is_found_by_the_days_a_new_batch_touched(tmp_path: Path):
+    """staging.report_copies looks up only the keys of the days a build redoes: a new copy dated
+    days before the first copy touches both days, and the incremental build gives the copies and
+    the kept report a full build gives."""
+    ingest_into(tmp_path, [FIXTURES])
+    _build(tmp_path, full=True)
+    (key, batch), = query(tmp_path, "select report_key, batch_id from reports order by report_key limit 1")
+    _plant_earlier_copy(tmp_path, key, days_earlier=5)
+    tables = ("staging.report_copies", "staging.reports", "staging.policies")
+    _build(tmp_path, full=False)
+    incremental = {t: query(tmp_path, f"select * from {t} order by all") for t in tables}
+    assert query(tmp_path, "select batch_id, copy_number, first_batch_id from staging.report_copies order by 2") == [
+        (EARLIER, 1, EARLIER), (batch, 2, EARLIER)]
+    _build(tmp_path, full=True)
+    assert {t: query(tmp_path, f"select * from {t} order by all") for t in tables} == incremental

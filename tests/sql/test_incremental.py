@@ -178,6 +178,9 @@ BROKEN = {  # model -> (text, its broken replacement, the batch order that shows
     # Every type zero-filled over all the domain's days: a type first failing in a new batch adds
     # rows to days no batch touched.
     "detect.failure_rate_series": ("and d.report_date >= s.first_failed", "", "a week at a time"),
+    # An MX's baseline is its previous baseline_days days of the domain: older days arriving later
+    # lengthen the windows of the days after them, which a look-back of 0 days leaves as they were.
+    "detect.mx_failing_days": ("lookback baseline_days", "lookback 0 days", "newest first"),
 }
 
 

@@ -4,29 +4,34 @@
 -- The reporter's usual cadence for this domain as of each report day: how many days it reported
 -- in the learning window, and the longest gap it left (Google: 1; Microsoft, which reports only
 -- on traffic days, more). A day rests on the gaps of the learning window's days alone (each gap
--- knows its own previous day, however far back: detect.reporter_day_gaps), looked up by
--- equality on each day of the window, so a build of one day reads that window, not all history.
+-- knows its own previous day, however far back: detect.reporter_day_gaps). They are looked up,
+-- not taken by a window function over all history (a build's date filter does not reach into
+-- one): by equality on the pair and on each week the window touches, then cut to the window's
+-- days, so a build of one day reads that window. By week, not by day: 10 lookups a report day
+-- instead of 61 (a day's build 0.39 -> 0.21 s CPU at 1M reports, a full build 27 -> 6 s).
 with t as (
     select * from config.thresholds
 ),
 
-window_offsets as (
-    -- A table of its own, not unnest() per row: the build's date filter reaches the scan of d.
-    select unnest(range(0, t.silence_learning_days + 1)) as days_back
-    from t
-),
-
-window_days as (
-    -- Each day of a report day's learning window, a column of its own: an equality the join
-    -- hashes on (as the difference of two inputs' columns the planner may join on the pair
-    -- alone and filter millions of rows after).
+window_weeks as (
+    -- The weeks (numbered from 2000-01-01) the learning window of each report day touches.
     select
         d.reporter,
         d.policy_domain,
         d.report_date,
-        d.report_date - b.days_back::integer as window_day
+        unnest(range(
+            (date_diff('day', date '2000-01-01', d.report_date) - t.silence_learning_days) // 7,
+            date_diff('day', date '2000-01-01', d.report_date) // 7 + 1
+        )) as week_number
     from detect.reporter_day_gaps as d
-    cross join window_offsets as b
+    cross join t
+),
+
+gap_weeks as (
+    select
+        w.*,
+        date_diff('day', date '2000-01-01', w.report_date) // 7 as week_number
+    from detect.reporter_day_gaps as w
 ),
 
 window_gaps as (
@@ -34,11 +39,16 @@ window_gaps as (
         d.reporter,
         d.policy_domain,
         d.report_date,
-        d.window_day,
+        w.report_date as window_day,
         w.gap_before
-    from window_days as d
-    inner join detect.reporter_day_gaps as w
-        on d.reporter = w.reporter and d.policy_domain = w.policy_domain and d.window_day = w.report_date
+    from window_weeks as d
+    inner join gap_weeks as w
+        on
+            d.reporter = w.reporter
+            and d.policy_domain = w.policy_domain
+            and d.week_number = w.week_number
+    cross join t
+    where w.report_date between d.report_date - t.silence_learning_days and d.report_date
 ),
 
 learned as (

@@ -12,10 +12,15 @@ clock as (
 ),
 
 arrival_days as (
-    -- The UTC day, whatever the session's time zone.
-    select distinct timezone('UTC', received_at)::date as arrival_day
-    from staging.reports
-    where received_at is not null
+    -- The UTC day, whatever the session's time zone: epoch milliseconds count from UTC midnight,
+    -- so integer days need no time-zone lookup per report (timezone('UTC', ...)::date was most
+    -- of this model's cost at 1M reports), and only the distinct days become dates.
+    select date '1970-01-01' + arrival_day_number::integer as arrival_day
+    from (
+        select distinct epoch_ms(received_at) // 86400000 as arrival_day_number
+        from staging.reports
+        where received_at is not null
+    ) as d
 ),
 
 newest as (

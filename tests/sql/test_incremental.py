@@ -79,6 +79,11 @@ def _split(con: duckdb.DuckDBPyConnection, how: str) -> list[list[str]]:
         for key, day in rows:
             batches.setdefault((day - first).days // 15, []).append(key)
         return list(reversed(batches.values()))
+    if how == "one day late, after the days around it":
+        # A day in the middle arrives last, alone: the gaps around it close on both sides, and
+        # the day before it (built long ago) gets a new next report day.
+        middle = first + (rows[-1][1] - first) / 2
+        return [[k for k, d in rows if d != middle], [k for k, d in rows if d == middle]]
     # any order: four batches of reports from every week
     return [[k for k, _ in rows if _bucket(k, 4) == n] for n in range(4)]
 
@@ -133,7 +138,8 @@ def _differences(con: duckdb.DuckDBPyConnection, models=None, today: date = date
     return out
 
 
-@pytest.mark.parametrize("how", ["chronological, late reports weeks back", "a week at a time", "newest first", "any order"])
+@pytest.mark.parametrize("how", ["chronological, late reports weeks back", "a week at a time", "newest first", "any order",
+                                 "one day late, after the days around it"])
 def test_incremental_builds_equal_a_full_rebuild(source: Path, how: str):
     con = _fed_in_batches(source, how)
     assert con.execute("select count(*) from main.reports").fetchone()[0] == \
@@ -158,6 +164,8 @@ def test_a_new_batch_redoes_only_its_days(source: Path, monkeypatch):
     assert redone["detect.policy_versions_daily"] == [(last_day, date.max)]  # lookback all: every later day
     assert redone["detect.reporter_success_series"] == [(last_day, last_day)]
     assert redone["detect.failure_rate_daily"] == [(last_day, date.max)]  # runs go on: every later day
+    # The gaps that end on the new day or are still open (keyed 9999-12-31): every later day.
+    assert redone["detect.reporter_gaps"] == [(last_day, date.max)]
 
 
 def test_a_changed_model_is_rebuilt_in_full(source: Path):
@@ -181,6 +189,11 @@ BROKEN = {  # model -> (text, its broken replacement, the batch order that shows
     # An MX's baseline is its previous baseline_days days of the domain: older days arriving later
     # lengthen the windows of the days after them, which a look-back of 0 days leaves as they were.
     "detect.mx_failing_days": ("lookback baseline_days", "lookback 0 days", "newest first"),
+    # A late report changes the gap of the next report day of its pair, however far on.
+    "detect.reporter_day_gaps": ("lookback all", "lookback 0 days", "newest first"),
+    # Keyed by the day a gap begins, the gap a late report splits would keep its old row.
+    "detect.reporter_gaps": ("g.report_date as gap_end", "g.previous_report_day as gap_end",
+                             "one day late, after the days around it"),
 }
 
 

@@ -24,7 +24,7 @@ _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 _UTF32_BOMS = (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")
 
 
-@dataclass
+@dataclass(slots=True)
 class PartOutcome:
     """The fate of one report payload inside an input (part_index 0 when there is one)."""
 
@@ -77,14 +77,18 @@ class _Budget:
 
 
 def _parse_json(data: bytes, envelope: Envelope, flags: set[str]) -> ParsedReport:
-    if not any(key in data for key in _REPORT_KEYS):
+    organization, policies, report_id, date_range = _REPORT_KEYS
+    # Spelled out: a generator over the keys cost more than the searches themselves.
+    if not (organization in data or policies in data or report_id in data or date_range in data):
         raise Rejected("not_a_tls_report", "JSON without any RFC 8460 report key")
     return parse_report(data, envelope, flags)
 
 
-def _payload_reports(data: bytes, envelope: Envelope, flags: set[str], budget: _Budget) -> list[tuple[str | None, ParsedReport]]:
-    """A file body or attachment body -> [(entry name, report)]; raises Rejected."""
-    kind = sniff(data)
+def _payload_reports(data: bytes, envelope: Envelope, flags: set[str], budget: _Budget,
+                     kind: str | None = None) -> list[tuple[str | None, ParsedReport]]:
+    """A file body or attachment body -> [(entry name, report)]; raises Rejected. `kind`: what
+    sniff() said of `data`, when the caller has already asked."""
+    kind = kind or sniff(data)
     if kind == "json":
         if envelope.content_type in _GZIP_TYPES:
             flags = flags | {"gzip_labelled_json"}  # DOMAIN Q2: labelled +gzip, body is JSON
@@ -168,7 +172,7 @@ def extract(data: bytes, envelope: Envelope) -> tuple[str, list[PartOutcome]]:
             kind = "mail"
         if kind == "mail":
             return kind, _from_mail(data, envelope)
-        found = _payload_reports(data, envelope, set(), _Budget())
+        found = _payload_reports(data, envelope, set(), _Budget(), kind)
         return kind, [PartOutcome(i, parsed=p, attachment_name=n) for i, (n, p) in enumerate(found)]
     except Rejected as exc:
         return kind, [PartOutcome(0, rejected=exc)]

@@ -16,6 +16,7 @@ the generated, real and hostile corpora.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from typing import Any
 
 import orjson
@@ -115,12 +116,20 @@ def _texts(value: Any, cap: int) -> list[str]:
     return [_text(item) for item in value]
 
 
+@lru_cache(maxsize=1024)
+def _zulu_shape(value: str) -> str | None:
+    """'Z' if `value` has the shape of a UTC date-time, '' if it has it without a zone, else
+    None. Remembered: the reports of a day share their date-range texts."""
+    match = _ZULU.fullmatch(value)
+    return None if match is None else match.group(1)
+
+
 def _zulu(value: Any, flags: set[str]) -> str:
     """A UTC date-time as text rows_for reads; one without a zone is UTC, flagged (timeparse)."""
-    match = _ZULU.fullmatch(value) if type(value) is str else None
-    if match is None:
+    zone = _zulu_shape(value) if type(value) is str else None
+    if zone is None:
         raise _NotClean
-    if not match.group(1):
+    if not zone:
         flags.add("naive_datetime")
         return value + "Z"
     return value

@@ -16,7 +16,13 @@ from typing import Any
 from pipeline import PARSER_VERSION
 from pipeline.parse import limits
 from pipeline.parse.envelope import filename_policy_domain
-from pipeline.parse.policy_text import normalise_host, normalise_mx_hosts, parse_sts, parse_tlsa, unwrap_tlsa_strings
+from pipeline.parse.policy_text import (
+    normalise_host,
+    normalise_mx_hosts,
+    parse_sts,
+    parse_tlsa,
+    unwrap_tlsa_strings,
+)
 from pipeline.parse.rejection import Rejected
 from pipeline.parse.report_parser import ParsedReport
 
@@ -51,14 +57,35 @@ def _sts_cached(strings: tuple[str, ...]) -> tuple[str | None, int | None, tuple
     return mode, max_age, tuple(mx), frozenset(flags)
 
 
+def _ordinary(strings: list[str]) -> bool:
+    """Small enough to remember: hostile lists of texts must not fill the memory of a cache."""
+    return len(strings) <= 16 and sum(map(len, strings)) <= 2048
+
+
 def _sts(strings: list[str], flags: set[str]) -> tuple[str | None, int | None, list[str]]:
     """parse_sts, remembered: a domain's policy text repeats in every report about it. Only
-    policy texts of ordinary size are remembered, so hostile ones cannot fill the memory."""
-    if len(strings) > 16 or sum(map(len, strings)) > 2048:
+    policy texts of ordinary size are remembered."""
+    if not _ordinary(strings):
         return parse_sts(strings, flags)
     mode, max_age, mx, found = _sts_cached(tuple(strings))
     flags |= found
     return mode, max_age, list(mx)
+
+
+@lru_cache(maxsize=4096)
+def _mx_hosts_cached(hosts: tuple[str, ...]) -> tuple[tuple[str, ...], frozenset[str]]:
+    flags: set[str] = set()
+    return tuple(normalise_mx_hosts(list(hosts), flags)), frozenset(flags)
+
+
+def _mx_hosts(hosts: list[str], flags: set[str]) -> list[str]:
+    """normalise_mx_hosts, remembered like _sts (a domain's MX hosts repeat in every report
+    about it), for lists of ordinary size only."""
+    if not _ordinary(hosts):
+        return normalise_mx_hosts(hosts, flags)
+    normalised, found = _mx_hosts_cached(tuple(hosts))
+    flags |= found
+    return list(normalised)
 
 
 def _contact_domain(contact: str | None) -> str | None:
@@ -87,9 +114,15 @@ def _utc(value: datetime | str) -> datetime:
     if not isinstance(value, str):
         return value
     try:
-        return datetime.fromisoformat(value)
+        return _utc_of_text(value)
     except ValueError as exc:
         raise Rejected("bad_datetime", f"{value!r}: {exc}") from None
+
+
+@lru_cache(maxsize=1024)
+def _utc_of_text(value: str) -> datetime:
+    """Remembered (a datetime is immutable): the reports of a day share their date-range texts."""
+    return datetime.fromisoformat(value)
 
 
 _EARLIEST = date(*limits.EARLIEST_REPORT_DATE).toordinal()
@@ -117,12 +150,12 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
     start, end = _utc(report.date_range.start_datetime), _utc(report.date_range.end_datetime)
     if end <= start:  # the strict path checks shapes only; order is checked here for both paths
         raise Rejected("bad_date_range", f"start {start} is not before end {end}")
-    if (end - start).days > 31:
-        raise Rejected("bad_date_range", f"range of {(end - start).days} days")
+    span = end - start
+    if span.days > 31:
+        raise Rejected("bad_date_range", f"range of {span.days} days")
     report_date = start.date()
     _plausible_day(report_date)
-    span = (end - start).total_seconds()
-    if not 86399 <= span <= 86400:
+    if not 86399 <= span.total_seconds() <= 86400:
         flags.add("date_range_not_one_day")
     file_domain = filename_policy_domain(env.attachment_name or env.origin)
     key = parsed.report_key
@@ -146,7 +179,8 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
         elif policy.policy_type == "sts":
             mode, max_age, sts_mx = _sts(strings, flags)
         detail_list = result.failure_details or []
-        detail_sum = sum(d.failed_session_count or 0 for d in detail_list)
+        # Most policies have no failure details: no generator to sum nothing.
+        detail_sum = sum(d.failed_session_count or 0 for d in detail_list) if detail_list else 0
         stated_failed = result.summary.total_failure_session_count
         stated_total += (result.summary.total_successful_session_count or 0) + (stated_failed or 0)
         detailed_total += detail_sum
@@ -155,7 +189,7 @@ def rows_for(parsed: ParsedReport) -> tuple[Row, list[Row], list[Row]]:
             flags.add("failures_without_details" if not detail_list else "totals_mismatch")
         policies.append((
             key, index, report_date, policy.policy_type, domain, domain_source,
-            raw_strings, strings, normalise_mx_hosts(policy.mx_host, flags),
+            raw_strings, strings, _mx_hosts(policy.mx_host, flags),
             mode, max_age, sts_mx, tlsa,
             result.summary.total_successful_session_count, stated_failed, detail_sum, len(detail_list), mismatch,
         ))

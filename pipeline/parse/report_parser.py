@@ -17,7 +17,7 @@ from pipeline.parse.models_strict import StrictReport
 from pipeline.parse.rejection import Rejected
 
 
-@dataclass
+@dataclass(slots=True)
 class ParsedReport:
     report: Report | StrictReport | fastpath.Report
     flags: set[str]

@@ -16,7 +16,13 @@ import orjson
 import pyarrow as pa
 
 from pipeline.intake.dkim_check import Verifier, make_resolver
-from pipeline.intake.sources import InputRef, IsMbox, is_multi_message_mbox, read_input, shown
+from pipeline.intake.sources import (
+    InputRef,
+    IsMbox,
+    is_multi_message_mbox,
+    read_input,
+    shown,
+)
 from pipeline.parse import frames
 from pipeline.parse.envelope import Envelope
 from pipeline.parse.extract import extract
@@ -27,7 +33,7 @@ ROW_TABLES = ("reports", "policies", "failure_details")
 _REPORT_DATE = frames.SCHEMAS["reports"].names.index("report_date")  # where it sits in a report row
 
 
-@dataclass
+@dataclass(slots=True)
 class PartResult:
     part_index: int
     attachment_name: str | None = None
@@ -40,7 +46,7 @@ class PartResult:
     detail: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class InputResult:
     ref: InputRef
     is_mbox: bool = False
@@ -200,8 +206,10 @@ def _assemble(results: list[InputResult]) -> ChunkResult:
     # Every row is a tuple in the column order of frames.SCHEMAS (see there).
     inputs: list[tuple] = []
     parts: list[tuple] = []
-    rows: dict[str, list[Row]] = {name: [] for name in ROW_TABLES}
-    tags: dict[str, list[int]] = {name: [] for name in ROW_TABLES}
+    # Each core table's rows and the part id of each row, one pair of lists per table, filled
+    # without a loop over the tables per part (that loop cost ~1 us a report).
+    reports, policies, details = rows = tuple([] for _ in ROW_TABLES)
+    report_tags, policy_tags, detail_tags = tags = tuple([] for _ in ROW_TABLES)
     mboxes = [r.ref.path for r in results if r.is_mbox]
     for result in (r for r in results if not r.is_mbox):
         number = len(inputs)
@@ -218,15 +226,20 @@ def _assemble(results: list[InputResult]) -> ChunkResult:
             if part.rows is not None:
                 report_row, policy_rows, detail_rows = part.rows
                 report_date = report_row[_REPORT_DATE].isoformat()
-                for name, new in zip(ROW_TABLES, ((report_row,), policy_rows, detail_rows)):
-                    rows[name].extend(new)
-                    tags[name].extend([part_id] * len(new))
+                reports.append(report_row)
+                report_tags.append(part_id)
+                policies.extend(policy_rows)
+                policy_tags.extend([part_id] * len(policy_rows))
+                if detail_rows:
+                    details.extend(detail_rows)
+                    detail_tags.extend([part_id] * len(detail_rows))
             parts.append((
                 number, part_id, part.part_index, part.attachment_name, part.message_id,
                 part.received_at or received, part.report_key, part.content_sha256, report_date,
                 part.rows is not None, part.reason_code, part.detail,
             ))
-    ipc = {name: frames.to_ipc(frames.table(name, rows[name], tags[name])) for name in ROW_TABLES}
+    ipc = {name: frames.to_ipc(frames.table(name, table_rows, table_tags))
+           for name, table_rows, table_tags in zip(ROW_TABLES, rows, tags)}
     ipc["inputs"] = frames.to_ipc(frames.table("inputs", inputs))
     ipc["parts"] = frames.to_ipc(frames.table("parts", parts))
     return ChunkResult(ipc, mboxes)

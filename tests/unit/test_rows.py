@@ -121,3 +121,26 @@ def test_a_row_of_the_wrong_width_is_refused():
         frames.named("reports", ("only", "three", "values"))
     with pytest.raises(ValueError):
         frames.table("policies", [("too", "short")])
+
+
+def test_remembered_texts_flag_every_report_that_holds_them(tmp_path: Path):
+    """Date-range texts and MX host lists are remembered between reports (flatten, fastpath):
+    the second report with the same quirks must be flagged like the first, and a report
+    without failure details in between must not shift the part ids of the others' rows."""
+    quirky = json.loads(json.dumps(REPORT))
+    quirky["date-range"] = {"start-datetime": "2024-05-01T00:00:00", "end-datetime": "2024-05-01T23:59:59"}
+    quirky["policies"][1]["policy"]["mx-host"] = ["mx: Listed.MX.example."]
+    plain = json.loads(json.dumps(REPORT))
+    del plain["policies"][1]["failure-details"]
+    plain["policies"][1]["summary"]["total-failure-session-count"] = 0
+    refs = []
+    for number, report in enumerate([quirky, plain, quirky]):
+        path = tmp_path / f"{number}.json"
+        path.write_bytes(json.dumps({**report, "report-id": f"id-{number}"}).encode())
+        refs.append(InputRef(str(path), "file", str(path)))
+    chunk = process_chunk(refs)
+    flags = chunk.table("reports").column("conformance_flags").to_pylist()
+    assert ["mx_host_prefixed" in f and "naive_datetime" in f for f in flags] == [True, False, True]
+    assert chunk.table("policies").column("mx_host").to_pylist() == [[], ["listed.mx.example"]] * 3
+    assert chunk.table("policies").column(frames.PART_COLUMN).to_pylist() == [0, 0, 1, 1, 2, 2]
+    assert chunk.table("failure_details").column(frames.PART_COLUMN).to_pylist() == [0, 0, 2, 2]

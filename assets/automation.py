@@ -6,13 +6,13 @@ need no switch in the UI."""
 
 
 import json
-import os
 import time
 
 import dagster as dg
 
 from assets.maintenance import maintenance_job
 from assets.resources import ImapResource, WarehouseResource
+from pipeline.intake.inbox import inbox_fingerprint
 from pipeline.settings import Settings
 
 # Everything but the network probes of the posture checks (their own daily job, assets/posture.py).
@@ -46,22 +46,6 @@ SENSOR_NAME = "inbox_sensor"
 _now = time.time  # the sensor's clock (tests move it instead of waiting an hour)
 _IN_FLIGHT = {dg.DagsterRunStatus.QUEUED, dg.DagsterRunStatus.NOT_STARTED, dg.DagsterRunStatus.STARTING,
               dg.DagsterRunStatus.STARTED, dg.DagsterRunStatus.CANCELING, dg.DagsterRunStatus.MANAGED}
-
-
-def inbox_fingerprint(inbox: str) -> tuple[int, int]:
-    """(number of waiting files, newest mtime in ns): changes whenever a file is dropped in."""
-    count, newest = 0, 0
-    for folder, dirs, files in os.walk(inbox):
-        dirs[:] = [d for d in dirs if not d.startswith(".") or os.path.isdir(os.path.join(folder, d, "cur"))]
-        for name in files:
-            if name.startswith(".") or name.endswith(".tmp"):
-                continue
-            try:
-                newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime_ns)
-            except FileNotFoundError:
-                continue
-            count += 1
-    return count, newest
 
 
 @dg.sensor(name=SENSOR_NAME, job=ingest_job, minimum_interval_seconds=60, default_status=dg.DefaultSensorStatus.RUNNING)

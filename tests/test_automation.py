@@ -88,19 +88,47 @@ def test_mailbox_poll_skips_without_an_imap_account(monkeypatch: pytest.MonkeyPa
     assert isinstance(result, dg.SkipReason)
 
 
-def test_status_names_a_failed_run(tmp_path: Path):
-    data_dir = tmp_path / "data"
+def _a_failed_run(data_dir: Path) -> dg.DagsterInstance:
+    """An inbox run that failed (another writer held the warehouse), recorded on the data dir's instance."""
     _fill_inbox(data_dir)
     instance, resource = instance_at(data_dir), WarehouseResource(data_dir=str(data_dir), workers=1)
     request, _ = tick(instance, resource, None)
     with writer_lock(data_dir):
         run_as_the_daemon_would(instance, resource, request)
+    return instance
+
+
+def test_status_names_a_failed_run(tmp_path: Path):
+    data_dir = tmp_path / "data"
+    _a_failed_run(data_dir)
     shutil.rmtree(data_dir / "lake", ignore_errors=True)  # status must say it even before any table exists
     result = subprocess.run([sys.executable, "-m", "pipeline", "status", "--data-dir", str(data_dir)],
                             capture_output=True, text=True, env={**os.environ, "COLUMNS": "200"})
     assert result.returncode == 0 and "Traceback" not in result.stderr, result.stderr
     line = next(line for line in result.stdout.splitlines() if line.startswith("last Dagster run"))
     assert "FAILED" in line and "another tlsrpt run is writing" in line
+
+
+def test_the_last_run_line_is_kept_until_a_run_is_recorded(tmp_path: Path):
+    """`tlsrpt run` with nothing new and `tlsrpt status` print the line without loading Dagster
+    (~0.7 s) while the run file is as it was; a run recorded since is read from Dagster."""
+    from assets.run_history import last_run_line
+    from pipeline.settings import Settings
+
+    data_dir = tmp_path / "data"
+    instance = _a_failed_run(data_dir)
+    settings = Settings(data_dir=data_dir)
+    failed = last_run_line(settings)
+    assert failed.startswith("last Dagster run: FAILED")
+    without_dagster = ("import sys; sys.modules['dagster'] = None; from pipeline.settings import Settings; "
+                       "from assets.run import nothing_new; from assets.run_history import last_run_line; "
+                       f"print(last_run_line(Settings(data_dir={str(data_dir)!r})))")
+    kept = subprocess.run([sys.executable, "-c", without_dagster], capture_output=True, text=True, cwd=Path(__file__).parents[1])
+    assert kept.returncode == 0, kept.stderr
+    assert kept.stdout.strip() == failed
+
+    instance.add_run(dg.DagsterRun(job_name="ingest_job", run_id="b" * 36, status=dg.DagsterRunStatus.SUCCESS))
+    assert last_run_line(settings).startswith("last Dagster run: succeeded")
 
 
 def test_the_daily_maintenance_job_merges_the_lake_and_says_so(tmp_path: Path):

@@ -44,3 +44,20 @@ def archive_processed(settings: Settings, committed_paths: set[str]) -> int:
         os.replace(source, target)
         moved += 1
     return moved
+
+
+def inbox_fingerprint(inbox: str) -> tuple[int, int]:
+    """(number of waiting files, newest mtime in ns): changes whenever a file is dropped in. The
+    inbox sensor's cursor, and `tlsrpt run`'s test for "nothing waits" (without loading Dagster)."""
+    count, newest = 0, 0
+    for folder, dirs, files in os.walk(inbox):
+        dirs[:] = [d for d in dirs if not d.startswith(".") or os.path.isdir(os.path.join(folder, d, "cur"))]
+        for name in files:
+            if name.startswith(".") or name.endswith(".tmp"):
+                continue
+            try:
+                newest = max(newest, os.lstat(os.path.join(folder, name)).st_mtime_ns)
+            except FileNotFoundError:
+                continue
+            count += 1
+    return count, newest

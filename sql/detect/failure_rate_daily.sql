@@ -86,41 +86,68 @@ flagged as (
 failing_runs as (
     -- Failing days closer than resolve_after_days belong to one run; a run is an incident from
     -- its first spike (or first-ever day of a type) for as long as it keeps failing, so a long
-    -- outage stays visible after its baseline has caught up with it.
+    -- outage stays visible after its baseline has caught up with it. Numbered over the failing
+    -- days alone (a small share of the zero-filled series), which is all a run holds.
     select
         report_date,
         policy_domain,
         result_type,
-        sum(case when gap is null or gap > resolve_after_days then 1 else 0 end) over (
-            partition by policy_domain, result_type order by report_date
-        ) as run_number
+        run_number,
+        -- Up to this day only: a day's row never waits for later days (the build redoes only
+        -- the days new reports touched). A day before the run's first spike has none yet.
+        min(case when is_spike or is_new_type then report_date end) over (
+            partition by policy_domain, result_type, run_number order by report_date
+            rows between unbounded preceding and current row
+        ) as run_onset
     from (
         select
-            report_date,
-            policy_domain,
-            result_type,
-            resolve_after_days,
-            date_diff(
-                'day', lag(report_date) over (partition by policy_domain, result_type order by report_date), report_date
-            ) as gap
-        from flagged
-        where is_failing
-    ) as failing
+            *,
+            sum(case when gap is null or gap > resolve_after_days then 1 else 0 end) over (
+                partition by policy_domain, result_type order by report_date
+            ) as run_number
+        from (
+            select
+                report_date,
+                policy_domain,
+                result_type,
+                resolve_after_days,
+                is_spike,
+                is_new_type,
+                date_diff(
+                    'day',
+                    lag(report_date) over (partition by policy_domain, result_type order by report_date),
+                    report_date
+                ) as gap
+            from flagged
+            where is_failing
+        ) as failing
+    ) as numbered
+),
+
+onset_outside_runs as (
+    -- The days not failing share no run: their onset is the first spike or new type among them
+    -- up to the day (none where an elevated day is always a failing one, as under the defaults).
+    select
+        policy_domain,
+        result_type,
+        min(report_date) as run_onset
+    from flagged
+    where not is_failing and (is_spike or is_new_type)
+    group by policy_domain, result_type
 ),
 
 runs as (
     select
         f.*,
         r.run_number,
-        -- Up to this day only: a day's row never waits for later days (the build redoes only
-        -- the days new reports touched). A day before the run's first spike has none yet.
-        min(case when f.is_spike or f.is_new_type then f.report_date end) over (
-            partition by f.policy_domain, f.result_type, r.run_number order by f.report_date
-            rows between unbounded preceding and current row
-        ) as run_onset
+        case
+            when f.is_failing then r.run_onset
+            when o.run_onset <= f.report_date then o.run_onset
+        end as run_onset
     from flagged as f
     left join failing_runs as r
         on f.report_date = r.report_date and f.policy_domain = r.policy_domain and f.result_type = r.result_type
+    left join onset_outside_runs as o on f.policy_domain = o.policy_domain and f.result_type = o.result_type
 )
 
 select

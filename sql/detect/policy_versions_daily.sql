@@ -74,49 +74,37 @@ dated as (
     inner join versions as v on a.policy_domain = v.policy_domain and a.policy_version = v.policy_version
 ),
 
-revised as (
-    select policy_domain
-    from versions
-    group by policy_domain
-    having count(*) > 1
-),
-
 newer as (
-    -- The newest version other senders had applied at least stale_policy_days before this day.
+    -- The newest version other senders had applied at least stale_policy_days before this day,
+    -- asked of each of the day's rows in the one pass over them: a join back to them (a second
+    -- reference) would read the day's policies again.
     select
         d.report_date,
         d.policy_domain,
         d.reporter,
         d.policy_version,
-        first(v.policy_version order by v.version_first_seen desc, v.policy_version asc) as newer_version,
-        max(v.version_first_seen) as newer_first_seen
+        d.version_first_seen,
+        d.sts_mode,
+        d.sts_max_age,
+        d.sts_mx,
+        d.report_keys,
+        n.newer_version,
+        n.newer_first_seen
     from dated as d
     cross join t
-    inner join versions as v
-        on
-            d.policy_domain = v.policy_domain
-            -- Only domains with more than one version can have a stale one (few of them).
-            and d.policy_domain in (select r.policy_domain from revised as r)
+    left join lateral (
+        select
+            first(v.policy_version order by v.version_first_seen desc, v.policy_version asc) as newer_version,
+            max(v.version_first_seen) as newer_first_seen
+        from versions as v
+        where
+            v.policy_domain = d.policy_domain
             and d.version_first_seen < v.version_first_seen
             and v.version_first_seen <= d.report_date - t.stale_policy_days
-    group by d.report_date, d.policy_domain, d.reporter, d.policy_version
+    ) as n on true
 )
 
 select
-    d.report_date,
-    d.policy_domain,
-    d.reporter,
-    d.policy_version,
-    d.version_first_seen,
-    d.sts_mode,
-    d.sts_max_age,
-    d.sts_mx,
-    d.report_keys,
-    n.newer_version,
-    n.newer_first_seen,
+    n.*,
     n.newer_version is not null as is_stale
-from dated as d
-left join newer as n
-    on
-        d.report_date = n.report_date and d.policy_domain = n.policy_domain
-        and d.reporter = n.reporter and d.policy_version = n.policy_version
+from newer as n

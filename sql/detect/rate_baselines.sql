@@ -8,7 +8,9 @@ with t as (
     select * from config.thresholds
 ),
 
-judged as (
+judged as not materialized (
+    -- Not materialized: read twice, and a materialized CTE keeps the build's date filter out of
+    -- its scans (every failing and judged day of all time).
     select
         'failure_rate' as metric,
         policy_domain,

@@ -43,7 +43,8 @@ scored as (
     left join detect.rate_baselines as b
         on
             b.metric = 'success_rate' and r.policy_domain = b.policy_domain and r.reporter = b.subject
-            and r.day_number = b.day_number
+            -- By the date, not day_number: the build's date filter then reaches the baselines' scan.
+            and r.report_date = b.report_date
 )
 
 select

@@ -1,9 +1,10 @@
 -- grain: one row per report, policy domain and detailed failure, counted once, with its cause and sub-cause
 -- incremental: report_date, lookback 0 days
 -- reads: intermediate.failures_once_per_report, staging.policies, config.reason_patterns, config.result_type_causes
-with details as (
+with details as not materialized (
     -- Counted once (a failure listed under a report's sts and tlsa policies is one row); the
-    -- failures no detail names have no cause to find.
+    -- failures no detail names have no cause to find. Not materialized: read twice, and a
+    -- materialized CTE keeps the build's date filter out of its scan (every failure of all time).
     select * from intermediate.failures_once_per_report
     where is_detailed
 ),

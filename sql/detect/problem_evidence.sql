@@ -15,6 +15,19 @@ with episodes as (
     where kind <> 'silent_reporter'
 ),
 
+episode_days as (
+    -- Each day of each episode, so that failures and reporters join on the day by equality: a
+    -- range join on the domain alone paired each episode with every row of its domain, all days.
+    select
+        e.kind,
+        e.problem_domain,
+        e.cause,
+        e.episode,
+        e.first_seen + d.day_offset::integer as report_date
+    from episodes as e
+    cross join unnest(range(e.last_seen - e.first_seen + 1)) as d (day_offset)
+),
+
 failures as (
     select
         f.*,
@@ -40,11 +53,9 @@ episode_rows as (
         f.failure_reason_code,
         f.result_type,
         f.failed_session_count
-    from episodes as e
+    from episode_days as e
     inner join failures as f
-        on
-            e.problem_domain = f.problem_domain and e.cause = f.cause
-            and f.report_date between e.first_seen and e.last_seen
+        on e.problem_domain = f.problem_domain and e.cause = f.cause and e.report_date = f.report_date
 ),
 
 episode_failures as (
@@ -129,9 +140,9 @@ episode_reporters as (
         e.cause,
         e.episode,
         count(distinct s.reporter) as domain_reporters
-    from episodes as e
+    from episode_days as e
     inner join intermediate.sessions_once_per_report as s
-        on e.problem_domain = s.policy_domain and s.report_date between e.first_seen and e.last_seen
+        on e.problem_domain = s.policy_domain and e.report_date = s.report_date
     group by e.kind, e.problem_domain, e.cause, e.episode
 ),
 

@@ -1,12 +1,13 @@
 -- grain: one row per policy domain with an MTA-STS policy: its mode now (published, else as last applied)
--- reads: staging.policies, posture.domain_posture
+-- reads: posture.sts_domain_days, posture.domain_posture
 with applied as (
+    -- From the domain's days, not its policy rows: a day without a mode (reports gave '-') keeps
+    -- the mode of the last day that had one.
     select
         policy_domain,
-        arg_max(nullif(sts_mode, '-'), report_date) as applied_mode,
+        arg_max(applied_mode, report_date) as applied_mode,
         max(report_date) as last_report_date
-    from staging.policies
-    where policy_type = 'sts'
+    from posture.sts_domain_days
     group by policy_domain
 ),
 

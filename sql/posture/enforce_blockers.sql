@@ -1,9 +1,9 @@
 -- grain: one row per domain in testing/none, MX host, reporter and cause (last 30 days): sessions enforce would fail
--- reads: posture.domain_modes, intermediate.failure_causes, staging.policies
+-- reads: posture.domain_modes, posture.failure_days
 with window_end as (
     -- The window ends at the newest report, so a corpus of any age is judged the same way.
     select max(report_date) as data_through
-    from intermediate.failure_causes
+    from posture.failure_days
 ),
 
 candidates as (
@@ -13,19 +13,14 @@ candidates as (
 
 failures as (
     -- In testing mode a sender delivers despite a failed MTA-STS validation and reports it:
-    -- under enforce each of these sessions would not have been delivered.
-    -- Failures are counted once per report (a report listing them under its sts and its tlsa
-    -- policy counts them once), so a report that applied an MTA-STS policy is looked up for each
-    -- failure of the window: a semi-join on the failures' keys, not a distinct of every sts
-    -- policy's key of all time (0.21 s of the model's 0.35 s at 1M reports).
+    -- under enforce each of these sessions would not have been delivered. Only the failures of
+    -- reports that applied an MTA-STS policy for the domain count (posture.failure_days says
+    -- which, per day, so the window's lookup among the policies is not redone on every build).
     select f.*
-    from intermediate.failure_causes as f
+    from posture.failure_days as f
     cross join window_end as w
     inner join candidates as c on f.policy_domain = c.policy_domain
-    where f.report_date > w.data_through - 30 and exists (
-        select 1 from staging.policies as s
-        where s.policy_type = 'sts' and s.report_key = f.report_key and s.policy_domain = f.policy_domain
-    )
+    where f.report_date > w.data_through - 30 and f.is_under_sts
 )
 
 select

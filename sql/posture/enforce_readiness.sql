@@ -1,5 +1,6 @@
 -- grain: one row per domain in testing or none: ready for enforce or not, and what to fix first
--- reads: posture.domain_modes, posture.enforce_blockers, posture.domain_posture, staging.policies, config.causes
+-- reads: posture.domain_modes, posture.enforce_blockers, posture.domain_posture, posture.sts_domain_days,
+-- staging.policies, config.causes
 with candidates as (
     select * from posture.domain_modes
     where sts_mode in ('testing', 'none')
@@ -12,12 +13,12 @@ window_end as (
 
 sessions as (
     select
-        p.policy_domain,
-        sum(p.successful_session_count + p.failed_session_count) as sessions_30d
-    from staging.policies as p
+        d.policy_domain,
+        sum(d.sts_session_count) as sessions_30d
+    from posture.sts_domain_days as d
     cross join window_end as w
-    where p.policy_type = 'sts' and p.report_date > w.data_through - 30
-    group by p.policy_domain
+    where d.report_date > w.data_through - 30
+    group by d.policy_domain
 ),
 
 by_mx_cause as (
@@ -32,14 +33,16 @@ by_mx_cause as (
 ),
 
 worst as (
+    -- The top MX and cause come from one row, the most failed sessions first, ties by name: three
+    -- arg_max calls could each pick another of the tied rows, and another on every build.
     select
         policy_domain,
         sum(failed_sessions) as would_fail_sessions,
         list(distinct mx_host order by mx_host) as failing_mx_hosts,
-        arg_max(mx_host, failed_sessions) as top_mx_host,
-        arg_max(cause, failed_sessions) as top_cause,
+        first(mx_host order by failed_sessions desc, mx_host asc, cause asc) as top_mx_host,
+        first(cause order by failed_sessions desc, mx_host asc, cause asc) as top_cause,
         max(failed_sessions) as top_failed_sessions,
-        arg_max(reporters, failed_sessions) as top_reporters
+        first(reporters order by failed_sessions desc, mx_host asc, cause asc) as top_reporters
     from by_mx_cause
     group by policy_domain
 )

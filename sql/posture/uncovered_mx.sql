@@ -1,5 +1,5 @@
 -- grain: one row per domain and MX host that receives mail (reports or DNS) but no published mx: pattern covers
--- reads: posture.domain_posture, intermediate.failure_causes
+-- reads: posture.domain_posture, posture.failure_days
 with posture_now as (
     select * from posture.domain_posture
     where published_mx_patterns is not null
@@ -7,19 +7,23 @@ with posture_now as (
 
 window_end as (
     select max(report_date) as data_through
-    from intermediate.failure_causes
+    from posture.failure_days
 ),
 
 reported as (
-    -- MX hosts senders reached in the last 30 days (reports name an MX only in failure details).
+    -- MX hosts senders reached in the last 30 days (reports name an MX only in failure details),
+    -- of the domains that publish mx: patterns only: no other domain's row is judged below, and
+    -- few domains are checked, so most of the window's failures are not grouped at all.
     select
         f.policy_domain,
         f.mx_host,
         sum(f.failed_session_count) as failed_sessions_30d,
         max(f.report_date) as last_reported
-    from intermediate.failure_causes as f
+    from posture.failure_days as f
     cross join window_end as w
-    where f.mx_host is not null and f.report_date > w.data_through - 30
+    where
+        f.mx_host is not null and f.report_date > w.data_through - 30
+        and f.policy_domain in (select posture_now.domain from posture_now)
     group by f.policy_domain, f.mx_host
 ),
 

@@ -22,6 +22,7 @@ import pyarrow as pa
 
 from pipeline.settings import Settings
 from pipeline.store import lake
+from pipeline.store.empty_tables import give_statistics
 from pipeline.store.schema_comments import COLUMNS, TABLES
 
 T = TypeVar("T")
@@ -77,7 +78,7 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-SCHEMA_VERSION = 3  # 3: the lake (batch_id on the row tables, no dirty_partitions)
+SCHEMA_VERSION = 4  # 3: the lake (batch_id on the row tables, no dirty_partitions); 4: empty tables with statistics
 
 # Month partitions: a day's batch lands in one folder per table, a late report in its own month,
 # and a query on a date range skips the other months' files (docs/architecture.md).
@@ -93,11 +94,21 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables, their partitioning and their comments once; later connections only
     check the version (the ~100 COMMENT statements cost a second on every start otherwise)."""
     try:  # asked directly: listing duckdb_tables() of a lake costs a quarter of a second
-        if con.execute("select max(version) from main.schema_info").fetchone()[0] == SCHEMA_VERSION:
-            return
+        version = con.execute("select max(version) from main.schema_info").fetchone()[0]
     except duckdb.CatalogException:
-        pass
+        version = None
+    if version == SCHEMA_VERSION:
+        return
+    if version == 3:  # tables as in 4: only the empty ones' statistics are new
+        in_transaction(con, _upgrade_from_3)
+        return
     in_transaction(con, _create_schema)
+
+
+def _upgrade_from_3(con: duckdb.DuckDBPyConnection) -> None:
+    for table in TABLES:
+        give_statistics(con, table)
+    _set_version(con)
 
 
 def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
@@ -105,11 +116,17 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     if _is_lake(con):  # tests also build the schema in a plain in-memory DuckDB
         for table, columns in PARTITIONED_BY.items():
             con.execute(f"alter table {table} set partitioned by ({columns})")
+        for table in TABLES:  # before the first ingest every core table is empty; some stay so
+            give_statistics(con, table)
     # COMMENT ON takes no bound parameters; the texts are our own constants, quoted here.
     for table, text in TABLES.items():
         con.execute(f"comment on table {table} is {_quote(text)}")
         for column, note in COLUMNS[table].items():
             con.execute(f"comment on column {table}.{column} is {_quote(note)}")
+    _set_version(con)
+
+
+def _set_version(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("delete from schema_info")
     con.execute("insert into schema_info values (?)", [SCHEMA_VERSION])
 

@@ -27,6 +27,7 @@ from pipeline.detect.detection_config import DEFAULTS, THRESHOLDS, load_threshol
 from pipeline.settings import Settings
 from pipeline.store import lake
 from pipeline.store.builds import record_build
+from pipeline.store.empty_tables import give_statistics
 from pipeline.store.schema_comments import (
     MODEL_COLUMNS_FILE,
     TABLES,
@@ -180,6 +181,7 @@ def _config_constants(thresholds: dict[str, float]) -> str:
 def _write_reporter_domains(con: duckdb.DuckDBPyConnection) -> None:
     con.execute("create or replace table config.reporter_domains (name varchar, reporter varchar)")
     add_reporter_names(con)
+    give_statistics(con, "config.reporter_domains")  # no names before the first report
 
 
 def add_reporter_names(con: duckdb.DuckDBPyConnection, batches: set[str] | None = None) -> None:
@@ -255,6 +257,7 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
         con.execute(f"create or replace table {model.key} as {model.sql}")
     except duckdb.Error as exc:
         raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}", model.key) from exc
+    give_statistics(con, model.key)  # an empty table is costly to read without (store/empty_tables.py)
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
     comment_columns(con, model.key)
 
@@ -282,6 +285,7 @@ def _ensure_bookkeeping(con: duckdb.DuckDBPyConnection) -> None:
         incremental.ensure_tables(con)
         for table in missing:
             comment_columns(con, table)
+            give_statistics(con, table)
         con.execute("commit")
     except BaseException:
         con.execute("rollback")

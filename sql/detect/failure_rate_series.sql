@@ -50,23 +50,6 @@ series as (
     inner join seen as s on d.policy_domain = s.policy_domain and d.report_date >= s.first_failed
     left join failed as f
         on d.report_date = f.report_date and d.policy_domain = f.policy_domain and s.result_type = f.result_type
-),
-
-failed_through as (
-    -- The type's failed sessions up to and including each day it failed on a day of the domain's
-    -- sessions (the series' days): the few failing days carry the running total, and each day of
-    -- the series looks up the last one before it, so a new day does not sum every zero-filled
-    -- day of the history again.
-    select
-        f.report_date,
-        f.policy_domain,
-        f.result_type,
-        sum(f.failed_sessions) over (
-            partition by f.policy_domain, f.result_type order by f.report_date
-            rows between unbounded preceding and current row
-        ) as failed_sessions
-    from failed as f
-    semi join marts.daily_domain_sessions as d on f.policy_domain = d.policy_domain and f.report_date = d.report_date
 )
 
 select
@@ -80,8 +63,10 @@ select
     -- silent shrinks the counts, not the fault), never enough to open one. Only these days are
     -- judged against a baseline.
     s.failed_sessions >= 1 and s.failure_rate >= t.min_failure_rate as is_failing,
-    coalesce(b.failed_sessions, 0) as failed_before
+    coalesce(sum(s.failed_sessions) over w_history, 0) as failed_before
 from series as s
 cross join t
-asof left join failed_through as b
-    on s.policy_domain = b.policy_domain and s.result_type = b.result_type and s.report_date > b.report_date
+window w_history as (
+    partition by s.policy_domain, s.result_type order by s.day_number
+    rows between unbounded preceding and 1 preceding
+)

@@ -254,10 +254,12 @@ class ModelsFailed(ModelError):
 def _create(con: duckdb.DuckDBPyConnection, model: Model) -> None:
     con.execute(f"create schema if not exists {model.schema}")
     try:
-        con.execute(f"create or replace table {model.key} as {model.sql}")
+        (rows,) = con.execute(f"create or replace table {model.key} as {model.sql}").fetchone()
     except duckdb.Error as exc:
         raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}", model.key) from exc
-    give_statistics(con, model.key)  # an empty table is costly to read without (store/empty_tables.py)
+    if rows == 0:  # an empty table is costly to read without statistics (store/empty_tables.py); the
+        # count comes with the CREATE, so a table with rows costs no second scan of the lake
+        give_statistics(con, model.key)
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
     comment_columns(con, model.key)
 

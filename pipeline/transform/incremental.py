@@ -150,15 +150,17 @@ def step(con: duckdb.DuckDBPyConnection, ledger: Ledger, model, shape: str, incr
     return Step(available, day_ranges(touched_days(con, ledger, available - held), increments[model.key]))
 
 
-def apply(con: duckdb.DuckDBPyConnection, key: str, sql: str, ranges: list[tuple[date, date]]) -> None:
-    """Delete the model's rows of those days and insert them from its SQL, filtered to them."""
+def apply(con: duckdb.DuckDBPyConnection, key: str, sql: str, ranges: list[tuple[date, date]]) -> int:
+    """Delete the model's rows of those days and insert them from its SQL, filtered to them;
+    returns the rows inserted less the rows deleted."""
     if not ranges:
-        return
+        return 0
     column = declared(sql).date_column
     where = " or ".join(f"{column} between ? and ?" for _ in ranges)
     bounds = [bound for pair in ranges for bound in pair]
-    con.execute(f"delete from {key} where {where}", bounds)
-    con.execute(f"insert into {key} select * from ({sql}\n) where {where}", bounds)
+    (deleted,) = con.execute(f"delete from {key} where {where}", bounds).fetchone()
+    (inserted,) = con.execute(f"insert into {key} select * from ({sql}\n) where {where}", bounds).fetchone()
+    return inserted - deleted
 
 
 def record(ledger: Ledger, key: str, shape: str, built: Step) -> None:

@@ -37,12 +37,14 @@ detailed as (
 ),
 
 detailed_per_report as (
+    -- With the report's date (one per report), so a build's date filter reaches this step too.
     select
         report_key,
         policy_domain,
+        report_date,
         sum(failed_session_count) as failed_session_count
     from detailed
-    group by report_key, policy_domain
+    group by report_key, policy_domain, report_date
 ),
 
 undetailed as (
@@ -62,7 +64,8 @@ undetailed as (
         (s.failed_session_count - coalesce(d.failed_session_count, 0))::bigint as failed_session_count,
         false as is_detailed
     from intermediate.sessions_once_per_report as s
-    left join detailed_per_report as d on s.report_key = d.report_key and s.policy_domain = d.policy_domain
+    left join detailed_per_report as d
+        on s.report_key = d.report_key and s.policy_domain = d.policy_domain and s.report_date = d.report_date
     where s.failed_session_count > coalesce(d.failed_session_count, 0)
 )
 

@@ -1,8 +1,10 @@
 -- grain: one row per policy_domain, reporter, policy_type, policy_fingerprint (a policy as applied)
 -- reads: staging.policies
-with written as (
+with written as materialized (
     -- All time, so the policies are grouped as written first and hashed after (far fewer ways a
     -- policy is written than policy rows), each with the fields of the first report that wrote it.
+    -- Materialized: else DuckDB's plan reads every policy twice (once more for the newest version
+    -- per reporter, a window it turns into a join), 0.2 s of a new day's build at 1M reports.
     select
         policy_domain,
         reporter,

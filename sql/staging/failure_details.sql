@@ -10,6 +10,7 @@ reports as (
         report_key,
         batch_id,
         reporter,
+        report_date,
         trust
     from staging.reports
 ),
@@ -34,8 +35,9 @@ grouped as (
         d.receiving_ip,
         d.failure_reason_code
     from details as d
-    -- only the rows of the copy staging.reports keeps (a report two writers loaded at once)
-    inner join reports as r on d.report_key = r.report_key and d.batch_id = r.batch_id
+    -- only the rows of the copy staging.reports keeps (a report two writers loaded at once); by
+    -- its date too (a report's rows share it), so a build's date filter reaches that scan
+    inner join reports as r on d.report_key = r.report_key and d.batch_id = r.batch_id and d.report_date = r.report_date
     left join config.result_types as t on d.result_type = t.result_type
 )
 

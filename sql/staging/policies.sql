@@ -10,6 +10,7 @@ reports as (
         report_key,
         batch_id,
         reporter,
+        report_date,
         trust
     from staging.reports
 ),
@@ -37,8 +38,9 @@ labelled as (
         p.failure_detail_session_sum,
         p.has_totals_mismatch
     from policies as p
-    -- only the rows of the copy staging.reports keeps (a report two writers loaded at once)
-    inner join reports as r on p.report_key = r.report_key and p.batch_id = r.batch_id
+    -- only the rows of the copy staging.reports keeps (a report two writers loaded at once); by
+    -- its date too (a report's rows share it), so a build's date filter reaches that scan
+    inner join reports as r on p.report_key = r.report_key and p.batch_id = r.batch_id and p.report_date = r.report_date
     left join config.policy_types as t on p.policy_type = t.policy_type
 )
 

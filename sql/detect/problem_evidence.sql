@@ -1,6 +1,6 @@
 -- grain: one row per failure or stale-policy episode (detect.problem_episodes): what its failures rest on
 -- reads: detect.problem_episodes, detect.problem_owners, intermediate.failure_causes,
---        intermediate.sessions_once_per_report, marts.daily_domain_sessions
+--        intermediate.reporter_report_days, marts.daily_domain_sessions
 -- Where the failures were, who saw them, the sending network most of them came from, and how
 -- many days with data followed the episode.
 with episodes as (
@@ -133,7 +133,8 @@ network_senders as (
 ),
 
 episode_reporters as (
-    -- Everyone who reported the domain during the episode, failing or not.
+    -- Everyone who reported the domain during the episode, failing or not: from the report days
+    -- (one row per day, reporter and domain), not every report of them (~2x the rows at 1M).
     select
         e.kind,
         e.problem_domain,
@@ -141,7 +142,7 @@ episode_reporters as (
         e.episode,
         count(distinct s.reporter) as domain_reporters
     from episode_days as e
-    inner join intermediate.sessions_once_per_report as s
+    inner join intermediate.reporter_report_days as s
         on e.problem_domain = s.policy_domain and e.report_date = s.report_date
     group by e.kind, e.problem_domain, e.cause, e.episode
 ),

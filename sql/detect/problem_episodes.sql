@@ -38,7 +38,9 @@ select
     -- and the earliest day on a tie (one ingest of everything: identity_day = first_seen).
     first(report_date order by visible_at asc nulls last, report_date asc) as identity_day,
     sum(anomaly_count)::integer as anomaly_count,
-    flatten(list(anomaly_ids order by report_date, anomaly_ids)) as anomaly_ids,
+    -- In day order, a day's ids on a tie: the pairs sorted as one list, not an ordered aggregate
+    -- (DuckDB sorts each group of one of those apart: ~0.05 s CPU of this model's ~0.23 s at 1M).
+    flatten(list_transform(list_sort(list((report_date, anomaly_ids))), x -> x[2])) as anomaly_ids,
     list_sort(list_distinct(flatten(list(policy_domains)))) as policy_domains,
     list_sort(list_distinct(flatten(list(reporters)))) as anomaly_reporters,
     sum(failed_sessions)::bigint as sessions_affected,

@@ -8,6 +8,11 @@ report, config.model_failures. On a new day on top of 100k reports that was 188 
 in one model build (67 once the models had statistics), ~0.1 s for each read of an empty posture
 table at 1M. A row inserted and deleted in the same transaction leaves the table empty, with no
 data file, and with statistics (record_count 0).
+
+That works only where DuckLake inlines small inserts: the core and config tables. The model
+schemas inline nothing (pipeline/store/warehouse.py, MODEL_SCHEMAS: inlining left a catalog table
+behind per table a build replaced, and every read slowed with their number), and there the
+placeholder's Parquet file is dropped with its statistics: a model built empty goes without.
 """
 
 from __future__ import annotations

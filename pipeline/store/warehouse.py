@@ -78,7 +78,18 @@ def _quote(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
 
 
-SCHEMA_VERSION = 4  # 3: the lake (batch_id on the row tables, no dirty_partitions); 4: empty tables with statistics
+SCHEMA_VERSION = 5  # 3: the lake (batch_id on the row tables, no dirty_partitions); 4: empty tables with
+# statistics; 5: no inlined data in the schemas the model builds rewrite (MODEL_SCHEMAS)
+
+# The schemas of the SQL models (sql/<schema>/). Their tables are replaced whole, 17 of them in a
+# build of a new day, and with DuckLake's data inlining each new table gets a table of its own in
+# the catalog database for its inlined rows, kept until its snapshot expires. Every read of the
+# lake slowed with their number: a build of a 10k-report lake took 3.7 s, then 10.8 s after 21
+# builds and 29.6 s after 41 (a 3-row table's scan 8 -> 37 ms); without inlining 1.6, 2.9 and
+# 4.3 s (docs/architecture.md). With a snapshot retention of 7 days and a run every 30 minutes
+# that would be ~5,700 tables. Without inlining a model's rows always go to Parquet (the daily
+# maintenance merges the small files). The config tables keep it: rewritten once a day at most.
+MODEL_SCHEMAS = ("staging", "intermediate", "marts", "posture", "detect")
 
 # Month partitions: a day's batch lands in one folder per table, a late report in its own month,
 # and a query on a date range skips the other months' files (docs/architecture.md).
@@ -99,15 +110,32 @@ def ensure_schema(con: duckdb.DuckDBPyConnection) -> None:
         version = None
     if version == SCHEMA_VERSION:
         return
-    if version == 3:  # tables as in 4: only the empty ones' statistics are new
-        in_transaction(con, _upgrade_from_3)
-        return
-    in_transaction(con, _create_schema)
+    if version == 3:  # tables as in 5: the empty ones' statistics (4) and the options (5) are new
+        in_transaction(con, _give_core_tables_statistics)
+    elif version != 4:
+        in_transaction(con, _create_schema)
+    # The options in a transaction of their own: DuckLake sets none on a schema created in the
+    # same transaction. The version last, so a writer killed in between does this again.
+    in_transaction(con, _create_model_schemas)
+    in_transaction(con, _no_inlining_in_model_schemas)
 
 
-def _upgrade_from_3(con: duckdb.DuckDBPyConnection) -> None:
+def _give_core_tables_statistics(con: duckdb.DuckDBPyConnection) -> None:
     for table in TABLES:
         give_statistics(con, table)
+
+
+def _create_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    for schema in MODEL_SCHEMAS:
+        con.execute(f"create schema if not exists {schema}")
+
+
+def _no_inlining_in_model_schemas(con: duckdb.DuckDBPyConnection) -> None:
+    """Set each model schema's inlining limit to 0 (MODEL_SCHEMAS says why; kept in the catalog per
+    schema, for every writer of the lake), and the schema version this completes."""
+    if _is_lake(con):  # tests also build the schema in a plain in-memory DuckDB
+        for schema in MODEL_SCHEMAS:
+            con.execute(f"call {lake.ALIAS}.set_option('data_inlining_row_limit', 0, schema => '{schema}')")
     _set_version(con)
 
 
@@ -116,14 +144,12 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
     if _is_lake(con):  # tests also build the schema in a plain in-memory DuckDB
         for table, columns in PARTITIONED_BY.items():
             con.execute(f"alter table {table} set partitioned by ({columns})")
-        for table in TABLES:  # before the first ingest every core table is empty; some stay so
-            give_statistics(con, table)
+        _give_core_tables_statistics(con)  # before the first ingest every core table is empty; some stay so
     # COMMENT ON takes no bound parameters; the texts are our own constants, quoted here.
     for table, text in TABLES.items():
         con.execute(f"comment on table {table} is {_quote(text)}")
         for column, note in COLUMNS[table].items():
             con.execute(f"comment on column {table}.{column} is {_quote(note)}")
-    _set_version(con)
 
 
 def _set_version(con: duckdb.DuckDBPyConnection) -> None:

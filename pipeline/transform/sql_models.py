@@ -260,9 +260,8 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> int:
         (rows,) = con.execute(f"create or replace table {model.key} as {model.sql}").fetchone()
     except duckdb.Error as exc:
         raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}", model.key) from exc
-    if rows == 0:  # an empty table is costly to read without statistics (store/empty_tables.py); the
-        # count comes with the CREATE, so a table with rows costs no second scan of the lake
-        give_statistics(con, model.key)
+    # A model built empty gets no statistics (store/empty_tables.py): its schema inlines no data
+    # (warehouse.MODEL_SCHEMAS), and without inlining the placeholder row leaves none either.
     con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
     comment_columns(con, model.key)
     return rows

@@ -77,13 +77,22 @@ duplicates as (
     from (
         select
             report_key,
-            outcome,
-            batch_id
+            batch_id,
+            true as refused
         from main.deliveries
-        where outcome = 'duplicate' or report_key in (select c.report_key from staging.report_copies as c)
+        where outcome = 'duplicate'
+        union all
+        -- Apart from the refused ones, not as one OR: an OR of the key's lookup reads every
+        -- delivery's key, this reads only the outcome column but for the few keys with copies.
+        select
+            report_key,
+            batch_id,
+            false as refused
+        from main.deliveries
+        where outcome = 'loaded' and report_key in (select c.report_key from staging.report_copies as c)
     ) as d
     inner join staging.reports as r on d.report_key = r.report_key
-    where d.outcome = 'duplicate' or (d.outcome = 'loaded' and d.batch_id <> r.batch_id)
+    where d.refused or d.batch_id <> r.batch_id
     group by r.reporter
 ),
 

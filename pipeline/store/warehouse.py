@@ -35,6 +35,13 @@ class WarehouseBusy(RuntimeError):
 _HELD_LOCKS: set[int] = set()  # file descriptors of the writer locks this process holds
 
 
+# What a model build may use. Rebuilding detect.policy_versions_daily or intermediate.failure_causes
+# in full from the committed staging tables of 1M reports fails in 512 MB and passes in 768 MB (a
+# Dagster step builds one model in its own transaction, so a changed upstream model is read back
+# from the lake); the builds hold the writer lock, so one runs at a time on a machine.
+MODEL_BUILD_MEMORY = "1GB"
+
+
 def _drop_inherited_locks() -> None:
     """In a forked child (a parser worker): let go of the parent's lock. flock belongs to the
     open file, which a child shares, so a worker left behind by a killed run would keep the
@@ -192,13 +199,14 @@ def set_aside_path(settings: Settings) -> Path:
 ALL_CORES = os.cpu_count() or 1
 
 
-def connect(settings: Settings, threads: int = 1) -> duckdb.DuckDBPyConnection:
+def connect(settings: Settings, threads: int = 1, memory_limit: str = "512MB") -> duckdb.DuckDBPyConnection:
     """The lake, read-write, schema ensured. One DuckDB thread by default: during an ingest the
     parser processes keep every core busy, and DuckDB's own thread pool then only adds
     contention for the small per-batch statements. Model builds run alone and pass ALL_CORES
-    (at 1M reports the full rebuild took 26.9 s on one thread, 17.6 s on two).
-    Never CHECKPOINT this connection: on a lake that runs maintenance (merging and expiring)."""
-    con = lake.open_lake(settings, threads=threads)
+    (at 1M reports the full rebuild took 26.9 s on one thread, 17.6 s on two) and
+    MODEL_BUILD_MEMORY. Never CHECKPOINT this connection: on a lake that runs maintenance
+    (merging and expiring)."""
+    con = lake.open_lake(settings, threads=threads, memory_limit=memory_limit)
     try:
         ensure_schema(con)
     except BaseException:

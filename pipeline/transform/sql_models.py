@@ -33,7 +33,7 @@ from pipeline.store.schema_comments import (
     TABLES,
     model_column_comment,
 )
-from pipeline.store.warehouse import ALL_CORES, connect, writer_lock
+from pipeline.store.warehouse import ALL_CORES, MODEL_BUILD_MEMORY, connect, writer_lock
 from pipeline.transform import incremental
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
 from pipeline.vocabulary import POLICY_TYPES, RESULT_TYPES
@@ -460,7 +460,7 @@ def build_one(settings: Settings, model: Model) -> int:
     it (a run with nothing new); return its row count."""
     thresholds = load_thresholds(settings.data_dir)
     with writer_lock(settings.data_dir):
-        con = connect(settings, threads=ALL_CORES)
+        con = connect(settings, threads=ALL_CORES, memory_limit=MODEL_BUILD_MEMORY)
         try:
             models = load_models()
             _ensure_bookkeeping(con)  # outside the transaction, as is each probe for a table below
@@ -511,7 +511,7 @@ def refresh_all(settings: Settings) -> list[str]:
     model is already built from the current data, SQL and thresholds (returns [] then)."""
     thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
     with writer_lock(settings.data_dir):
-        con = connect(settings, threads=ALL_CORES)
+        con = connect(settings, threads=ALL_CORES, memory_limit=MODEL_BUILD_MEMORY)
         try:
             try:
                 order = build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)

@@ -32,7 +32,9 @@ def worker_marts(data_dir_copy: str, repeat: int) -> None:
     if "full" in inspect.signature(sm.build_all).parameters:
         kwargs["full"] = True  # every model in full: the increments are what `incremental` measures
     whole: list[float] = []
-    con = warehouse.connect(settings, threads=warehouse.ALL_CORES)  # as refresh_all opens the lake
+    # As refresh_all opens the lake (the memory a model build may use, where the code has one).
+    build_memory = {"memory_limit": warehouse.MODEL_BUILD_MEMORY} if hasattr(warehouse, "MODEL_BUILD_MEMORY") else {}
+    con = warehouse.connect(settings, threads=warehouse.ALL_CORES, **build_memory)
     try:
         for _ in range(repeat):
             t0 = time.perf_counter()
@@ -48,7 +50,7 @@ def worker_marts(data_dir_copy: str, repeat: int) -> None:
         unchanged = time.perf_counter() - t0
     except Exception as exc:  # noqa: BLE001
         errors["refresh_all"] = " ".join(str(exc).split())[:500]
-    con = warehouse.connect(settings, threads=warehouse.ALL_CORES)
+    con = warehouse.connect(settings, threads=warehouse.ALL_CORES, **build_memory)
     per: dict[str, list[float]] = {k: [] for k in order}
     rows: dict[str, int | None] = {}
     for _ in range(repeat):

@@ -220,6 +220,18 @@ def test_two_stale_reports_of_one_reporter_on_one_day_are_one_anomaly(warehouse)
         "select anomaly_count from detect.problems where kind = 'stale_policy'").fetchall() == [(1,)]
 
 
+def test_one_mta_sts_version_however_its_mx_lines_are_ordered_and_cased(warehouse):
+    # staging.policies' policy_version: what the policy says, not how a sender wrote it. The same
+    # mx lines in another order and case are one version, so google.com is not stale on day 6.
+    sts = [(0, "sts", "example.com", 10, 0)]
+    add_report(warehouse, "g0", "google.com", "2026-03-01", sts, sts_mx=["MX1.example.com", "mx2.example.com"])
+    add_report(warehouse, "m1", "microsoft.com", "2026-03-02", sts, sts_mx=["mx2.example.com", "mx1.example.com"])
+    add_report(warehouse, "g5", "google.com", "2026-03-06", sts, sts_mx=["MX1.example.com", "mx2.example.com"])
+    build_all(warehouse)
+    assert warehouse.execute("select count(distinct policy_version), bool_or(is_stale)"
+                             " from detect.policy_versions_daily").fetchall() == [(1, False)]
+
+
 def test_a_silence_states_the_learning_window_it_was_judged_on(warehouse):
     from datetime import timedelta
 

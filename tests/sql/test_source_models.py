@@ -109,6 +109,21 @@ def test_applied_policies_keep_each_version_with_its_days(warehouse):
     assert versions == [("testing", "2026-03-01", "2026-03-02", 2, False), ("enforce", "2026-03-03", "2026-03-03", 1, True)]
 
 
+def test_applied_policies_count_a_policy_in_another_line_order_once_as_first_written(warehouse):
+    # Stalwart writes max_age before mx: the same policy (staging.policies' fingerprint), whose row
+    # keeps the lines as the earliest report wrote them, whatever order the reports loaded in.
+    lines = ["version: STSv1", "mode: enforce", "mx: mx1.example.com", "max_age: 86400"]
+    stalwart = [lines[0], lines[1], lines[3], lines[2]]
+    for key, day, strings in (("b", "2026-03-02", lines), ("a", "2026-03-01", stalwart), ("c", "2026-03-03", lines)):
+        add_report(warehouse, key, "Google Inc.", day, [(0, "sts", "example.com", 1, 0)])
+        set_contact(warehouse, key, "google.com")
+        warehouse.execute("update policies set policy_strings = ? where report_key = ?", [strings, key])
+    build_all(warehouse)
+    rows = warehouse.execute("select policy_strings, first_day::varchar, last_day::varchar, policy_count"
+                             " from marts.applied_policies").fetchall()
+    assert rows == [(stalwart, "2026-03-01", "2026-03-03", 3)]
+
+
 def test_reporter_health_counts_gaps_flags_and_duplicates(warehouse):
     for key, day, flags in (("a", "2026-03-01", []), ("b", "2026-03-02", ["naive_datetime"]), ("c", "2026-03-05", [])):
         add_report(warehouse, key, "Microsoft Corporation", day, [(0, "sts", "example.com", 1, 0)])

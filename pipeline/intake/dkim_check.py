@@ -21,7 +21,6 @@ import dns.resolver
 from dkim.canonicalization import CanonicalizationPolicy
 
 _TAG = re.compile(rb"(?:^|;)\s*([a-z]+)\s*=\s*([^;]*)")
-_SIGNATURE = re.compile(rb"^DKIM-Signature:", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -78,6 +77,18 @@ def _body_hash_ok(checker: dkim.DKIM) -> bool | None:
     return base64.b64encode(digest(body).digest()) == b"".join(signature.get(b"bh", b"").split())
 
 
+def has_signature_line(message: bytes) -> bool:
+    """Whether a line of the message (header or body: dkimpy is asked whenever one does) begins
+    with `DKIM-Signature:` in any case: what a multiline, case-insensitive `^DKIM-Signature:`
+    search answers. That search tried a match at every byte (7 us a report mail), and
+    lowercasing the whole mail to look for the name first cost ~1.2 us; `_SIGNATURE_LINE` starts
+    with a line break, which the regular expression engine finds with a fast scan (~0.7 us)."""
+    return message[:15].lower() == b"dkim-signature:" or _SIGNATURE_LINE.search(message) is not None
+
+
+_SIGNATURE_LINE = re.compile(rb"\ndkim-signature:", re.I)
+
+
 def _aligned(domain: str, *candidates: str | None) -> bool:
     for candidate in filter(None, candidates):
         candidate = candidate.strip().strip(".").lower()
@@ -101,8 +112,7 @@ class Verifier:
         return b"".join(b"".join(record.strings) for record in answer)
 
     def verify(self, message: bytes, submitter: str | None, from_domain: str | None) -> DkimVerdict:
-        # the substring test first: the multiline case-insensitive search takes 10-20 us a mail
-        if b"dkim-signature:" not in message.lower() or not _SIGNATURE.search(message):
+        if not has_signature_line(message):
             return DkimVerdict("none")
         keys: dict[str, bytes | None] = {}
 

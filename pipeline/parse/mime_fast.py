@@ -82,10 +82,14 @@ def read(data: bytes) -> FastMail | None:
 
 def _only_lf_or_crlf(data: bytes) -> bool:
     # One byte looked for at a time, each a memchr in C: a regex for the same test took 20-50 us
-    # a mail, and bytes.translate, which copies the mail, 12 instructions a byte.
-    if any(odd in data for odd in _ODD_BREAKS):
-        return False
-    return b"\r" not in data or data.count(b"\r") == data.count(b"\r\n")
+    # a mail, and bytes.translate, which copies the mail, 12 instructions a byte. `find`, not
+    # `in`: bytes.__contains__ first tries its argument as an integer, and formats and drops a
+    # TypeError for each bytes argument (~80 ns, more than the search).
+    find = data.find
+    for odd in _ODD_BREAKS:
+        if find(odd) >= 0:
+            return False
+    return find(b"\r") < 0 or data.count(b"\r") == data.count(b"\r\n")
 
 
 def _read(text: str) -> FastMail:

@@ -61,6 +61,10 @@ def _text(value: object) -> str | None:
             text = str(make_header(decode_header(text)))
         except (ValueError, LookupError, UnicodeError):
             pass
+    # Already one line with single spaces (most values): what the join below gives. Every
+    # character that str.split() splits at but the space is unprintable.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text or None
     text = " ".join(text.split())  # unfold (Subject comes folded over 2-4 lines)
     return text or None
 

@@ -118,7 +118,11 @@ def _part(text: str, start: int, end: int) -> Leaf:
         content_type, filename, encoding = _part_head(headers)
     else:
         body = block.end()
-        content_type, filename, encoding = _cached_part_head(text[start:body])
+        head = text[start:body]
+        # A block that names a file is one mail's own (the report's name is unique): remembering
+        # it would only cost hashing it and pushing a reused block out of the cache.
+        content_type, filename, encoding = _part_head(_matched_headers(head, 0, len(head))) if "name" in head \
+            else _cached_part_head(head)
     # RFC 2046: the line break before a boundary line belongs to the boundary
     payload = text[body:end]
     if payload.endswith("\r\n"):

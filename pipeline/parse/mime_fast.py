@@ -242,12 +242,16 @@ def _part_regions(text: str, body: int, separator: str) -> list[tuple[int, int]]
     run between boundary lines, consecutive boundary lines open one part, and the last part runs
     to the end when the closing boundary is missing."""
     boundaries: list[tuple[int, int, bool]] = []  # start, stop, closes
+    # the lines a report mail has, told apart without the general test
+    opening, closing = separator + "\n", separator + "--\n"
     found = text.find(separator, body)
     while found >= 0:
         newline = text.find("\n", found)
         stop = len(text) if newline < 0 else newline + 1
         if found == body or text[found - 1] == "\n":
-            closes = _is_boundary_line(text, found, stop, separator)
+            line = text[found:stop]
+            closes = False if line == opening else True if line == closing \
+                else _is_boundary_line(text, found, stop, separator)
             if closes is not None:
                 boundaries.append((found, stop, closes))
         found = text.find(separator, stop)

@@ -284,11 +284,21 @@ def _boundary(headers: Headers) -> str | None:
     return None if boundary is None else _unquote(boundary).rstrip()
 
 
+# The report part's usual Content-Disposition: `attachment; filename="<name>"`, the name without
+# quotes or backslashes. Its name is what the parameter parse below gives (one pair besides the
+# type, nothing escaped or RFC 2231-encoded, a `;` in the name quoted), read by one match at a
+# fifth of the cost.
+_PLAIN_ATTACHMENT = re.compile(r'attachment;[ \t\r\n]*filename="([^"\\]*)"')
+
+
 def _filename(headers: Headers) -> str | None:
+    disposition = headers.get("content-disposition") or ""
+    plain = _PLAIN_ATTACHMENT.fullmatch(disposition)
+    if plain is not None:
+        return _unquote(plain.group(1)).strip()
     # Neither header mentions a name: no parameter can be one (the common text part). Parsing
     # them would only find the same.
-    if "name" not in (headers.get("content-disposition") or "").lower() \
-            and "name" not in (headers.get("content-type") or "").lower():
+    if "name" not in disposition.lower() and "name" not in (headers.get("content-type") or "").lower():
         return None
     name = _param(headers, "content-disposition", "filename")
     if name is None:

@@ -85,6 +85,22 @@ CRAFTED = {
     "disposition before name": (_mail(b"--b1\n" + _report_part(
         b'Content-Type: application/gzip; name="a.gz"\nContent-Disposition: attachment;\n filename="b.json.gz"\n'
         b"Content-Transfer-Encoding: base64\n") + b"--b1--\n"), True),
+    **{f"disposition {name}": (_mail(b"--b1\n" + _report_part(
+        b"Content-Type: application/gzip\nContent-Disposition: " + disposition + b"\nContent-Transfer-Encoding: base64\n")
+        + b"--b1--\n", newline=newline), True) for name, disposition, newline in (
+        ("plain, folded", b'attachment;\n\tfilename="r.json.gz"', b"\n"),
+        ("plain, folded, CRLF", b'attachment;\n\tfilename="r.json.gz"', b"\r\n"),
+        ("without a blank", b'attachment;filename="r.json.gz"', b"\n"),
+        ("name in angle brackets", b'attachment; filename="<r.json.gz>"', b"\n"),
+        ("name padded", b'attachment; filename="  r.json.gz "', b"\n"),
+        ("name empty", b'attachment; filename=""', b"\n"),
+        ("name folded", b'attachment; filename="r\n .json.gz"', b"\n"),
+        ("name with a semicolon", b'attachment; filename="a;b.json.gz"', b"\n"),
+        ("type in capitals", b'Attachment; FILENAME="r.json.gz"', b"\n"),
+        ("a parameter after the name", b'attachment; filename="r.json.gz"; size=300', b"\n"),
+        ("a blank after the name", b'attachment; filename="r.json.gz" ', b"\n"),
+        ("unquoted name", b"attachment; filename=r.json.gz", b"\n"),
+    )},
     "name without quotes and padded": (_mail(b"--b1\n" + _report_part(
         b"Content-Type: application/octet-stream; name =  r.json.gz  \nContent-Transfer-Encoding: base64\n")
         + b"--b1--\n"), True),

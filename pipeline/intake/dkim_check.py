@@ -21,7 +21,6 @@ import dns.resolver
 from dkim.canonicalization import CanonicalizationPolicy
 
 _TAG = re.compile(rb"(?:^|;)\s*([a-z]+)\s*=\s*([^;]*)")
-_SIGNATURE = re.compile(rb"^DKIM-Signature:", re.I | re.M)
 
 
 @dataclass(frozen=True)
@@ -35,11 +34,17 @@ class DkimVerdict:
     detail: str | None = None
 
     def as_dict(self) -> dict:
+        if self is _UNSIGNED:  # nearly every mail: a copy of its dict made once
+            return _UNSIGNED_DICT.copy()
         # not dataclasses.asdict: its deep copy was a third of the verdict's cost for an unsigned mail
         return {name: getattr(self, name) for name in _VERDICT_FIELDS}
 
 
 _VERDICT_FIELDS = tuple(field.name for field in fields(DkimVerdict))
+# The verdict of a mail without a signature, made once: a frozen dataclass sets each of its seven
+# fields through object.__setattr__ (~1 us), and building its dict cost as much again.
+_UNSIGNED = DkimVerdict("none")
+_UNSIGNED_DICT = {name: getattr(_UNSIGNED, name) for name in _VERDICT_FIELDS}
 
 
 def make_resolver(server: str | None, lifetime: float = 4.0) -> dns.resolver.Resolver:
@@ -78,6 +83,18 @@ def _body_hash_ok(checker: dkim.DKIM) -> bool | None:
     return base64.b64encode(digest(body).digest()) == b"".join(signature.get(b"bh", b"").split())
 
 
+def has_signature_line(message: bytes) -> bool:
+    """Whether a line of the message (header or body: dkimpy is asked whenever one does) begins
+    with `DKIM-Signature:` in any case: what a multiline, case-insensitive `^DKIM-Signature:`
+    search answers. That search tried a match at every byte (7 us a report mail), and
+    lowercasing the whole mail to look for the name first cost ~1.2 us; `_SIGNATURE_LINE` starts
+    with a line break, which the regular expression engine finds with a fast scan (~0.7 us)."""
+    return message[:15].lower() == b"dkim-signature:" or _SIGNATURE_LINE.search(message) is not None
+
+
+_SIGNATURE_LINE = re.compile(rb"\ndkim-signature:", re.I)
+
+
 def _aligned(domain: str, *candidates: str | None) -> bool:
     for candidate in filter(None, candidates):
         candidate = candidate.strip().strip(".").lower()
@@ -101,9 +118,8 @@ class Verifier:
         return b"".join(b"".join(record.strings) for record in answer)
 
     def verify(self, message: bytes, submitter: str | None, from_domain: str | None) -> DkimVerdict:
-        # the substring test first: the multiline case-insensitive search takes 10-20 us a mail
-        if b"dkim-signature:" not in message.lower() or not _SIGNATURE.search(message):
-            return DkimVerdict("none")
+        if not has_signature_line(message):
+            return _UNSIGNED
         keys: dict[str, bytes | None] = {}
 
         def dnsfunc(name, timeout=5):  # dkimpy's callback: the TXT of <selector>._domainkey.<domain>

@@ -20,6 +20,9 @@ from pipeline.parse import limits
 from pipeline.parse.rejection import Rejected
 
 _MBOX_SEPARATOR = b"\nFrom "  # a message starts at a line beginning with "From "
+# At most this many bytes of back-to-back mbox messages are read with one `pread` (a chunk of
+# report mails is ~1 MB); well under the per-input cap, so no message in a run is one it refuses.
+_RUN_BYTES = 4 * 1024 * 1024
 
 
 class InputRef(NamedTuple):
@@ -145,6 +148,40 @@ def read_input(ref: InputRef) -> tuple[bytes, float]:
         return data, info.st_mtime
     finally:
         os.close(fd)
+
+
+def read_message_runs(refs: list[InputRef]) -> list[tuple[bytes, float] | None]:
+    """For each ref, its (bytes, mtime) when it is one of a run of back-to-back messages of one
+    mbox, read here with one `pread` for the whole run; None for a ref to read alone with
+    read_input. A message read per ref cost an open, fstat, pread and close, ~5 us of a mail's
+    ~120 us in a worker. Each message gets the bytes its own `pread` would have given (a file cut
+    short reads short here too); a run that cannot be read is read message by message, so each
+    message is refused on its own, as before."""
+    found: list[tuple[bytes, float] | None] = [None] * len(refs)
+    index = 0
+    while index < len(refs):
+        first, end = refs[index], index + 1
+        stop = first.offset + first.length
+        if _in_run(first):
+            while end < len(refs) and _in_run(refs[end]) and refs[end].path == first.path \
+                    and refs[end].offset == stop and stop + refs[end].length - first.offset <= _RUN_BYTES:
+                stop += refs[end].length
+                end += 1
+        if end - index > 1:
+            try:
+                run, mtime = read_input(first._replace(length=stop - first.offset))
+            except Rejected:
+                run = None
+            if run is not None:
+                for number in range(index, end):
+                    start = refs[number].offset - first.offset
+                    found[number] = (run[start:start + refs[number].length], mtime)
+        index = end
+    return found
+
+
+def _in_run(ref: InputRef) -> bool:
+    return ref.channel == "mbox" and ref.verdict is None and 0 <= ref.length <= _RUN_BYTES
 
 
 class IsMbox(Exception):

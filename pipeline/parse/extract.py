@@ -166,7 +166,8 @@ def extract(data: bytes, envelope: Envelope) -> tuple[str, list[PartOutcome]]:
         if kind == "empty":
             raise Rejected("empty_input", "no bytes" if not data else "only white space")
         if kind == "mbox":  # one message exported with its From_ line
-            data = data.split(b"\n", 1)[1] if b"\n" in data else b""
+            newline = data.find(b"\n")
+            data = data[newline + 1:] if newline >= 0 else b""
             kind = "mail"
         if kind == "mail":
             return kind, _from_mail(data, envelope)

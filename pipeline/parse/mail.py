@@ -18,6 +18,7 @@ import email
 import email.policy
 import quopri
 import re
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from email.header import decode_header, make_header
@@ -60,6 +61,10 @@ def _text(value: object) -> str | None:
             text = str(make_header(decode_header(text)))
         except (ValueError, LookupError, UnicodeError):
             pass
+    # Already one line with single spaces (most values): what the join below gives. Every
+    # character that str.split() splits at but the space is unprintable.
+    if text.isprintable() and "  " not in text and text[:1] != " " and text[-1:] != " ":
+        return text or None
     text = " ".join(text.split())  # unfold (Subject comes folded over 2-4 lines)
     return text or None
 
@@ -77,12 +82,19 @@ def _parsed_date(text: str) -> datetime:
     plain = _PLAIN_DATE.fullmatch(text)
     if plain is None or plain.group(2) not in _MONTHS:
         return parsedate_to_datetime(text)
-    day, month, year, hour, minute, second, sign, zone_hours, zone_minutes = plain.groups()
-    fields = (int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second))
-    offset = int(zone_hours) * 3600 + int(zone_minutes) * 60
+    day, month, year, hour, minute, second = plain.groups()[:6]
+    # the zone is the text's last five characters, which the expression has matched
+    return datetime(int(year), _MONTHS[month], int(day), int(hour), int(minute), int(second), tzinfo=_zone(text[-5:]))
+
+
+@lru_cache(maxsize=256)
+def _zone(zone: str) -> timezone | None:
+    """The tzinfo of a `+hhmm` / `-hhmm` zone (ValueError past a day): a mail's Date is unique,
+    its zone one of a few, and making the timezone object was a fifth of reading the Date."""
+    offset = int(zone[1:3]) * 3600 + int(zone[3:5]) * 60
     if not offset:  # +0000 is UTC; -0000 (no zone known) parses to a naive time, read as UTC below
-        return datetime(*fields, tzinfo=None if sign == "-" else timezone.utc)
-    return datetime(*fields, tzinfo=timezone(timedelta(seconds=-offset if sign == "-" else offset)))
+        return None if zone[0] == "-" else timezone.utc
+    return timezone(timedelta(seconds=-offset if zone[0] == "-" else offset))
 
 
 def _date(value: object) -> datetime | None:
@@ -95,9 +107,21 @@ def _date(value: object) -> datetime | None:
         parsed = parsed.astimezone(timezone.utc)  # year 9999 with a negative offset overflows here
     except (TypeError, ValueError, IndexError, OverflowError):
         return None  # garbage Date: the caller falls back to file time
-    if parsed.year > datetime.now(timezone.utc).year + 1:
+    if parsed.year > _this_year() + 1:
         return None  # a Date in year 9999 is no arrival time either: the same fallback
     return parsed
+
+
+_year = (0, 0.0)  # this year in UTC, and the POSIX time at which it ends
+
+
+def _this_year() -> int:
+    """datetime.now(timezone.utc).year, read from the clock only when the year may have turned."""
+    global _year
+    if time.time() >= _year[1]:
+        year = datetime.now(timezone.utc).year
+        _year = (year, datetime(year + 1, 1, 1, tzinfo=timezone.utc).timestamp() if year < 9999 else float("inf"))
+    return _year[0]
 
 
 @lru_cache(maxsize=4096)

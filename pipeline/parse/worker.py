@@ -21,6 +21,7 @@ from pipeline.intake.sources import (
     IsMbox,
     is_multi_message_mbox,
     read_input,
+    read_message_runs,
     shown,
 )
 from pipeline.parse import frames
@@ -114,11 +115,14 @@ def _refused(ref: InputRef, exc: Rejected) -> InputResult:
     return InputResult(ref, received_at=received, parts=[PartResult(0, received_at=received, reason_code=exc.code, detail=exc.detail)])
 
 
-def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> InputResult:
+def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record",
+                  read: tuple[bytes, float] | None = None) -> InputResult:
+    """`read`: the input's (bytes, mtime) when the caller has read them (an mbox message read
+    with its neighbours, see read_message_runs)."""
     if ref.verdict is not None:  # replaying an input whose bytes were never kept
         return _refused(ref, Rejected(ref.verdict[0], ref.verdict[1] or ""))
     try:
-        data, mtime = read_input(ref)
+        data, mtime = read if read is not None else read_input(ref)
     except IsMbox:
         return InputResult(ref, is_mbox=True)
     except Rejected as exc:
@@ -182,7 +186,8 @@ def worker_died(ref: InputRef, detail: str) -> ChunkResult:
 
 
 def process_chunk(refs: list[InputRef], keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record") -> ChunkResult:
-    results = [process_input(ref, keep_bytes, dns_server, dkim_policy) for ref in refs]
+    results = [process_input(ref, keep_bytes, dns_server, dkim_policy, read)
+               for ref, read in zip(refs, read_message_runs(refs))]
     try:
         return _assemble(results)
     except Exception:  # a value no column holds: find its input, so that it costs only itself

@@ -76,3 +76,15 @@ def test_random_plain_dates_read_as_the_stdlib_reads_them():
                  f"{draw.randint(0, 60):02d}:{draw.randint(0, 60):02d} {draw.choice('+-')}"
                  f"{draw.randint(0, 25):02d}{draw.choice((0, 30, 45, 59, 60, 99)):02d}")
         assert mail._date(value) == _by_stdlib(value), value
+
+
+def test_the_year_bound_is_read_again_when_the_year_may_have_turned(monkeypatch):
+    """mail._date refuses a Date after next year; the current year is remembered until the
+    moment it ends, then read from the clock again."""
+    now = datetime.now(timezone.utc)
+    monkeypatch.setattr(mail, "_year", (1999, 0.0))  # a year that has ended
+    assert mail._this_year() == now.year
+    assert mail._year[1] == datetime(now.year + 1, 1, 1, tzinfo=timezone.utc).timestamp()
+    monkeypatch.setattr(mail, "_year", (1999, now.timestamp() + 60))  # not over yet: remembered
+    assert mail._date("Mon, 1 Jan 2001 00:00:00 +0000") is None
+    assert mail._date("Sat, 1 Jan 2000 00:00:00 +0000") == datetime(2000, 1, 1, tzinfo=timezone.utc)

@@ -33,12 +33,12 @@ day_evidence as (
         c.report_date,
         c.policy_domain,
         c.result_type,
-        list(distinct c.sub_cause order by c.sub_cause) filter (where c.sub_cause is not null) as sub_causes,
-        list(distinct c.sending_mta_network order by c.sending_mta_network) filter (
+        list_sort(list(distinct c.sub_cause) filter (where c.sub_cause is not null)) as sub_causes,
+        list_sort(list(distinct c.sending_mta_network) filter (
             where c.sending_mta_network is not null
-        ) as sending_networks,
+        )) as sending_networks,
         count(distinct c.reporter) as failing_reporters,
-        list(distinct c.report_key order by c.report_key)[1:20] as evidence_report_keys
+        list_sort(list(distinct c.report_key))[1:20] as evidence_report_keys
     from intermediate.failure_causes as c
     group by c.report_date, c.policy_domain, c.result_type
 ),

@@ -34,7 +34,7 @@ evidence as (
         report_date,
         policy_domain,
         receiving_mx,
-        list(distinct report_key order by report_key)[1:20] as evidence_report_keys
+        list_sort(list(distinct report_key))[1:20] as evidence_report_keys
     from causes
     group by report_date, policy_domain, receiving_mx
 ),

@@ -64,18 +64,18 @@ episode_failures as (
         problem_domain,
         cause,
         episode,
-        list(distinct mx_host order by mx_host) filter (where mx_host is not null) as mx_hosts,
-        list(distinct receiving_ip order by receiving_ip) filter (where receiving_ip is not null) as receiving_ips,
-        list(distinct sending_mta_ip order by sending_mta_ip) filter (where sending_mta_ip is not null) as sending_ips,
-        list(distinct sending_mta_network order by sending_mta_network) filter (
+        list_sort(list(distinct mx_host) filter (where mx_host is not null)) as mx_hosts,
+        list_sort(list(distinct receiving_ip) filter (where receiving_ip is not null)) as receiving_ips,
+        list_sort(list(distinct sending_mta_ip) filter (where sending_mta_ip is not null)) as sending_ips,
+        list_sort(list(distinct sending_mta_network) filter (
             where sending_mta_network is not null
-        ) as sending_networks,
-        list(distinct reporter order by reporter) as failing_reporters,
-        list(distinct sub_cause order by sub_cause) filter (where sub_cause is not null) as sub_causes,
-        list(distinct failure_reason_code order by failure_reason_code) filter (
+        )) as sending_networks,
+        list_sort(list(distinct reporter)) as failing_reporters,
+        list_sort(list(distinct sub_cause) filter (where sub_cause is not null)) as sub_causes,
+        list_sort(list(distinct failure_reason_code) filter (
             where failure_reason_code is not null
-        )[1:5] as reason_codes,
-        list(distinct result_type order by result_type) as result_types
+        ))[1:5] as reason_codes,
+        list_sort(list(distinct result_type)) as result_types
     from episode_rows
     group by kind, problem_domain, cause, episode
 ),
@@ -88,7 +88,7 @@ network_sessions as (
         episode,
         sending_mta_network,
         sum(failed_session_count) as failed,
-        list(distinct reporter order by reporter) as reporters,
+        list_sort(list(distinct reporter)) as reporters,
         count(distinct sending_mta_ip) as sending_ips
     from episode_rows
     group by kind, problem_domain, cause, episode, sending_mta_network

@@ -6,7 +6,7 @@
 select
     mx_name as policy_domain,
     min(policy_domain) as owner_domain,
-    list(distinct policy_domain order by policy_domain) as owner_domains
+    list_sort(list(distinct policy_domain)) as owner_domains
 from intermediate.domain_mx
 where
     mx_name <> policy_domain and policy_domain <> '(unknown)'

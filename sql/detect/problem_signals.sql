@@ -56,8 +56,8 @@ day_rows as (
         min(visible_at) as visible_at,
         count(*) as anomaly_count,
         list(anomaly_id order by anomaly_id) as anomaly_ids,
-        list(distinct policy_domain order by policy_domain) as policy_domains,
-        list(distinct reporter order by reporter) filter (where reporter is not null) as reporters,
+        list_sort(list(distinct policy_domain)) as policy_domains,
+        list_sort(list(distinct reporter) filter (where reporter is not null)) as reporters,
         coalesce(
             sum(failed_sessions) filter (where metric = 'failure_rate'),
             max(failed_sessions)

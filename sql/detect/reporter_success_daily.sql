@@ -12,7 +12,7 @@ cause_sessions as (
         reporter,
         cause,
         sum(failed_session_count) as failed,
-        list(distinct report_key order by report_key)[1:20] as report_keys
+        list_sort(list(distinct report_key))[1:20] as report_keys
     from intermediate.failure_causes
     group by report_date, policy_domain, reporter, cause
 ),

@@ -18,7 +18,7 @@ policies as (
         report_key,
         report_date,
         policy_domain,
-        flatten(list(sts_mx order by policy_index)) as sts_mx
+        flatten(list(sts_mx)) as sts_mx
     from staging.policies
     where policy_type = 'sts' and len(sts_mx) > 0
     group by report_key, report_date, policy_domain

@@ -23,9 +23,9 @@ per_host as (
         min(coalesce(sending_mta_network, '(unknown)')) as sending_mta_network,
         min(result_group) as result_group,
         sum(failed_session_count)::bigint as failed_session_count,
-        list(distinct failure_reason_code order by failure_reason_code) filter (
+        list_sort(list(distinct failure_reason_code) filter (
             where failure_reason_code is not null
-        ) as failure_reason_codes
+        )) as failure_reason_codes
     from details
     group by
         report_date, policy_domain, reporter, trust, sending_mta_ip, receiving_mx_hostname, receiving_ip, result_type

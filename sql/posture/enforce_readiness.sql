@@ -38,7 +38,7 @@ worst as (
     select
         policy_domain,
         sum(failed_sessions) as would_fail_sessions,
-        list(distinct mx_host order by mx_host) as failing_mx_hosts,
+        list_sort(list(distinct mx_host)) as failing_mx_hosts,
         first(mx_host order by failed_sessions desc, mx_host asc, cause asc) as top_mx_host,
         first(cause order by failed_sessions desc, mx_host asc, cause asc) as top_cause,
         max(failed_sessions) as top_failed_sessions,

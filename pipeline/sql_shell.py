@@ -17,6 +17,7 @@ from urllib.parse import unquote, urlsplit, urlunsplit
 
 from pipeline.settings import Settings
 from pipeline.store import lake
+from pipeline.store.sql_text import sql_text
 
 
 class ShellUnavailable(RuntimeError):
@@ -45,7 +46,7 @@ def setup_statements(settings: Settings, snapshot: int | None, where: lake.Locat
     with downloads off, and the lake attached read-only as `lake` and in use."""
     where = where or lake.location(settings)
     statements = [
-        f"set extension_directory = {_quote(str(settings.extension_dir))}",
+        f"set extension_directory = {sql_text(str(settings.extension_dir))}",
         "set autoinstall_known_extensions = false",
         *(f"load {name}" for name in where.extensions),
         *([lake.s3_secret(settings, keys_from_environment=True)] if where.data_path.startswith("s3://") else []),
@@ -96,6 +97,3 @@ def without_password(conninfo: str) -> tuple[str, str | None]:
         value = re.sub(r"\\(.)", r"\1", value[1:-1])
     return (conninfo[:found.start()] + conninfo[found.end():]).strip(), value
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

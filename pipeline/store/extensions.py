@@ -19,6 +19,8 @@ from typing import Iterable
 
 import duckdb
 
+from pipeline.store.sql_text import sql_text
+
 # extension name -> the distribution that ships it (and whose import package holds the file)
 WHEELS = {
     "ducklake": "duckdb-extension-ducklake",
@@ -82,10 +84,10 @@ def load(con: duckdb.DuckDBPyConnection, names: Iterable[str], extension_dir: Pa
                 # Plain INSTALL is a no-op once the file is there; FORCE when it came from another
                 # wheel file (a moved or rebuilt venv) so the copy never goes stale.
                 force = "force " if state.get(name, (False, ""))[1] not in ("", str(source)) else ""
-                con.execute(f"{force}install {_quote(str(source))}")
+                con.execute(f"{force}install {sql_text(str(source))}")
                 con.execute(f"load {name}")
             else:
-                con.execute(f"load {_quote(str(source))}")
+                con.execute(f"load {sql_text(str(source))}")
         except duckdb.Error as exc:
             detail = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
             raise ExtensionError(f"cannot load DuckDB extension {name} from {source}: {detail}") from None
@@ -100,7 +102,7 @@ def _use_extension_dir(con: duckdb.DuckDBPyConnection, extension_dir: Path) -> b
         return False
     if not os.access(extension_dir, os.W_OK):
         return False
-    con.execute(f"set extension_directory = {_quote(str(extension_dir))}")
+    con.execute(f"set extension_directory = {sql_text(str(extension_dir))}")
     return True
 
 
@@ -110,6 +112,3 @@ def _dist_version(dist: str) -> str:
     except importlib.metadata.PackageNotFoundError:
         return "(no metadata)"
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

@@ -24,6 +24,7 @@ import duckdb
 
 from pipeline.settings import Settings
 from pipeline.store import extensions, kept_lakes
+from pipeline.store.sql_text import sql_text
 
 ALIAS = "lake"
 T = TypeVar("T")
@@ -114,7 +115,7 @@ def open_lake(settings: Settings, *, read_only: bool = False, snapshot: int | No
     con = database.cursor()
     try:
         con.execute(f"set threads = {int(threads)}")
-        con.execute(f"set memory_limit = {_quote(memory_limit)}")
+        con.execute(f"set memory_limit = {sql_text(memory_limit)}")
         con.execute(f"use {ALIAS}")  # a cursor starts in the in-memory catalog
         return con
     except BaseException:
@@ -156,12 +157,12 @@ def attach_statement(where: Location, *, read_only: bool, snapshot: int | None) 
     """The ATTACH of the lake as `lake`, the same in this process and in the DuckDB shell
     (`tlsrpt sql`): the data path always from the settings, since the catalog remembers the
     absolute path it was created with and the data dir may have moved since."""
-    options = [f"data_path {_quote(where.data_path)}", "override_data_path true"]
+    options = [f"data_path {sql_text(where.data_path)}", "override_data_path true"]
     if read_only:
         options.append("read_only")
     if snapshot is not None:
         options.append(f"snapshot_version {int(snapshot)}")
-    return f"attach {_quote(where.attach)} as {ALIAS} ({', '.join(options)})"
+    return f"attach {sql_text(where.attach)} as {ALIAS} ({', '.join(options)})"
 
 
 def current_snapshot(con: duckdb.DuckDBPyConnection) -> int:
@@ -191,10 +192,10 @@ def s3_secret(settings: Settings, *, keys_from_environment: bool = False) -> str
     url_style = settings.s3_url_style or ("path" if settings.s3_endpoint else "vhost")
     options = {"key_id": settings.s3_key_id, "secret": settings.s3_secret, "region": settings.s3_region,
                "endpoint": settings.s3_endpoint, "url_style": url_style}
-    given = [f"{name} {_quote(value)}" for name, value in options.items()
+    given = [f"{name} {sql_text(value)}" for name, value in options.items()
              if value and not (keys_from_environment and name in S3_KEY_VARIABLES)]
     if keys_from_environment:
-        given += [f"{name} getenv({_quote(variable)})" for name, variable in S3_KEY_VARIABLES.items()
+        given += [f"{name} getenv({sql_text(variable)})" for name, variable in S3_KEY_VARIABLES.items()
                   if options[name]]
     return f"create or replace secret lake_s3 (type s3, {', '.join(given)}, use_ssl {str(settings.s3_use_ssl).lower()})"
 
@@ -222,6 +223,3 @@ def _without_password(conninfo: str) -> str:
         return f"{scheme}://{rest}"
     return " ".join(p if not p.startswith("password=") else "password=***" for p in conninfo.split())
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"

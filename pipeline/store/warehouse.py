@@ -24,6 +24,7 @@ from pipeline.settings import Settings
 from pipeline.store import lake
 from pipeline.store.empty_tables import give_statistics
 from pipeline.store.schema_comments import COLUMNS, TABLES
+from pipeline.store.sql_text import sql_text
 
 T = TypeVar("T")
 
@@ -80,9 +81,6 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
         _HELD_LOCKS.discard(handle.fileno())
         handle.close()
 
-
-def _quote(text: str) -> str:
-    return "'" + text.replace("'", "''") + "'"
 
 
 SCHEMA_VERSION = 5  # 3: the lake (batch_id on the row tables, no dirty_partitions); 4: empty tables with
@@ -155,9 +153,9 @@ def _create_schema(con: duckdb.DuckDBPyConnection) -> None:
         _give_core_tables_statistics(con)  # before the first ingest every core table is empty; some stay so
     # COMMENT ON takes no bound parameters; the texts are our own constants, quoted here.
     for table, text in TABLES.items():
-        con.execute(f"comment on table {table} is {_quote(text)}")
+        con.execute(f"comment on table {table} is {sql_text(text)}")
         for column, note in COLUMNS[table].items():
-            con.execute(f"comment on column {table}.{column} is {_quote(note)}")
+            con.execute(f"comment on column {table}.{column} is {sql_text(note)}")
 
 
 def _set_version(con: duckdb.DuckDBPyConnection) -> None:

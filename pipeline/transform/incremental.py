@@ -24,6 +24,8 @@ from datetime import date, timedelta
 
 import duckdb
 
+from pipeline.store.sql_text import sql_text
+
 _HEADER = re.compile(r"^-- incremental: ([a-z_][a-z0-9_]*), lookback ([a-z0-9_]+)(?: days?)?\s*$", re.M)
 ALL_LATER = 10**6  # days: `lookback all`, every later date (date arithmetic stays in range)
 BATCHES = "config.built_batches"
@@ -104,10 +106,11 @@ def touched_days(con: duckdb.DuckDBPyConnection, ledger: Ledger, batches: set[st
     unknown = sorted(batches - set(ledger.days))
     if unknown:
         ledger.days.update({b: [] for b in unknown})
+        # The batches as literals (sql_models.add_reporter_names says why).
         rows = con.execute(
             "select distinct d.batch_id, r.report_date from main.deliveries as d"
             " join main.reports as r on d.report_key = r.report_key"
-            " where d.outcome = 'loaded' and d.batch_id in (select unnest($1::varchar[]))", [unknown]).fetchall()
+            f" where d.outcome = 'loaded' and d.batch_id in ({', '.join(map(sql_text, unknown))})").fetchall()
         for batch, day in rows:
             ledger.days[batch].append(day)
     return sorted({day for b in batches for day in ledger.days[b]})

@@ -33,6 +33,7 @@ from pipeline.store.schema_comments import (
     TABLES,
     model_column_comment,
 )
+from pipeline.store.sql_text import sql_text
 from pipeline.store.warehouse import ALL_CORES, MODEL_BUILD_MEMORY, connect, writer_lock
 from pipeline.transform import incremental
 from pipeline.transform.reporter_domains import LIST_VERSION, registrable_domain
@@ -192,13 +193,14 @@ def add_reporter_names(con: duckdb.DuckDBPyConnection, batches: set[str] | None 
     not at every report (a pass over two columns of all of them, ~0.04 s CPU at 1M)."""
     if batches is not None and not batches:
         return
-    # The same name staging.reports joins on. The batches as a list of values, not a subquery:
-    # the scan then skips every data file whose batch_id range holds none of them.
-    only = "" if batches is None else f" and batch_id in ({', '.join('?' * len(batches))})"
+    # The same name staging.reports joins on. The batches as a list of literals, not a subquery
+    # nor bound parameters: DuckLake then skips, as it plans the scan, every data file whose
+    # batch_id range holds none of them; with parameters the first scan of a build read every
+    # file's footer (0.27 s against 0.05 s on top of 1M reports, in 52 files).
+    only = "" if batches is None else f" and batch_id in ({', '.join(map(sql_text, sorted(batches)))})"
     names = [name for (name,) in con.execute(
         "select distinct coalesce(contact_domain, lower(trim(organization_name))) as name from main.reports"
-        f" where name is not null and name not in (select name from config.reporter_domains){only}",
-        sorted(batches or ())).fetchall()]
+        f" where name is not null and name not in (select name from config.reporter_domains){only}").fetchall()]
     if names:
         con.execute("insert into config.reporter_domains select unnest($1::varchar[]), unnest($2::varchar[])",
                     [names, [registrable_domain(name) for name in names]])
@@ -224,7 +226,7 @@ def comment_columns(con: duckdb.DuckDBPyConnection, table: str, own: dict[str, s
     for (column,) in columns:
         text = (own or {}).get(column) or model_column_comment(table, column)
         if text:  # a column without one fails tests/sql/test_column_comments.py, not the build
-            con.execute(f"comment on column {table}.{column} is '{text.replace(chr(39), chr(39) * 2)}'")
+            con.execute(f"comment on column {table}.{column} is {sql_text(text)}")
 
 
 class ModelError(RuntimeError):
@@ -262,7 +264,7 @@ def _create(con: duckdb.DuckDBPyConnection, model: Model) -> int:
         raise ModelError(f"sql/{model.schema}/{model.name}.sql: {exc}", model.key) from exc
     # A model built empty gets no statistics (store/empty_tables.py): its schema inlines no data
     # (warehouse.MODEL_SCHEMAS), and without inlining the placeholder row leaves none either.
-    con.execute(f"comment on table {model.key} is '{model.grain.replace(chr(39), chr(39) * 2)}'")
+    con.execute(f"comment on table {model.key} is {sql_text(model.grain)}")
     comment_columns(con, model.key)
     return rows
 

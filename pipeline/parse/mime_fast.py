@@ -125,13 +125,13 @@ def _part(text: str, start: int, end: int) -> Leaf:
         # it would only cost hashing it and pushing a reused block out of the cache.
         content_type, filename, encoding = _part_head(_matched_headers(head, 0, len(head))) if "name" in head \
             else _cached_part_head(head)
-    # RFC 2046: the line break before a boundary line belongs to the boundary
-    payload = text[body:end]
-    if payload.endswith("\r\n"):
-        payload = payload[:-2]
-    elif payload.endswith("\n"):
-        payload = payload[:-1]
-    return Leaf(content_type, filename, encoding, payload)
+    # RFC 2046: the line break before a boundary line belongs to the boundary (found before
+    # cutting, so that the payload is copied once)
+    if text.endswith("\r\n", body, end):
+        end -= 2
+    elif text.endswith("\n", body, end):
+        end -= 1
+    return Leaf(content_type, filename, encoding, text[body:end])
 
 
 @lru_cache(maxsize=1024)

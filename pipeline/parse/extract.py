@@ -135,16 +135,16 @@ def _from_mail(data: bytes, envelope: Envelope) -> list[PartOutcome]:
     budget = _Budget()
     for attachment in attachments:
         # Every field set here but the channel and origin: made whole, not copied with
-        # dataclasses.replace twice, which cost ~3 us a mail.
+        # dataclasses.replace twice, which cost ~3 us a mail; by position, in Envelope's field
+        # order (keywords cost 0.3 us more; tests/unit/test_mail_envelope.py checks each field).
         part_env = Envelope(
-            channel=envelope.channel, origin=envelope.origin, received_at=headers.date or envelope.received_at,
-            report_domain=headers.report_domain, submitter=headers.submitter, message_id=headers.message_id,
-            subject=headers.subject, from_address=headers.from_address,
-            attachment_name=attachment.name, content_type=attachment.content_type,
+            envelope.channel, envelope.origin, headers.date or envelope.received_at,
+            headers.report_domain, headers.submitter, headers.message_id, headers.subject, headers.from_address,
+            attachment.name, attachment.content_type,
         )
         try:
             for name, parsed in _payload_reports(attachment.payload, part_env, set(), budget):
-                outcomes.append(PartOutcome(len(outcomes), parsed=parsed, attachment_name=name or attachment.name))
+                outcomes.append(PartOutcome(len(outcomes), parsed, None, name or attachment.name))
         except Rejected as exc:
             if exc.code != "not_a_tls_report":  # the HTML body or a logo is not a refusal
                 # without its traceback, whose frames hold the refused bytes (a bomb's cap each)

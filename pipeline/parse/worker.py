@@ -11,6 +11,7 @@ import hashlib
 import os
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
+from functools import lru_cache
 
 import orjson
 import pyarrow as pa
@@ -115,6 +116,13 @@ def _refused(ref: InputRef, exc: Rejected) -> InputResult:
     return InputResult(ref, received_at=received, parts=[PartResult(0, received_at=received, reason_code=exc.code, detail=exc.detail)])
 
 
+@lru_cache(maxsize=16)
+def _run_time(mtime: float) -> datetime:
+    """The arrival time of a message read with its mbox run: the run's messages share the file's
+    time, and making the datetime was ~0.4 us a message."""
+    return datetime.fromtimestamp(mtime, tz=timezone.utc)
+
+
 def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", dkim_policy: str = "record",
                   read: tuple[bytes, float] | None = None) -> InputResult:
     """`read`: the input's (bytes, mtime) when the caller has read them (an mbox message read
@@ -131,6 +139,8 @@ def process_input(ref: InputRef, keep_bytes: bool = True, dns_server: str = "", 
         return InputResult(ref, is_mbox=True)
     if ref.received_at:
         received = datetime.fromisoformat(ref.received_at)
+    elif read is not None:
+        received = _run_time(mtime)
     else:
         received = datetime.fromtimestamp(mtime, tz=timezone.utc)
     sha256 = hashlib.sha256(data).hexdigest()

@@ -105,10 +105,13 @@ def _arrivals(inputs: pa.Table, parts: pa.Table, ingested_at: datetime) -> list[
             if seq in unread:
                 first_part.setdefault(seq, (reason, detail))
     stamp = ingested_at.isoformat()
+    # A batch's mails carry a few verdict texts (nearly all "unsigned"): each read once. The dicts
+    # are shared between arrivals, which only write_pack reads (it serialises them as they are).
+    verdicts = {text: orjson.loads(text) for text in set(dkim) if text}
     arrivals = [
         {"sha256": digest, "size": length or 0, "kind": sniffed or "", "channel": how, "origin": where,
          "received_at": when, "ingested_at": stamp, "reason_code": None, "detail": None,
-         "dkim": orjson.loads(verdict) if verdict else None}
+         "dkim": verdicts[verdict] if verdict else None}
         for digest, length, sniffed, how, where, when, verdict in zip(sha, size, kind, channel, origin, received, dkim)
     ]
     for seq, (reason, detail) in first_part.items():

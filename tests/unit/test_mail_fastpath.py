@@ -59,6 +59,16 @@ def _report_part(headers: bytes = b'Content-Type: application/tlsrpt+gzip; name=
 
 TEXT = b"Content-Type: text/plain\n\nThe report is attached.\n"
 
+ODD_FIELDS = (b"X-From: decoy@example.org\nFROM: Reporter <first@reporter.example>\nfrom: second@reporter.example\n"
+              b"From-Alias: decoy@example.org\nX-Date: Sat, 04 Feb 2023 10:00:00 +0000\nDate:Fri, 03 Feb 2023 11:00:00 +0100\n"
+              b"SUBJECT:\n folded only\nComment: a fold that names a field\n Message-ID: <decoy@example.org>\n"
+              b"message-id:  <m1@reporter.example>  \nTls-Report-Domain:\t\tfirst.example\n"
+              b"TLS-REPORT-DOMAIN: second.example\ntls-report-submitter: reporter.example\n"
+              b"CONTENT-TYPE: multipart/report;\n report-type=tlsrpt;\n\tboundary=\"b1\"\n\n--b1\n"
+              b"content-type: application/gzip\nContent-Disposition: attachment; filename=\"first.json.gz\"\n"
+              b"CONTENT-DISPOSITION: attachment; filename=\"second.json.gz\"\nContent-Transfer-Encoding:  base64\n\n"
+              + REPORT_B64 + b"--b1--\n")
+
 # name: (mail, whether mime_fast must take it)
 CRAFTED = {
     "plain": (_mail(b"--b1\n" + TEXT + b"--b1\n" + _report_part() + b"--b1--\n"), True),
@@ -77,6 +87,15 @@ CRAFTED = {
                                               content_type=b'multipart/mixed; x="a;b"; boundary=b1'), True),
     "uppercase type and parameter": (_mail(b"--b1\n" + _report_part() + b"--b1--\n",
                                            content_type=b"Multipart/Mixed; BOUNDARY=b1"), True),
+    **{f"boundary {name}": (_mail(b"--b1\n" + _report_part() + b"--b1--\n", content_type=content_type), True)
+       for name, content_type in (
+        ("among parameters", b'multipart/report; report-type=tlsrpt;\n\tboundary="b1"; x=y z'),
+        ("unquoted among quoted parameters", b'multipart/report; a="x y" ; boundary=b1 ; report-type="tlsrpt"'),
+        ("given twice: the first counts", b'multipart/mixed; boundary=b1; boundary="b2"'),
+        ("in capitals before a plain one", b'multipart/mixed; BOUNDARY=b1; boundary="b2"'),
+        ("in quotes and angle brackets", b'multipart/mixed; boundary="<b1>"'),
+        ("with a trailing blank", b'multipart/mixed; boundary="b1 "'),
+    )},
     "a part without headers": (_mail(b"--b1\n\n" + REPORT_B64 + b"--b1\n" + _report_part() + b"--b1--\n"), True),
     "a part with headers only": (_mail(b"--b1\nContent-Type: application/json\n--b1\n" + _report_part()
                                        + b"--b1--\n"), True),
@@ -118,6 +137,10 @@ CRAFTED = {
     "repeated headers: the first counts": (_mail(b"--b1\n" + _report_part() + b"--b1--\n",
                                                  headers=b"TLS-Report-Domain: second.example\n"), True),
     "a body line where a header was expected": (b"Subject: x\nnot a header line\n\nrest\n", True),
+    # The fields read are searched for in the block (mime_fast.FIELDS_READ): any case, at a line
+    # start, the name whole, the first one, folds and CRs as compat32 keeps them.
+    **{f"fields read {name}": (ODD_FIELDS.replace(b"\n", newline), True)
+       for name, newline in (("in odd case, repeated, among look-alikes", b"\n"), ("... with CRLF", b"\r\n"))},
     # declined: the stdlib reads these alone
     "non-ASCII": (_mail(b"--b1\n" + _report_part() + b"--b1--\n", headers="Subject: Rapport é\n".encode()), False),
     "lone CR": (_mail(b"--b1\n" + _report_part() + b"--b1--\n", headers=b"X-Odd: a\rb\n"), False),

@@ -9,6 +9,7 @@ next snapshot meanwhile neither waits for it nor moves what it reads.
 
 from __future__ import annotations
 
+import re
 import threading
 
 import duckdb
@@ -20,7 +21,11 @@ from pipeline.store.settled_deliveries import (  # for the app: intake as settle
     SETTLED_AT_BUILD as SETTLED_DELIVERIES,
 )
 from pipeline.store.settled_deliveries import settled_at_build as settled_deliveries
+from pipeline.store.sql_text import sql_text  # noqa: F401  for the app: a search the scan sees as a constant
 
+# The shape of every report key (pipeline.parse.report_parser.report_key: 32 hex digits of a
+# sha256): a search that has not this shape cannot name a report by its key.
+REPORT_KEY_SHAPE = re.compile("[0-9a-f]{32}")
 KEEP_OPEN = 2  # pinned snapshots kept: the one on show and the one before it (a page still rendering)
 _open: dict[tuple[str, int | None], duckdb.DuckDBPyConnection] = {}
 _open_lock = threading.Lock()

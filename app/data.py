@@ -1,8 +1,9 @@
 """Every query the dashboard makes: against the lake pinned to the last passed model build,
 read-only (pipeline/read.py, the one module the app reads through, says what it may read).
 
-Values are bound parameters (a search text excepted: a quoted constant, see `reports`); results are cached per snapshot id, so a new build shows at once
-and a pinned snapshot never changes under a cached answer."""
+Values are bound parameters (a search text excepted: a quoted constant, see `reports`); results
+are cached per snapshot id, so a new build shows at once and a pinned snapshot never changes under
+a cached answer."""
 
 from __future__ import annotations
 

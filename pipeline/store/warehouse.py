@@ -82,7 +82,6 @@ def writer_lock(data_dir: Path) -> Iterator[None]:
         handle.close()
 
 
-
 SCHEMA_VERSION = 5  # 3: the lake (batch_id on the row tables, no dirty_partitions); 4: empty tables with
 # statistics; 5: no inlined data in the schemas the model builds rewrite (MODEL_SCHEMAS)
 

@@ -11,6 +11,7 @@ from pipeline.transform.sql_models import (
     ModelError,
     build_one,
     failed_models,
+    give_empty_models_statistics,
     load_models,
 )
 
@@ -60,6 +61,8 @@ def dashboard_snapshot(warehouse: WarehouseResource) -> dg.MaterializeResult:
         con = connect(settings)
         try:
             snapshot = record_build(con, passed)
+            if passed:
+                give_empty_models_statistics(con)
         finally:
             con.close()
     return dg.MaterializeResult(metadata={"snapshot": snapshot, "passed": passed})

@@ -93,6 +93,7 @@ SCHEMA_VERSION = 5  # 3: the lake (batch_id on the row tables, no dirty_partitio
 # 4.3 s (docs/architecture.md). With a snapshot retention of 7 days and a run every 30 minutes
 # that would be ~5,700 tables. Without inlining a model's rows always go to Parquet (the daily
 # maintenance merges the small files). The config tables keep it: rewritten once a day at most.
+# (One exception: an empty model table a build keeps, for one transaction: store/empty_tables.py.)
 MODEL_SCHEMAS = ("staging", "intermediate", "marts", "posture", "detect")
 
 # Month partitions: a day's batch lands in one folder per table, a late report in its own month,

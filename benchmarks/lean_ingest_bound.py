@@ -113,8 +113,9 @@ def run_lean(list_file: str, data_dir: str, storage: str = "lake") -> None:
     from pipeline.parse import frames
     from pipeline.parse.worker import ROW_TABLES
     from pipeline.settings import Settings
+    from pipeline.store.lake import in_transaction
     from pipeline.store.landing import write_pack
-    from pipeline.store.warehouse import connect, in_transaction, insert_tables
+    from pipeline.store.warehouse import connect, insert_tables
 
     paths = Path(list_file).read_text().split("\n")
     paths = [p for p in paths if p]

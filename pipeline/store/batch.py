@@ -25,8 +25,9 @@ from pipeline import PARSER_VERSION
 from pipeline.parse import frames
 from pipeline.parse.worker import ROW_TABLES, ChunkResult
 from pipeline.store.known_keys import RunKeys
+from pipeline.store.lake import in_transaction
 from pipeline.store.landing import pack_relpath, write_pack
-from pipeline.store.warehouse import in_transaction, insert_tables
+from pipeline.store.warehouse import insert_tables
 
 SAME_KEY_DIFFERENT = (
     "organization and report-id match a loaded report whose content differs; "

@@ -54,8 +54,8 @@ def give_statistics(con: duckdb.DuckDBPyConnection, table: str) -> None:
 
 def give_models_statistics(con: duckdb.DuckDBPyConnection, tables: list[str]) -> list[str]:
     """Statistics for those of `tables` (model tables, "schema.name") that never held a row. Its
-    own transaction, after the build that made them commits: the placeholder row is never seen,
-    as in give_statistics. Returns the tables given them."""
+    own transaction (retried when another writer commits first), after the build that made them
+    commits: the placeholder row is never seen, as in give_statistics. Returns the tables given them."""
     if not tables:
         return []
     meta = f"__ducklake_metadata_{lake.ALIAS}"  # DuckLake's catalog tables, as its spec names them
@@ -67,8 +67,8 @@ def give_models_statistics(con: duckdb.DuckDBPyConnection, tables: list[str]) ->
         f" and t.table_id not in (select table_id from {meta}.ducklake_table_stats) order by 1, 2").fetchall()
     if not missing:
         return []
-    con.execute("begin transaction")
-    try:
+
+    def give(con: duckdb.DuckDBPyConnection) -> None:
         for schema, name in missing:
             # The table's own limit, over its schema's 0 for this transaction only: set back
             # before the commit, which is when DuckLake decides where the rows go.
@@ -77,8 +77,6 @@ def give_models_statistics(con: duckdb.DuckDBPyConnection, tables: list[str]) ->
             con.execute(option.format(1))
             give_statistics(con, f"{schema}.{name}")
             con.execute(option.format(0))
-        con.execute("commit")
-    except BaseException:
-        con.execute("rollback")
-        raise
+
+    lake.in_transaction(con, give)
     return [f"{schema}.{name}" for schema, name in missing]

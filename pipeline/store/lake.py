@@ -184,6 +184,25 @@ def with_conflict_retry(write: Callable[[], T], tries: int = 5, pause: float = 0
     raise AssertionError("unreachable")
 
 
+def in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
+    """`work` in one lake transaction, committed, and done again from the start when a concurrent
+    writer committed first (with_conflict_retry); rolled back on any error."""
+    def attempt() -> T:
+        con.execute("begin transaction")
+        try:
+            result = work(con)
+            con.execute("commit")
+        except BaseException:
+            try:
+                con.execute("rollback")
+            except duckdb.Error:
+                pass  # a failed COMMIT has already ended the transaction
+            raise
+        return result
+
+    return with_conflict_retry(attempt)
+
+
 def s3_secret(settings: Settings, *, keys_from_environment: bool = False) -> str:
     """The DuckDB secret httpfs signs its requests to the data path with (TLSRPT_S3_*); it lives
     in one connection only. Empty key and secret: anonymous requests. `keys_from_environment`:

@@ -13,7 +13,8 @@ from pipeline.posture.run import Run, check_domains, is_domain
 from pipeline.posture.settings import PostureSettings
 from pipeline.settings import Settings
 from pipeline.store import lake
-from pipeline.store.warehouse import connect, in_transaction, writer_lock
+from pipeline.store.lake import in_transaction
+from pipeline.store.warehouse import connect, writer_lock
 
 
 def reported_domains(settings: Settings) -> list[str]:

@@ -15,7 +15,7 @@ import os
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
-from typing import Callable, Iterator, TypeVar
+from typing import Iterator
 
 import duckdb
 import pyarrow as pa
@@ -23,10 +23,9 @@ import pyarrow as pa
 from pipeline.settings import Settings
 from pipeline.store import lake
 from pipeline.store.empty_tables import give_statistics
+from pipeline.store.lake import in_transaction
 from pipeline.store.schema_comments import COLUMNS, TABLES
 from pipeline.store.sql_text import sql_text
-
-T = TypeVar("T")
 
 
 class WarehouseBusy(RuntimeError):
@@ -166,25 +165,6 @@ def _set_version(con: duckdb.DuckDBPyConnection) -> None:
 def _is_lake(con: duckdb.DuckDBPyConnection) -> bool:
     kind = con.execute("select type from duckdb_databases() where database_name = current_database()").fetchone()[0]
     return kind == "ducklake"
-
-
-def in_transaction(con: duckdb.DuckDBPyConnection, work: Callable[[duckdb.DuckDBPyConnection], T]) -> T:
-    """`work` in one lake transaction, committed, and done again from the start when a concurrent
-    writer committed first (lake.with_conflict_retry); rolled back on any error."""
-    def attempt() -> T:
-        con.execute("begin transaction")
-        try:
-            result = work(con)
-            con.execute("commit")
-        except BaseException:
-            try:
-                con.execute("rollback")
-            except duckdb.Error:
-                pass  # a failed COMMIT has already ended the transaction
-            raise
-        return result
-
-    return lake.with_conflict_retry(attempt)
 
 
 def set_aside_path(settings: Settings) -> Path:

@@ -549,9 +549,8 @@ def give_empty_models_statistics(con: duckdb.DuckDBPyConnection) -> None:
     """After a build: empty_tables.give_models_statistics for the kept tables. Only later builds'
     speed rests on it, so a failure (a conflict with another writer, say) is a warning: the next
     build tries again."""
-    tables = kept_tables(load_models())
     try:
-        lake.with_conflict_retry(lambda: give_models_statistics(con, tables))
+        give_models_statistics(con, kept_tables(load_models()))
     except duckdb.Error as exc:
         warnings.warn(f"empty model tables left without statistics (the next build tries again):"
                       f" {str(exc).strip().splitlines()[0]}", RuntimeWarning, stacklevel=2)

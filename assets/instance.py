@@ -78,6 +78,10 @@ def dagster_instance(settings: Settings) -> dg.DagsterInstance:
 
 def open_instance(settings: Settings) -> dg.DagsterInstance:
     """The instance as the home's dagster.yaml describes it, without rewriting the file."""
+    if settings.dagster_postgres:
+        refused = _refusal(settings)
+        if refused:
+            raise _unavailable(settings, refused)
     try:
         return dg.DagsterInstance.from_config(str(settings.dagster_home))
     except Exception as exc:
@@ -88,6 +92,34 @@ def open_instance(settings: Settings) -> dg.DagsterInstance:
         while exc.__cause__ is not None or exc.__context__ is not None:
             exc = exc.__cause__ or exc.__context__
         reason = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-        where = urlsplit(settings.dagster_postgres)
-        raise DagsterStorageUnavailable(
-            f"cannot reach Dagster's storage (TLSRPT_DAGSTER_POSTGRES, {where.hostname}{where.path}): {reason}") from None
+        raise _unavailable(settings, reason) from None
+
+
+# The server answered but may let us in on a later try: Dagster's retries are for these.
+_PASSING_REFUSALS = ("starting up", "shutting down", "too many", "in recovery", "remaining connection slots")
+
+
+def _refusal(settings: Settings) -> str:
+    """One connection attempt to Dagster's PostgreSQL: the server's reason when it answered and
+    refused for good (a wrong password, no such role or database, no pg_hba entry), else "".
+    dagster-postgres retries every failed connection for ~12 s, which helps a server that is
+    restarting but only delays the error of a wrong password; anything that is not such a
+    refusal (connection refused, a timeout, ...) is left to those retries."""
+    import psycopg2  # dagster-postgres' driver; imported only for a PostgreSQL storage
+
+    url = urlsplit(settings.dagster_postgres)
+    try:
+        psycopg2.connect(host=url.hostname, port=url.port or 5432, user=unquote(url.username or ""),
+                         password=settings.dagster_postgres_password, dbname=unquote(url.path.lstrip("/")),
+                         connect_timeout=10, **dict(parse_qsl(url.query))).close()
+    except psycopg2.Error as exc:
+        text = " ".join(str(exc).split())
+        if "FATAL:" in text and not any(passing in text for passing in _PASSING_REFUSALS):
+            return text[text.index("FATAL:"):]
+    return ""
+
+
+def _unavailable(settings: Settings, reason: str) -> DagsterStorageUnavailable:
+    where = urlsplit(settings.dagster_postgres)
+    return DagsterStorageUnavailable(
+        f"cannot reach Dagster's storage (TLSRPT_DAGSTER_POSTGRES, {where.hostname}{where.path}): {reason}")

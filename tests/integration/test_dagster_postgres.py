@@ -75,11 +75,12 @@ def test_a_wrong_password_is_one_line_and_never_a_silent_local_history(postgres,
     env[PASSWORD_VARIABLE] = "not-the-password"
     monkeypatch.setenv(PASSWORD_VARIABLE, env[PASSWORD_VARIABLE])
     settings = Settings(data_dir=tmp_path / "data")
-    # Each attempt costs dagster-postgres' own retries (~12 s): the command line covers both paths.
+    # A refusal for good is told at the first attempt, not after dagster-postgres' retries (~12 s).
     run = subprocess.run([sys.executable, "-m", "pipeline", "run", "--data-dir", str(settings.data_dir)],
                          capture_output=True, text=True, env={**os.environ, **env, "COLUMNS": "300"}, timeout=300)
     assert run.returncode == 3 and "Traceback" not in run.stderr, run.stderr
     assert "error: cannot reach Dagster's storage" in run.stderr and "password authentication failed" in run.stderr
     assert "not-the-password" not in run.stderr + run.stdout
+    assert "Retrying failed database connection" not in run.stderr  # told at once, not after retries
     assert not (settings.dagster_home / "history").exists()
     assert "last Dagster run: unknown (cannot reach Dagster's storage" in status_of(settings.data_dir, env)

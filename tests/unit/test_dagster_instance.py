@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 import yaml
 
-from assets.instance import PASSWORD_VARIABLE, write_config
+from assets.instance import PASSWORD_VARIABLE, _refusal, write_config
 from pipeline.settings import Settings
+from tests.services import free_port
 
 URL = "postgresql://dagster%40ops@db.example.net:6432/dagster_runs?sslmode=require"
 
@@ -55,3 +57,12 @@ def test_an_unchanged_config_is_not_rewritten(tmp_path: Path):
     stamp = path.stat().st_mtime_ns
     write_config(settings)
     assert path.stat().st_mtime_ns == stamp >= before
+
+
+@pytest.mark.parametrize("query", ["", "?connect_timeout=2&sslmode=disable", "?an_option_libpq_does_not_know=1"])
+def test_a_server_that_does_not_answer_is_left_to_dagsters_retries(tmp_path: Path, query: str):
+    """Only a server that answered and refused for good is told at once (the wrong password:
+    tests/integration/test_dagster_postgres.py); the one-attempt probe never fails on its own,
+    whatever the URL's options (one the probe also sets, one libpq does not know)."""
+    url = f"postgresql://dagster@127.0.0.1:{free_port()}/runs{query}"  # nothing listens there
+    assert _refusal(Settings(data_dir=tmp_path, dagster_postgres=url)) == ""

@@ -108,13 +108,14 @@ def _refusal(settings: Settings) -> str:
     import psycopg2  # dagster-postgres' driver; imported only for a PostgreSQL storage
 
     url = urlsplit(settings.dagster_postgres)
-    options = {"host": url.hostname, "port": url.port or 5432, "user": unquote(url.username or ""),
-               "password": settings.dagster_postgres_password, "dbname": unquote(url.path.lstrip("/")),
-               "connect_timeout": 5}
+    named = {"host": url.hostname, "user": unquote(url.username or ""),
+             "password": settings.dagster_postgres_password, "dbname": unquote(url.path.lstrip("/"))}
+    # Unset ones left to libpq's defaults (~/.pgpass, the login name), as Dagster leaves them.
+    options = {"port": url.port or 5432, "connect_timeout": 5, **{k: v for k, v in named.items() if v}}
     options.update(parse_qsl(url.query))  # as Dagster passes them (sslmode=..., even a connect_timeout)
     try:
         psycopg2.connect(**options).close()
-    except psycopg2.Error as exc:  # anything else (an option libpq does not know...) is Dagster's to tell
+    except psycopg2.Error as exc:  # refused, a timeout, an option libpq does not know...: see below
         text = " ".join(str(exc).split())
         if "FATAL:" in text and not any(passing in text for passing in _PASSING_REFUSALS):
             return text[text.index("FATAL:"):]

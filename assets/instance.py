@@ -107,12 +107,12 @@ def _refusal(settings: Settings) -> str:
     refusal (connection refused, a timeout, ...) is left to those retries."""
     import psycopg2  # dagster-postgres' driver; imported only for a PostgreSQL storage
 
-    url = urlsplit(settings.dagster_postgres)
-    named = {"host": url.hostname, "user": unquote(url.username or ""),
-             "password": settings.dagster_postgres_password, "dbname": unquote(url.path.lstrip("/"))}
+    database = storage(settings)["postgres"]["postgres_db"]  # what Dagster is given, read the same way
+    named = {"host": database["hostname"], "user": database["username"], "dbname": database["db_name"],
+             "password": settings.dagster_postgres_password}
     # Unset ones left to libpq's defaults (~/.pgpass, the login name), as Dagster leaves them.
-    options = {"port": url.port or 5432, "connect_timeout": 5, **{k: v for k, v in named.items() if v}}
-    options.update(parse_qsl(url.query))  # as Dagster passes them (sslmode=..., even a connect_timeout)
+    options = {"port": database["port"], "connect_timeout": 5, **{k: v for k, v in named.items() if v}}
+    options.update(database["params"])  # as Dagster passes them (sslmode=..., even a connect_timeout)
     try:
         psycopg2.connect(**options).close()
     except psycopg2.Error as exc:  # refused, a timeout, an option libpq does not know...: see below

@@ -1,8 +1,10 @@
 -- grain: one row per report_date, policy_domain and receiving MX (host, or IP without host) failing there (zero-filled)
+-- incremental: report_date, lookback all
 -- reads: detect.mx_failing_days, intermediate.domain_mx, marts.daily_domain_sessions, config.thresholds
--- The days an MX failed (detect.mx_failing_days, built per day) zero-filled over all the domain's
--- days and judged against the domain's MX hosts of all time: both move when an MX first shows up,
--- on any day, so this part is rebuilt in full; it only joins.
+-- The days an MX failed (detect.mx_failing_days, built per day) zero-filled over the domain's days
+-- from the MX's first failure on, and judged against the MX hosts the domain was known to have by
+-- that day: a day is judged on what was known then, like every other detector, so a new day
+-- redoes only itself (the all-time MX set and count rewrote 480k rows a day at 1M reports).
 with t as (
     select * from config.thresholds
 ),
@@ -12,29 +14,36 @@ failing_days as (
 ),
 
 failing_mx as (
-    select distinct
+    -- Each MX a domain failed on, from the first day it did.
+    select
         policy_domain,
-        receiving_mx
+        receiving_mx,
+        min(report_date) as first_failed
     from failing_days
+    group by policy_domain, receiving_mx
 ),
 
 known_mx as (
-    -- MX hosts a domain is known to have: named in its policies, or seen failing (by host or IP).
+    -- MX hosts a domain is known to have: named in its policies, or seen failing (by host or IP),
+    -- each from the first day it was.
     select
         policy_domain,
-        count(distinct mx) as known_mx_count
+        mx,
+        min(known_from) as known_from
     from (
         select
             policy_domain,
-            mx_name as mx
+            mx_name as mx,
+            first_day as known_from
         from intermediate.domain_mx
-        union
+        union all
         select
             policy_domain,
-            receiving_mx as mx
+            receiving_mx as mx,
+            first_failed as known_from
         from failing_mx
     ) as named
-    group by policy_domain
+    group by policy_domain, mx
 ),
 
 domain_failures as (
@@ -47,9 +56,10 @@ domain_failures as (
     group by report_date, policy_domain
 ),
 
-domain_days as (
+domain_days as not materialized (
     -- The domain's days with its failed sessions on all MX, joined before each day is repeated
-    -- per failing MX, as the MX count below (the select 0.51 -> 0.41 s CPU at 1M).
+    -- per failing MX, as the MX count below (the select 0.51 -> 0.41 s CPU at 1M). Not materialized:
+    -- read twice, and each reader takes the build's date filter into its own scan.
     select
         d.report_date,
         d.policy_domain,
@@ -58,6 +68,19 @@ domain_days as (
         coalesce(x.domain_failed_sessions, 0) as domain_failed_sessions
     from marts.daily_domain_sessions as d
     left join domain_failures as x on d.report_date = x.report_date and d.policy_domain = x.policy_domain
+),
+
+mx_counts as (
+    -- The domain's MX hosts known by each of its days with a failing MX (by equality on the day,
+    -- so the build's date filter reaches it).
+    select
+        d.report_date,
+        d.policy_domain,
+        count(*) as known_mx_count
+    from domain_days as d
+    inner join known_mx as k on d.policy_domain = k.policy_domain and d.report_date >= k.known_from
+    where d.policy_domain in (select m.policy_domain from failing_mx as m)
+    group by d.report_date, d.policy_domain
 ),
 
 grid as (
@@ -75,9 +98,8 @@ grid as (
         coalesce(f.baseline_day_count, 0) as baseline_day_count,
         f.evidence_report_keys
     from domain_days as d
-    inner join failing_mx as m on d.policy_domain = m.policy_domain
-    -- The MX count joins the 15k failing pairs before the grid, not each of its rows.
-    inner join known_mx as k on m.policy_domain = k.policy_domain
+    inner join failing_mx as m on d.policy_domain = m.policy_domain and d.report_date >= m.first_failed
+    inner join mx_counts as k on d.report_date = k.report_date and d.policy_domain = k.policy_domain
     left join failing_days as f
         on d.report_date = f.report_date and d.policy_domain = f.policy_domain and m.receiving_mx = f.receiving_mx
 )

@@ -173,6 +173,9 @@ def test_a_new_batch_redoes_only_its_days(source: Path, monkeypatch):
     assert redone["detect.failure_rate_daily"] == [(last_day, date.max)]  # runs go on: every later day
     # The gaps that end on the new day or are still open (keyed 9999-12-31): every later day.
     assert redone["detect.reporter_gaps"] == [(last_day, date.max)]
+    assert redone["detect.reporter_cadence"] == [(last_day, date.max)]
+    assert redone["intermediate.policy_first_sightings"] == [(last_day, date.max)]
+    assert redone["detect.mx_failures_daily"] == [(last_day, date.max)]
 
 
 def test_a_changed_model_is_rebuilt_in_full(source: Path):
@@ -190,14 +193,25 @@ BROKEN = {  # model -> (text, its broken replacement, the batch order that shows
     # policy_versions_daily's first-seen day of a version moves when a late report applied it
     # earlier: with a look-back of 0 days the later days keep the old one.
     "detect.policy_versions_daily": ("lookback all", "lookback 0 days", "newest first"),
+    # A policy's first sighting moves to an earlier day when a late report applied it then: with
+    # a look-back of 0 days the later day keeps its row too, and the policy is listed twice.
+    "intermediate.policy_first_sightings": ("lookback all", "lookback 0 days", "newest first"),
     # Every type zero-filled over all the domain's days: a type first failing in a new batch adds
     # rows to days no batch touched.
     "detect.failure_rate_series": ("and d.report_date >= s.first_failed", "", "a week at a time"),
+    # An MX zero-filled on the domain's days before it first failed: a batch in which it first
+    # fails adds rows to earlier days no batch touched.
+    "detect.mx_failures_daily": ("and d.report_date >= m.first_failed", "", "a week at a time"),
+    # An MX host first known on a day a late report brings keeps its later row too.
+    "intermediate.domain_mx": ("lookback all", "lookback 0 days", "newest first"),
     # An MX's baseline is its previous baseline_days days of the domain: older days arriving later
     # lengthen the windows of the days after them, which a look-back of 0 days leaves as they were.
     "detect.mx_failing_days": ("lookback baseline_days", "lookback 0 days", "newest first"),
     # A late report changes the gap of the next report day of its pair, however far on.
     "detect.reporter_day_gaps": ("lookback all", "lookback 0 days", "newest first"),
+    # The data's end written into every gap: the closed gaps no build redoes keep an old one.
+    "detect.reporter_cadence": ("case when g.next_report_day is null then e.data_through end as data_through",
+                                "e.data_through", "a week at a time"),
     # Keyed by the day a gap begins, the gap a late report splits would keep its old row.
     "detect.reporter_gaps": ("g.report_date as gap_end", "g.previous_report_day as gap_end",
                              "one day late, after the days around it"),
@@ -272,9 +286,9 @@ def test_a_day_outside_runs_keeps_the_first_onset_before_it():
 
 def test_an_incremental_model_may_not_read_one_rebuilt_in_full():
     models = load_models()
-    model = models["detect.anomalies"]
+    model = models["detect.problem_signals"]
     models[model.key] = replace(model, sql=model.sql + "\n-- incremental: report_date, lookback 0 days\n")
-    with pytest.raises(ValueError, match="reads .*detect.mx_failures_daily.*rebuilt in full"):
+    with pytest.raises(ValueError, match="reads .*detect.anomalies.*rebuilt in full"):
         incremental.reach(models, build_order(models), DEFAULTS)
 
 

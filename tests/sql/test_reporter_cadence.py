@@ -39,7 +39,8 @@ allowed as (
         end::integer + silence_late_grace_days as allowed_gap_days,
         date_diff('day', last_report_day, coalesce(next_report_day, data_through + 1)) as gap_days
     from learned)
-select reporter, policy_domain, last_report_day, next_report_day, data_through, learning_report_days, usual_max_gap,
+select reporter, policy_domain, last_report_day, next_report_day, coalesce(next_report_day, date '9999-12-31') as gap_end,
+    case when next_report_day is null then data_through end as data_through, learning_report_days, usual_max_gap,
     report_day_share, allowed_gap_days, gap_days,
     learning_report_days >= silence_min_report_days and gap_days > allowed_gap_days as is_silent,
     last_report_day + allowed_gap_days as silent_detectable_on
@@ -88,4 +89,4 @@ def test_cadence_from_its_incremental_parts_equals_the_windows_over_all_history(
     # which the first days after it carry as their usual longest gap.
     gaps = {(r[2], r[3]) for r in built if r[0] == "google.com"}
     assert (date(2026, 1, 15), date(2026, 1, 26)) in gaps
-    assert any(r[6] == 71 for r in built if r[0] == "google.com")
+    assert any(r[7] == 71 for r in built if r[0] == "google.com")

@@ -104,3 +104,39 @@ def test_the_ingest_asset_empties_the_https_spool_too(tmp_path: Path):
     assert dg.materialize([INBOX, ingest_inbox], resources={"warehouse": resource}).success
     assert query(tmp_path, "select channel from reports") == [("https",)]
     assert not list(spool.iterdir())
+
+
+def test_a_failing_model_costs_only_itself_and_one_model_builds_alone(tmp_path: Path, monkeypatch):
+    # All models are one step (one transaction); a model that fails is not the run's failure:
+    # it keeps its last table, says why in its materialization, every other model is built and
+    # the check every_model_built names it. Asked for alone, a model is built alone.
+    from dataclasses import replace
+
+    from assets.warehouse import every_model_built, model_assets
+    from pipeline.transform import sql_models
+
+    real = sql_models.load_models
+
+    def with_a_broken_mart(*args, **kwargs):
+        models = dict(real(*args, **kwargs))
+        mart = models["marts.daily_outcomes"]
+        models[mart.key] = replace(mart, sql=f"select *, 'x'::integer as broken from ({mart.sql}\n)")
+        return models
+
+    monkeypatch.setattr(sql_models, "load_models", with_a_broken_mart)
+    _fill_inbox(tmp_path)
+    resource = WarehouseResource(data_dir=str(tmp_path), workers=1)
+    result = dg.materialize([INBOX, ingest_inbox, *model_assets, every_model_built], resources={"warehouse": resource})
+    assert result.success
+    metadata = {e.asset_key.to_user_string(): e.materialization.metadata for e in result.get_asset_materialization_events()}
+    assert "Conversion Error" in metadata["marts/daily_outcomes"]["failed"].value
+    assert metadata["marts/daily_domain_sessions"]["rows"].value > 0
+    assert metadata["detect/problems"]["rows"].value >= 0
+    (check,) = result.get_asset_check_evaluations()
+    assert not check.passed and "marts.daily_outcomes" in check.metadata
+    monkeypatch.undo()  # the model fixed
+    alone = dg.materialize(model_assets, resources={"warehouse": resource},
+                           selection=[dg.AssetKey(["marts", "daily_outcomes"])])
+    assert [e.asset_key.to_user_string() for e in alone.get_asset_materialization_events()] == ["marts/daily_outcomes"]
+    assert query(tmp_path, "select count(*) > 0 from marts.daily_outcomes") == [(True,)]
+    assert query(tmp_path, "select count(*) from config.model_failures") == [(0,)]

@@ -178,6 +178,21 @@ def test_a_new_batch_redoes_only_its_days(source: Path, monkeypatch):
     assert redone["detect.mx_failures_daily"] == [(last_day, date.max)]
 
 
+def test_a_batchs_days_are_looked_up_once(source: Path):
+    # The first step that needs a batch's dates joins its keys with every report and keeps what
+    # it found in config.batch_days; the next steps (each with its own ledger, as Dagster's
+    # asset steps are) read them from there: here the deliveries the lookup joins are gone.
+    con = _fed_in_batches(source, "a week at a time")
+    batch = con.execute("select min(batch_id) from main.ingest_batches").fetchone()[0]  # the last one committed
+    dates = [d for (d,) in con.execute("select distinct report_date from main.reports where batch_id = ? order by 1",
+                                       [batch]).fetchall()]
+    kept = con.execute("select report_date from config.batch_days where batch_id = ? order by 1 nulls last",
+                       [batch]).fetchall()
+    assert kept == [(d,) for d in dates] + [(None,)]
+    con.execute("delete from main.deliveries where batch_id = ?", [batch])
+    assert incremental.touched_days(con, incremental.read_ledger(con), {batch}) == dates
+
+
 def test_a_changed_model_is_rebuilt_in_full(source: Path):
     # Its shape changed: every day of it is redone, not only the days of new batches (none here).
     con = _fed_in_batches(source, "any order")

@@ -605,6 +605,9 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
     thresholds = thresholds or DEFAULTS
     order = build_order(models)
     today = judging_day(today)  # one day for the fingerprints and config.clock alike
+    # Before the early return too: a version that adds a bookkeeping table creates it on the first
+    # run, not on the first run with new data (one query when they are all there).
+    _ensure_bookkeeping(con)
     wanted = fingerprints(con, models, thresholds, today)
     if only_if_changed and not full:
         recorded = _recorded(con)
@@ -614,7 +617,6 @@ def build_all(con: duckdb.DuckDBPyConnection, models: dict[str, Model] | None = 
     increments = incremental.reach(models, order, {**DEFAULTS, **thresholds})
     built = {} if full else _built(con)
     failed_before = set(model_failures(con))
-    _ensure_bookkeeping(con)
     # An explicit build writes them whatever they hold, as it rebuilds every model.
     config_due = not (only_if_changed and config_is_current(con, thresholds, today))
     failures: dict[str, str] = {}

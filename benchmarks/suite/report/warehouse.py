@@ -60,7 +60,8 @@ def incremental_section(state) -> list[str]:
               "every report of that day (the day after the corpus's last). `tlsrpt generate` has no start-date "
               "option, so the suite calls the generator it runs, `pipeline.generate.write_corpus(..., days=1, "
               "start=2026-01-31)`. 'On top' runs on a fresh copy of the warehouse each time (the copy, "
-              f"{inc.get('copy_seconds', 0):.0f} s, is not counted). Both runs include what every ingest does "
+              f"{inc.get('copy_seconds', 0):.0f} s with writing it out to disk, is not counted; each run starts "
+              "with the disk idle, so the copy's writeback does not land in the runs after it). Both runs include what every ingest does "
               + (AFTER_LOADING_LAKE if on_lake else AFTER_LOADING_FILE), ""]
         mt = state.get("marts")
         if inc.get("ingest_empty") and mt and mt.get("whole") and mt["size"] == inc["size"]:

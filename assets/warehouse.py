@@ -25,7 +25,7 @@ def _key(dependency: str) -> dg.AssetKey:
 
 def _spec(model: Model) -> dg.AssetSpec:
     return dg.AssetSpec(
-        key=dg.AssetKey([model.schema, model.name]),
+        key=_key(model.key),
         # config.* tables are written by the build itself (thresholds, cause catalogue).
         deps=[_key(d) for d in sorted(model.deps) if not d.startswith("config.")],
         group_name=model.schema,
@@ -46,7 +46,7 @@ def sql_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
     A model that fails costs only itself and the models reading it: they keep their last
     tables, the rest is built, and the check `every_model_built` fails, naming it."""
     settings = warehouse.settings()
-    wanted = [key for key in _ORDER if dg.AssetKey(key.split(".")) in context.selected_asset_keys]
+    wanted = [key for key in _ORDER if _key(key) in context.selected_asset_keys]
     if len(wanted) == len(_ORDER):
         build = build_changed(settings)
         for key in wanted:
@@ -58,7 +58,7 @@ def sql_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
                 metadata["kept"] = "reads a model that failed: its last table is kept"
             if key in build.rows and key not in build.failures:
                 metadata["rows"] = build.rows[key]
-            yield dg.MaterializeResult(asset_key=dg.AssetKey(key.split(".")), metadata=metadata)
+            yield dg.MaterializeResult(asset_key=_key(key), metadata=metadata)
         return
     for key in wanted:
         model = _MODELS[key]
@@ -67,7 +67,7 @@ def sql_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         except ModelError as exc:
             context.log.error(exc.first_line)
             metadata = {"failed": exc.first_line, "grain": model.grain}
-        yield dg.MaterializeResult(asset_key=dg.AssetKey(key.split(".")), metadata=metadata)
+        yield dg.MaterializeResult(asset_key=_key(key), metadata=metadata)
 
 
 

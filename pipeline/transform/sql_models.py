@@ -15,6 +15,8 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from graphlib import TopologicalSorter
@@ -463,47 +465,55 @@ def _drop_retired(con: duckdb.DuckDBPyConnection, models: dict[str, Model]) -> N
         con.execute("delete from config.model_builds where model = ?", [key])
 
 
-def build_one(settings: Settings, model: Model) -> int:
-    """Rebuild one model (a Dagster asset step) unless its table is already what its inputs make
-    it (a run with nothing new); return its row count."""
+@contextmanager
+def _builder(settings: Settings) -> Iterator[tuple[duckdb.DuckDBPyConnection, dict[str, float]]]:
+    """A model builder's connection under the writer lock, and the thresholds it builds with (read
+    first: a bad config file fails before any lock)."""
     thresholds = load_thresholds(settings.data_dir)
     with writer_lock(settings.data_dir):
         con = connect(settings, threads=ALL_CORES, memory_limit=MODEL_BUILD_MEMORY)
         try:
-            models = load_models()
-            _ensure_bookkeeping(con)  # outside the transaction, as is each probe for a table below
-            fingerprint = fingerprints(con, models, thresholds, settings.today)[model.key]
-            built = _built_one(con, model.key)
-            if built and built[0] == fingerprint:
-                return built[1]
-            shape = fingerprints(con, models, thresholds, settings.today, with_data=False)[model.key]
-            increments = incremental.reach(models, build_order(models), {**DEFAULTS, **thresholds})
-            failed = set(model_failures(con))
-            config_due = _reads_config(model) and not config_is_current(con, thresholds, settings.today)
-            con.execute("begin transaction")
-            try:
-                ledger = incremental.read_ledger(con)
-                if config_due:
-                    write_config(con, thresholds, settings.today)
-                elif "config.reporter_domains" in model.deps:
-                    add_reporter_names(con, _unnamed_batches(models, ledger))
-                rows = _build(con, ledger, models, model.key, shape, increments, failed, built)
-                incremental.save(con, ledger)
-            except ModelError as exc:
-                # The model keeps its last table; the failure is recorded for the asset check
-                # (`every_model_built`) and `tlsrpt status`, and the steps after it go on.
-                con.execute("rollback")
-                con.execute("begin transaction")
-                _record_failures(con, {model.key: exc.first_line}, only=model.key)
-                con.execute("commit")
-                raise
-            rows = _record(con, {model.key: fingerprint}, {model.key: rows})[model.key]
-            if model.key in failed:
-                _record_failures(con, {}, only=model.key)
-            con.execute("commit")
-            return rows
+            yield con, thresholds
         finally:
             con.close()
+
+
+def build_one(settings: Settings, model: Model) -> int:
+    """Rebuild one model (a Dagster asset step) unless its table is already what its inputs make
+    it (a run with nothing new); return its row count."""
+    with _builder(settings) as (con, thresholds):
+        models = load_models()
+        _ensure_bookkeeping(con)  # outside the transaction, as is each probe for a table below
+        fingerprint = fingerprints(con, models, thresholds, settings.today)[model.key]
+        built = _built_one(con, model.key)
+        if built and built[0] == fingerprint:
+            return built[1]
+        shape = fingerprints(con, models, thresholds, settings.today, with_data=False)[model.key]
+        increments = incremental.reach(models, build_order(models), {**DEFAULTS, **thresholds})
+        failed = set(model_failures(con))
+        config_due = _reads_config(model) and not config_is_current(con, thresholds, settings.today)
+        con.execute("begin transaction")
+        try:
+            ledger = incremental.read_ledger(con)
+            if config_due:
+                write_config(con, thresholds, settings.today)
+            elif "config.reporter_domains" in model.deps:
+                add_reporter_names(con, _unnamed_batches(models, ledger))
+            rows = _build(con, ledger, models, model.key, shape, increments, failed, built)
+            incremental.save(con, ledger)
+        except ModelError as exc:
+            # The model keeps its last table; the failure is recorded for the asset check
+            # (`every_model_built`) and `tlsrpt status`, and the steps after it go on.
+            con.execute("rollback")
+            con.execute("begin transaction")
+            _record_failures(con, {model.key: exc.first_line}, only=model.key)
+            con.execute("commit")
+            raise
+        rows = _record(con, {model.key: fingerprint}, {model.key: rows})[model.key]
+        if model.key in failed:
+            _record_failures(con, {}, only=model.key)
+        con.execute("commit")
+        return rows
 
 
 def stale_models(con: duckdb.DuckDBPyConnection, thresholds: dict[str, float] | None = None,
@@ -530,39 +540,29 @@ def build_changed(settings: Settings) -> Build:
     the build for the readers (the Dagster run does that in its own step, dashboard_snapshot):
     one connection and one ledger for all of them, where a step per model paid its own
     (~0.3 s each at 1M reports: opening the lake, fingerprints, the ledger, its commit)."""
-    thresholds = load_thresholds(settings.data_dir)
-    with writer_lock(settings.data_dir):
-        con = connect(settings, threads=ALL_CORES, memory_limit=MODEL_BUILD_MEMORY)
+    with _builder(settings) as (con, thresholds):
         try:
-            try:
-                build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)
-                failures, kept = {}, []
-            except ModelsFailed as exc:
-                failures, kept = exc.failures, exc.kept
-            rows = dict(con.execute("select model, row_count from config.model_builds").fetchall())
-            return Build(failures, kept, rows)
-        finally:
-            con.close()
+            build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)
+            failures, kept = {}, []
+        except ModelsFailed as exc:
+            failures, kept = exc.failures, exc.kept
+        rows = dict(con.execute("select model, row_count from config.model_builds").fetchall())
+        return Build(failures, kept, rows)
 
 
 def refresh_all(settings: Settings) -> list[str]:
     """Rebuild every model (after `tlsrpt ingest`), under the writer lock; nothing when every
     model is already built from the current data, SQL and thresholds (returns [] then)."""
-    thresholds = load_thresholds(settings.data_dir)  # a bad config file fails before any lock
-    with writer_lock(settings.data_dir):
-        con = connect(settings, threads=ALL_CORES, memory_limit=MODEL_BUILD_MEMORY)
+    with _builder(settings) as (con, thresholds):
         try:
-            try:
-                order = build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)
-            except ModelsFailed:
-                record_build(con, passed=False)  # committed, but readers keep the last passed build
-                raise
-            if order:
-                record_build(con, passed=True)
-                give_empty_models_statistics(con)
-            return order
-        finally:
-            con.close()
+            order = build_all(con, thresholds=thresholds, only_if_changed=True, today=settings.today)
+        except ModelsFailed:
+            record_build(con, passed=False)  # committed, but readers keep the last passed build
+            raise
+        if order:
+            record_build(con, passed=True)
+            give_empty_models_statistics(con)
+        return order
 
 
 def kept_tables(models: dict[str, Model]) -> list[str]:

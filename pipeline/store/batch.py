@@ -217,9 +217,10 @@ def _deliveries(batch_id: str, inputs: pa.Table, parts: pa.Table, decisions: _De
     # seq is the row number in `inputs`; only the columns used (not the raw bytes) are taken
     of_input = inputs.select(["channel", "origin", "sha256", "size", "kind"]).take(seqs)
     n = parts.num_rows
-    ids = [f"{batch_id}:{s}:{p}" for s, p in zip(seqs.to_pylist(), parts["part_index"].to_pylist())]
+    # '<batch>:<seq>:<part_index>', joined in C (an f-string per part cost ~2 us of this process's time)
+    ids = pc.binary_join_element_wise(batch_id, pc.cast(seqs, pa.string()), pc.cast(parts["part_index"], pa.string()), ":")
     columns = {
-        "delivery_id": pa.array(ids, pa.string()),
+        "delivery_id": ids,
         "batch_id": pa.array([batch_id] * n, pa.string()),
         "ingested_at": pa.array([ingested_at] * n, frames.UTC_TIME),
         "ingested_date": pa.array([ingested_at.date()] * n, pa.date32()),

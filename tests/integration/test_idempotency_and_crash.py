@@ -23,6 +23,7 @@ from pipeline.generate import write_corpus
 from pipeline.parse import worker
 from pipeline.posture.result import CheckResult
 from pipeline.settings import Settings
+from pipeline.store.lake import LakeUnavailable
 from pipeline.store.landing import read_object, read_pack
 from pipeline.store.posture_history import record
 from tests.conftest import ingest_into, query
@@ -75,6 +76,43 @@ def test_second_ingest_changes_no_table_and_marks_every_arrival_duplicate(corpus
         ("duplicate", "same_bytes"), ("duplicate", "same_report"), ("quarantined", "not_a_tls_report"),
     }
     assert snapshot(clean_run) == before  # the same as another clean run, too
+
+
+def test_the_workers_parse_while_the_lake_opens_and_nothing_is_lost_or_reordered(corpus: Path, clean_run: Path,
+                                                                                  tmp_path: Path, monkeypatch):
+    opened = pipeline.ingest.connect
+
+    def slow_to_open(settings, *args, **kwargs):
+        time.sleep(1.0)  # a remote catalog: chunks are parsed meanwhile and taken in order after
+        return opened(settings, *args, **kwargs)
+
+    monkeypatch.setattr(pipeline.ingest, "CHUNK_INPUTS", 8)
+    monkeypatch.setattr(pipeline.ingest, "connect", slow_to_open)
+    data_dir = tmp_path / "data"
+    summary = ingest_into(data_dir, [corpus], workers=2)
+    assert snapshot(data_dir) == snapshot(clean_run)
+    origins = [row[0] for row in query(data_dir, "select origin from deliveries order by batch_id, delivery_id")]
+    clean_origins = [row[0] for row in query(clean_run, "select origin from deliveries order by batch_id, delivery_id")]
+    assert summary.inputs == len(origins) and sorted(origins) == sorted(clean_origins)
+    # the arrival order (which deduplication follows) is the walk's, as in the clean run
+    by_seq = query(data_dir, "select origin from deliveries order by batch_id,"
+                             " split_part(delivery_id, ':', 2)::int, part_index")
+    clean_by_seq = query(clean_run, "select origin from deliveries order by batch_id,"
+                                    " split_part(delivery_id, ':', 2)::int, part_index")
+    assert by_seq == clean_by_seq
+
+
+def test_a_lake_that_fails_to_open_while_the_workers_parse_stops_the_run_with_nothing_landed(corpus: Path, tmp_path: Path,
+                                                                                              monkeypatch):
+    def unreachable(settings, *args, **kwargs):
+        time.sleep(0.5)
+        raise LakeUnavailable("the catalog cannot be reached")
+
+    monkeypatch.setattr(pipeline.ingest, "connect", unreachable)
+    data_dir = tmp_path / "data"
+    with pytest.raises(LakeUnavailable, match="cannot be reached"):
+        ingest_into(data_dir, [corpus], workers=2)
+    assert not list(data_dir.glob("landing/packs/*"))
 
 
 def test_eml_and_json_gz_copies_of_one_report_are_stored_once(clean_run: Path):

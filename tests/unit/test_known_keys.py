@@ -138,3 +138,12 @@ def test_a_run_keeps_what_it_loaded_and_asks_the_lake_per_batch_only_on_a_shared
     assert known.reports == {"mine": "c-mine", "k1": "c1", "k3": "c3"} and known.objects == {"raw1"}
     load(lake, "k4", "2025-04-01", "c4")  # (nothing else writes it; copied once, not again)
     assert "k4" not in own.for_batch(batch(("k4", "2025-04-01", "c4")), []).reports
+
+
+def test_a_first_load_into_an_empty_lake_knows_what_the_run_loaded_and_finds_nothing_else(lake):
+    own = RunKeys(lake, per_batch=False)
+    assert own.for_batch(batch(("k1", "2025-03-01", "c1")), ["raw1"]).reports == {}
+    own.reports["k1"], own.objects = "c1", {"raw1"}  # what the batch then loaded and stored
+    load(lake, "k2", "2025-03-02", "c2", raw="raw2")  # (nothing else writes it: the copy stays empty)
+    known = own.for_batch(batch(("k1", "2025-03-01", "c1"), ("k2", "2025-03-02", "c2")), ["raw1", "raw2"])
+    assert known.reports == {"k1": "c1"} and known.objects == {"raw1"}

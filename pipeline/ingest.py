@@ -15,6 +15,7 @@ import shutil
 import time
 from collections import deque
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import partial
@@ -147,10 +148,35 @@ def _pool(workers: int) -> WorkerPool | None:
     # This process unfreezes at once, so nothing of its own is kept from collection.
     # Warmed up first: pyarrow's lazy imports (pandas, 0.3 s) are then paid once, not per worker.
     frames.warm_up()
+    if gc.get_freeze_count():  # frozen for the whole run already (_collecting_less)
+        return WorkerPool(workers, initializer=_worker_gc, memory_growth=limits.MAX_WORKER_MEMORY_GROWTH)
     gc.freeze()
     try:
         return WorkerPool(workers, initializer=_worker_gc, memory_growth=limits.MAX_WORKER_MEMORY_GROWTH)
     finally:
+        gc.unfreeze()
+
+
+@contextmanager
+def _collecting_less() -> Iterator[None]:
+    """This process's garbage collection for one run: what is alive when the run starts (the
+    imported modules, the caller's objects) is frozen, out of every collection, and young objects
+    are collected every 10,000 allocations, as in the workers. At 1M reports the collections walked
+    that heap again and again: 3.6 s of this process's CPU (2.0 s in 13 full collections). Garbage
+    is collected first, so freezing keeps nothing that was already dead; the run's own cycles are
+    collected as usual, and everything is put back at the end (a long-lived caller, Dagster's run
+    process, collects as before). Left alone when something else froze the heap."""
+    if gc.get_freeze_count():
+        yield
+        return
+    threshold = gc.get_threshold()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(10_000, *threshold[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*threshold)
         gc.unfreeze()
 
 
@@ -170,7 +196,7 @@ def ingest(
     export or checkpoint at the end (the lake's data files are the Parquet)."""
     started = time.monotonic()
     summary = IngestSummary()
-    with writer_lock(settings.data_dir):
+    with writer_lock(settings.data_dir), _collecting_less():
         if not replay_only and not lake.exists(settings) and pre_lake_file(settings).exists():
             raise lake.LakeUnavailable(
                 f"{pre_lake_file(settings)} is the warehouse of a version before the lake: run `tlsrpt rebuild`"

@@ -148,3 +148,24 @@ def test_a_worker_past_its_memory_bound_fails_its_task_with_memory_error():
     finally:
         pool.close()
         pool.join()
+
+
+def test_a_run_freezes_the_heap_it_starts_with_and_puts_the_collector_back():
+    import gc
+
+    from pipeline.ingest import _collecting_less
+
+    before = gc.get_threshold()
+    with _collecting_less():
+        assert gc.get_freeze_count() > 0 and gc.get_threshold()[0] == 10_000
+        with _collecting_less():  # nested (a caller froze the heap): left as it is
+            pass
+        assert gc.get_freeze_count() > 0
+        pool = _pool(2)  # forks from the frozen heap and leaves it frozen
+        try:
+            assert pool.apply_async(_square, (7,)).result(timeout=30) == 49
+        finally:
+            pool.close()
+            pool.join()
+        assert gc.get_freeze_count() > 0
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == before

@@ -31,13 +31,28 @@ def _rss_pss_kb(pid: int) -> tuple[int, int]:
     return rss, pss
 
 
+_TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_and_parent(pid: int) -> tuple[float, int] | None:
+    """(user + system CPU seconds so far, parent pid) of a process, from /proc/<pid>/stat."""
+    try:
+        with open(f"/proc/{pid}/stat") as fh:
+            fields = fh.read().rsplit(")", 1)[1].split()  # after the command name, which may hold blanks
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / _TICK, int(fields[1])
+
+
 class TreeSampler(threading.Thread):
-    """Peaks of the summed RSS and summed PSS over a process and all its descendants."""
+    """Peaks of the summed RSS and summed PSS over a process and all its descendants, and each
+    process's CPU as last seen (a process that exits between two samples loses its last 50 ms)."""
 
     def __init__(self, pid: int, interval: float = 0.05):
         super().__init__(daemon=True)
         self.pid, self.interval = pid, interval
         self.peak_rss = self.peak_pss = self.max_procs = 0
+        self.cpu: dict[int, tuple[float, int]] = {}  # pid -> (CPU seconds, parent pid)
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -47,7 +62,18 @@ class TreeSampler(threading.Thread):
             self.peak_rss = max(self.peak_rss, sum(v[0] for v in vals))
             self.peak_pss = max(self.peak_pss, sum(v[1] for v in vals))
             self.max_procs = max(self.max_procs, len(pids))
+            for p in pids:
+                seen = _cpu_and_parent(p)
+                if seen is not None:
+                    self.cpu[p] = seen
             self.stop.wait(self.interval)
+
+    def cpu_split(self) -> tuple[float, float]:
+        """(CPU s of the measured command's own process, CPU s of its descendants): the command
+        is the sampled root's child (the root is the /usr/bin/time wrapper)."""
+        own = sum(cpu for cpu, parent in self.cpu.values() if parent == self.pid)
+        wrapper = self.cpu.get(self.pid, (0.0, 0))[0]
+        return own, max(0.0, sum(cpu for cpu, _ in self.cpu.values()) - own - wrapper)
 
 
 @dataclass
@@ -59,6 +85,8 @@ class Run:
     tree_pss_kb: int  # peak of the summed PSS over the tree
     foreign: float  # mean cores used by other processes meanwhile
     procs: int = 0
+    cpu_own: float = 0.0  # sampled runs: CPU of the command's own process (ours: the committing one)
+    cpu_descendants: float = 0.0  # sampled runs: CPU of the processes it started (ours: the parsers)
     ok: int | None = None
     failed: int = 0
     inner: float | None = None
@@ -111,5 +139,6 @@ def measure(cmd: list[str], env: dict | None = None, stdout_path: Path | None = 
     cpu = sum(float(x) for x in re.findall(r"(?:User|System) time \(seconds\): ([\d.]+)", time_text))
     foreign = max(0.0, busy - cpu - own) / wall if wall else 0.0
     # The sampled tree includes the small /usr/bin/time wrapper (~2 MB): negligible.
+    own_cpu, descendants_cpu = sampler.cpu_split() if sample_memory else (0.0, 0.0)
     return Run(wall, cpu, int(m.group(1)) if m else 0, sampler.peak_rss, sampler.peak_pss, foreign,
-               sampler.max_procs - 1, error=error), stdout
+               sampler.max_procs - 1, cpu_own=own_cpu, cpu_descendants=descendants_cpu, error=error), stdout

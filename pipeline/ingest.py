@@ -145,16 +145,18 @@ def _pool(workers: int) -> WorkerPool | None:
     # fork: workers inherit the imported modules for free; created before any DuckDB connection.
     # freeze: the inherited heap is left out of the workers' garbage collections, which
     # otherwise walked all of it again and again (and copied its pages): ~10 % of ingest CPU.
-    # This process unfreezes at once, so nothing of its own is kept from collection.
+    # Frozen here only for the fork (an ingest run keeps its own freeze): nothing of this process's
+    # is kept from collection longer than its caller asked.
     # Warmed up first: pyarrow's lazy imports (pandas, 0.3 s) are then paid once, not per worker.
     frames.warm_up()
-    if gc.get_freeze_count():  # frozen for the whole run already (_collecting_less)
-        return WorkerPool(workers, initializer=_worker_gc, memory_growth=limits.MAX_WORKER_MEMORY_GROWTH)
-    gc.freeze()
+    freezing = not gc.get_freeze_count()  # an ingest run has frozen it already (_collecting_less)
+    if freezing:
+        gc.freeze()
     try:
         return WorkerPool(workers, initializer=_worker_gc, memory_growth=limits.MAX_WORKER_MEMORY_GROWTH)
     finally:
-        gc.unfreeze()
+        if freezing:
+            gc.unfreeze()
 
 
 @contextmanager

@@ -70,11 +70,9 @@ def sql_models(context: dg.AssetExecutionContext, warehouse: WarehouseResource):
         yield dg.MaterializeResult(asset_key=_key(key), metadata=metadata)
 
 
-
-
 @dg.asset(
     key="dashboard_snapshot",
-    deps=[dg.AssetKey([m.schema, m.name]) for m in _MODELS.values() if m.schema in ("marts", "detect")],
+    deps=[_key(m.key) for m in _MODELS.values() if m.schema in ("marts", "detect")],
     group_name="serving",
     kinds={"duckdb"},
     description="The lake snapshot the dashboard and the alerts read: the models' build, recorded in `builds`"

@@ -1,6 +1,7 @@
 """How fast could the spine's ingest be with this design? A lean lower bound, beside the real one.
 
     .venv/bin/python benchmarks/lean_ingest_bound.py [--reports 100000] [--repeat 3] [--out bench-out]
+                                                     [--rows lean,lean-parquet,ours,parsedmarc]
 
 The spine issue asks for `tlsrpt ingest` (parse, validate, dedupe, land raw, write tables) at
 parsedmarc's parser speed on 100k files. This script runs the same mandated work with every
@@ -21,9 +22,11 @@ hot path could get there on this machine:
            writes per batch, without DuckDB or the catalog's commit.
   ours     `tlsrpt ingest --no-models`, the real command.
   parsedmarc  `parse_report_file` per file, the side-by-side benchmark's own row.
+  floor    read + gunzip + `json.loads` in a 2-process fork pool, the side-by-side benchmark's own row
+           (issue 19 asks the core tables at 0.3 of its rate at 1M).
 
 Each row is a whole process, fresh data dir, interleaved, page cache warm; medians.
-Results: benchmarks/results/lean_ingest_bound.md.
+Results: benchmarks/results/lean_ingest_bound.md (100k; other sizes: lean_ingest_bound_n<size>.md).
 """
 
 from __future__ import annotations
@@ -45,6 +48,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 # the date each core table's Parquet files are split by in the "Parquet only" row
+ALL_ROWS = ("lean", "lean-parquet", "ours", "parsedmarc", "floor")  # what --rows may name
 PARTITION_COLUMN = {"reports": "report_date", "policies": "report_date", "failure_details": "report_date",
                     "deliveries": "ingested_date"}
 
@@ -227,6 +231,8 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--out", type=Path, default=REPO / "bench-out")
+    parser.add_argument("--rows", default=",".join(ALL_ROWS),
+                        help="which rows to run, comma-separated (all five at 1M, three runs a row: ~20 min)")
     args = parser.parse_args()
     corpus = args.out / f"corpus-n{args.reports}-seed{args.seed}"
     list_file = corpus / "files.txt"
@@ -235,14 +241,22 @@ def main() -> None:
                  "(it generates the corpus and installs parsedmarc)")
     parsedmarc_python = next(args.out.glob("parsedmarc-*-venv/bin/python"), None)
     python = sys.executable
-    rows = {
-        "lean": lambda d: [python, __file__, "_lean", str(list_file), d],
-        "lean, Parquet only": lambda d: [python, __file__, "_lean", str(list_file), d, "parquet"],
-        "ours": lambda d: [str(Path(python).parent / "tlsrpt"), "ingest", "--no-models", "--data-dir", d, str(corpus / "files")],
+    commands = {  # row id -> (name on the page, command for a data dir)
+        "lean": ("lean", lambda d: [python, __file__, "_lean", str(list_file), d]),
+        "lean-parquet": ("lean, Parquet only", lambda d: [python, __file__, "_lean", str(list_file), d, "parquet"]),
+        "ours": ("ours", lambda d: [str(Path(python).parent / "tlsrpt"), "ingest", "--no-models", "--data-dir", d,
+                                    str(corpus / "files")]),
     }
     if parsedmarc_python is not None:
-        rows["parsedmarc"] = lambda d: [str(parsedmarc_python), str(REPO / "benchmarks/ingest_vs_parsedmarc.py"),
-                                        "_parsedmarc", str(list_file)]
+        parsedmarc_row = str(REPO / "benchmarks/ingest_vs_parsedmarc.py")
+        commands["parsedmarc"] = ("parsedmarc", lambda d: [str(parsedmarc_python), parsedmarc_row, "_parsedmarc", str(list_file)])
+    # The side-by-side benchmark's floor: read + gunzip + json.loads in a 2-process fork pool.
+    commands["floor"] = ("floor (2 processes)", lambda d: [python, str(REPO / "benchmarks/ingest_vs_parsedmarc.py"),
+                                                           "_floor", str(list_file), "2"])
+    unknown = set(args.rows.split(",")) - set(ALL_ROWS)
+    if unknown:
+        sys.exit(f"unknown rows {sorted(unknown)}: choose from {','.join(ALL_ROWS)}")
+    rows = {name: command for row, (name, command) in commands.items() if row in args.rows.split(",")}
     runs: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
     scratch = args.out / "runs-lean"
     for attempt in range(args.repeat):
@@ -254,26 +268,31 @@ def main() -> None:
             subprocess.run(["rm", "-rf", str(target)], check=True)
             print(name, attempt, f"{runs[name][-1][0]:.2f} s", file=sys.stderr)
     reference = statistics.median(w for w, _ in runs["parsedmarc"]) if "parsedmarc" in runs else None
+    floor = statistics.median(w for w, _ in runs["floor (2 processes)"]) if "floor (2 processes)" in runs else None
     lines = [
         "# A lean lower bound for the spine's ingest, beside the real one",
         "",
         f"{args.reports:,} generated `.json.gz` reports, one per file; {args.repeat} runs per row, interleaved; "
         f"whole process, fresh data dir, page cache warm. What each row does: see the script's docstring.",
         "",
-        "| row | wall s, median (min-max) | CPU s, median | vs parsedmarc |",
-        "|---|---|---|---|",
+        "| row | wall s, median (min-max) | CPU s, median | vs parsedmarc | share of the 2-process floor |",
+        "|---|---|---|---|---|",
     ]
     for name, measured in runs.items():
         walls = [w for w, _ in measured]
         wall = statistics.median(walls)
         ratio = f"{reference / wall:.2f}x" if reference else "-"
+        share = f"{floor / wall:.2f}" if floor else "-"
         lines.append(f"| {name} | {wall:.2f} ({min(walls):.2f}-{max(walls):.2f}) | "
-                     f"{statistics.median(c for _, c in measured):.1f} | {ratio} |")
+                     f"{statistics.median(c for _, c in measured):.1f} | {ratio} | {share} |")
     lines += ["", f"Machine: {os.cpu_count()} cores, Python {platform.python_version()}; "
               f"{datetime.now(timezone.utc):%Y-%m-%d %H:%M} UTC; repo at {_commit()}.", "",
               "Command:", "", "```",
-              f".venv/bin/python benchmarks/lean_ingest_bound.py --reports {args.reports} --repeat {args.repeat}", "```", ""]
-    out = REPO / "benchmarks/results/lean_ingest_bound.md"
+              f".venv/bin/python benchmarks/lean_ingest_bound.py --reports {args.reports} --repeat {args.repeat}"
+              + (f" --rows {args.rows}" if args.rows != ",".join(ALL_ROWS) else ""), "```", ""]
+    # One results file per size: the 100k one is the spine's, the others sit beside it.
+    out = REPO / "benchmarks/results" / ("lean_ingest_bound.md" if args.reports == 100_000
+                                         else f"lean_ingest_bound_n{args.reports}.md")
     out.write_text("\n".join(lines))
     print("\n".join(lines))
 

@@ -11,7 +11,7 @@ from benchmarks.suite.report.dashboard import dashboard_section, pages_section
 from benchmarks.suite.report.figures import rel
 from benchmarks.suite.report.ingest import ingest_section, scaling_section
 from benchmarks.suite.report.profiling import profile_section
-from benchmarks.suite.report.targets import status, targets
+from benchmarks.suite.report.targets import proposed_section, status, targets
 from benchmarks.suite.report.warehouse import (
     incremental_section,
     marts_section,
@@ -82,6 +82,7 @@ def render(state, args) -> tuple[str, str | None]:
     for name, fig, ok in targets(state):
         L.append(f"| {name} | {fig} | {status(ok)} |")
     L += [""]
+    L += proposed_section(state)
     L += ingest_section(state, sizes)
     L += scaling_section(state, sizes, chart_name)
     L += incremental_section(state)

@@ -20,6 +20,36 @@ CORE_VS_PARSEDMARC_100K = 1.5  # issue 19: core tables vs parsedmarc's per-file 
 CORE_VS_PARSEDMARC_1M = 2.0  # ... and at 1M
 CORE_FLOOR_SHARE = 0.3  # issue 19: core tables at 1M, as a share of the two-core floor
 MBOX_RATIO = 1.5  # issue 19: an mbox's per-report time over the same reports' as files
+# Issue 19's speed targets are beyond this design's lower bound on two cores (LOWER_BOUND_READING);
+# the issue then asks what is proposed instead: about three quarters of that bound, as ours holds.
+PROPOSED_CORE_VS_PARSEDMARC_100K = 1.1
+PROPOSED_CORE_VS_PARSEDMARC_1M = 1.3
+PROPOSED_CORE_FLOOR_SHARE = 0.22
+PROPOSED_WHOLE_VS_PARSEDMARC = 0.75
+# Measured outside the suite (the lean pipeline is a bound, not something the suite ships): the
+# figures and their dates are those of benchmarks/results/lean_ingest_bound*.md.
+LOWER_BOUND_READING: list[str] = [
+    "Issue 19's three speed targets above (the core tables against parsedmarc's parser and against the floor, the "
+    "whole ingest against parsedmarc's parser) are beyond what this design can do on two cores, measured as the "
+    "issue asks. "
+    "`benchmarks/lean_ingest_bound.py` runs the mandated work only, with today's per-report pieces: two forked "
+    "workers read, hash and gunzip each file, decode and check it on the fast path, hash it twice, flatten it with "
+    "`rows_for` and send Arrow IPC; the committing process lands one pack and commits the core tables and a slim "
+    "deliveries table into the lake per batch of 20,000. It leaves out what keeps the run's guarantees (sniffing "
+    "every format, the path that quarantines a report with its reason, a part and a refusal record per payload, the "
+    "arrival journal a crash is replayed from, walking the folders), so it bounds the design rather than being one. "
+    "Beside parsedmarc's parser and the floor in the same runs (three runs a row, interleaved): at 100k it reached "
+    "**1.47x-1.50x** parsedmarc (2026-12-05, benchmarks/results/lean_ingest_bound.md; asked: 1.5x); at 1M "
+    "**1.70x-1.75x** (asked: 2x) and **0.30** of the two-core floor (asked: 0.3; 2026-12-06, "
+    "benchmarks/results/lean_ingest_bound_n1000000.md); with the model build's ~4 s added, its whole ingest at 100k "
+    "would be ~1x (asked: 1x). Ours ran at 0.77-0.81 of the lean pipeline's rate in the same runs: that is what "
+    "the guarantees cost. So 2x at 1M is out of reach, and the other three are reachable only by dropping "
+    "guarantees. Where the time goes: the profile below and docs/architecture.md (\"Where a two-worker run's time "
+    "goes\", \"The design's lower bound at 1M\"). What would move the bound: the per-report decode, checks and "
+    "flatten (~55 µs of a worker's ~107) done natively for a whole chunk; DuckDB's JSON functions as that path "
+    "were built and measured no faster (\"Ingest hot path: batches in DuckDB\"). Proposed instead, three quarters "
+    "of the lean bound (an mbox at most 1.5x the files stays as asked):",
+]
 INCONCLUSIVE = "inconclusive"
 STEADY = "steady"
 
@@ -52,10 +82,11 @@ def status(ok):
 
 
 def _ratio_target(state, sizes, row: str, label: str, at_least, times: str, tail: str = "",
-                  ours: str = "ours_files") -> tuple[str, bool | None]:
+                  ours: str = "ours_files", wanted: str = "asked") -> tuple[str, bool | None]:
     """(figures, verdict) for "our ingest rate (row `ours`) >= at_least x that row's", per size, on
     the medians and on the quietest runs; `at_least` is one number or a {size: number} map (issue 19
-    asks more at 1M than at 100k); `times` follows each ratio ("x" or ""), `tail` the bold one."""
+    asks more at 1M than at 100k); `times` follows each ratio ("x" or ""), `tail` the bold one;
+    `wanted` names the threshold (asked by the issue, or proposed instead)."""
     figs, oks = [], []
     for n in sizes:
         want = at_least[n] if isinstance(at_least, dict) else at_least
@@ -63,7 +94,7 @@ def _ratio_target(state, sizes, row: str, label: str, at_least, times: str, tail
         if o and other:
             qo, qother = qrate(state, n, ours), qrate(state, n, row)
             figs.append(f"{human(n)}: ours {o:,.0f}/s vs {label} {other:,.0f}/s = **{o / other:.2f}{times}**{tail}"
-                        f" (asked: {want:g}{times}; quietest runs: {qo / qother:.2f}{times})")
+                        f" ({wanted}: {want:g}{times}; quietest runs: {qo / qother:.2f}{times})")
             oks.append(verdict(o / other >= want, qo / qother >= want))
     return "; ".join(figs) or "n/a", combine(oks)
 
@@ -82,22 +113,51 @@ def _mbox_target(state, sizes) -> tuple[str, bool | None]:
     return "; ".join(figs) or "n/a", combine(oks)
 
 
+def _speed_targets(state, core_100k: float, core_1m: float, floor_share: float, whole: float,
+                   wanted: str = "asked") -> list[tuple[str, str, bool | None]]:
+    """Issue 19's three speed targets with the given thresholds: the core tables against
+    parsedmarc's parser (at 100k and at 1M) and against the two-core floor at 1M, the whole ingest
+    against parsedmarc's parser at 100k."""
+    sizes = sorted(int(k) for k, v in state["sizes"].items() if "ingest" in v)
+    big = [n for n in sizes if n >= 100_000] or sizes[-1:]
+    core_asks = {n: (core_1m if n >= 1_000_000 else core_100k) for n in big}
+    top_sizes = [n for n in sizes if n >= 1_000_000]
+    return [
+        (f"core-table ingest (`--no-models`: parse, validate, dedupe, land raw, write tables) >= {core_100k:g}x "
+         f"parsedmarc's per-file parser at 100k and >= {core_1m:g}x at 1M (issue 19)",
+         *_ratio_target(state, big, "parsedmarc", "parsedmarc", core_asks, "x", ours="ours_core", wanted=wanted)),
+        (f"core-table ingest >= {floor_share:g} of the machine's two-core floor at 1M (issue 19)",
+         *(_ratio_target(state, top_sizes, "floor2", "floor (2 procs)", floor_share, "", " of it",
+                         ours="ours_core", wanted=wanted) if top_sizes else ("n/a (1M not in this run)", None))),
+        (f"whole `tlsrpt ingest` (models included) >= {whole:g}x parsedmarc's per-file parser at 100k (issue 19)",
+         *_ratio_target(state, [n for n in big if n == 100_000], "parsedmarc", "parsedmarc", whole, "x",
+                        wanted=wanted)),
+    ]
+
+
+def proposed_targets(state) -> list[tuple[str, str, bool | None]]:
+    """Issue 19's speed targets as proposed instead of the asked ones (see LOWER_BOUND_READING)."""
+    return _speed_targets(state, PROPOSED_CORE_VS_PARSEDMARC_100K, PROPOSED_CORE_VS_PARSEDMARC_1M,
+                          PROPOSED_CORE_FLOOR_SHARE, PROPOSED_WHOLE_VS_PARSEDMARC, wanted="proposed")
+
+
+def proposed_section(state) -> list[str]:
+    """Why issue 19's speed targets are not met (the design's lower bound, measured) and the ones
+    proposed instead, evaluated on this run's figures like the others."""
+    rows = proposed_targets(state)
+    if all(ok is None for _, _, ok in rows):
+        return []
+    return ["### Issue 19: its speed targets are beyond this design's lower bound; proposed instead", "",
+            *LOWER_BOUND_READING, "", "| proposed target | measured | status |", "|---|---|---|",
+            *(f"| {name} | {fig} | {status(ok)} |" for name, fig, ok in rows), ""]
+
+
 def targets(state) -> list[tuple[str, str, bool | None]]:
     sizes = sorted(int(k) for k, v in state["sizes"].items() if "ingest" in v)
     big = [n for n in sizes if n >= 100_000] or sizes[-1:]
-    out = []
     # Issue 19 (the ingest hot path) restates the spine issue's speed targets; these replace its
     # 4x parsedmarc / 20x CLI / half the floor, which that issue measured out of reach of the design.
-    core_asks = {n: (CORE_VS_PARSEDMARC_1M if n >= 1_000_000 else CORE_VS_PARSEDMARC_100K) for n in big}
-    out.append(("core-table ingest (`--no-models`: parse, validate, dedupe, land raw, write tables) >= 1.5x "
-                "parsedmarc's per-file parser at 100k and >= 2x at 1M (issue 19)",
-                *_ratio_target(state, big, "parsedmarc", "parsedmarc", core_asks, "x", ours="ours_core")))
-    top_sizes = [n for n in sizes if n >= 1_000_000]
-    out.append(("core-table ingest >= 0.3 of the machine's two-core floor at 1M (issue 19)",
-                *(_ratio_target(state, top_sizes, "floor2", "floor (2 procs)", CORE_FLOOR_SHARE, "", " of it",
-                                ours="ours_core") if top_sizes else ("n/a (1M not in this run)", None))))
-    out.append(("whole `tlsrpt ingest` (models included) >= 1x parsedmarc's per-file parser at 100k (issue 19)",
-                *_ratio_target(state, [n for n in big if n == 100_000], "parsedmarc", "parsedmarc", 1, "x")))
+    out = _speed_targets(state, CORE_VS_PARSEDMARC_100K, CORE_VS_PARSEDMARC_1M, CORE_FLOOR_SHARE, 1)
     out.append(("an mbox costs <= 1.5x the per-report time of the same reports as files (issue 19)",
                 *_mbox_target(state, big)))
     # 4. 1M with peak RSS <= 2 GiB (whole tree)

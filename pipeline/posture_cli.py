@@ -4,20 +4,28 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 from rich.console import Console
 
 from pipeline.posture.result import CheckResult
-from pipeline.posture.run import Run, is_domain, normalise, worst
 from pipeline.posture.settings import PostureSettings
+
+if TYPE_CHECKING:
+    from pipeline.posture.run import Run
+
+# pipeline.posture.run (its probes pull in httpx and the certificate and STARTTLS code, ~0.18 s)
+# is imported by the commands that use it, not when the CLI starts: every other command would
+# pay for it.
 
 COLOURS = {"ok": "green", "warn": "yellow", "fail": "red", "error": "magenta"}
 DnsServer = Annotated[str, typer.Option(help="DNS server ip[:port] (default: TLSRPT_DNS_SERVER, else the system resolver).")]
 
 
 def print_run(run: Run, out: Console) -> None:
+    from pipeline.posture.run import worst
+
     by_domain: dict[str, list[CheckResult]] = {}
     for result in run.results:
         by_domain.setdefault(result.domain, []).append(result)
@@ -45,7 +53,7 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Check what domains publish: TLSRPT and MTA-STS records, the policy file, MX STARTTLS certificates, TLSA."""
         from pipeline.cli import console, fail, out, settings_for
-        from pipeline.posture.run import check_domains
+        from pipeline.posture.run import check_domains, is_domain, normalise
         from pipeline.store.posture_history import check_and_record, watched_domains
         from pipeline.store.warehouse import WarehouseBusy
 
@@ -90,6 +98,7 @@ def register(app: typer.Typer) -> None:
         """Print the DNS records and the MTA-STS policy file to publish, from the domain's MX records."""
         from pipeline.cli import fail, out
         from pipeline.posture.publish import SetupError, plan
+        from pipeline.posture.run import is_domain, normalise
 
         domain = normalise(domain)
         if not is_domain(domain):

@@ -139,3 +139,18 @@ def test_load_takes_the_drop_folders_and_no_models_leaves_the_build_alone(tmp_pa
     again = tlsrpt("load", "--data-dir", str(settings.data_dir))  # and with the models
     assert again.returncode == 0, again.stderr
     assert "SQL models not rebuilt" not in again.stdout
+
+
+def test_the_cli_starts_without_the_posture_probes():
+    """Every command pays for what the CLI imports at start (`tlsrpt ingest` of nothing new ~1.5 s
+    in all): the posture probes (httpx, certificates, STARTTLS; ~0.18 s) load with `check` and
+    `setup` only, which still work."""
+    probe = "import sys, pipeline.cli; print(sorted(m for m in ('pipeline.posture.run', 'httpx') if m in sys.modules))"
+    started = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=Path(__file__).parents[2])
+    assert started.returncode == 0, started.stderr
+    assert started.stdout.strip() == "[]"
+    for command in ("check", "setup"):
+        shown = tlsrpt(command, "--help")
+        assert shown.returncode == 0, shown.stderr
+    refused = tlsrpt("setup", "not a domain", "--rua", "mailto:tlsrpt@example.org")
+    assert refused.returncode == 2 and "not a domain name" in refused.stderr

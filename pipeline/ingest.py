@@ -159,12 +159,6 @@ def _pool(workers: int) -> WorkerPool | None:
             gc.unfreeze()
 
 
-def _unless_empty(refs: Iterator[InputRef]) -> Iterator[InputRef] | None:
-    """The inputs as they come, or None when there are none (found by taking the first)."""
-    first = next(refs, None)
-    return None if first is None else chain([first], refs)
-
-
 @contextmanager
 def _collecting_less() -> Iterator[None]:
     """This process's garbage collection for one run: what is alive when the run starts (the
@@ -212,13 +206,9 @@ def ingest(
         landing.sweep_strays(settings.data_dir)
         if not replay_only:  # a rebuild in progress keeps its copy until it has finished
             shutil.rmtree(set_aside_path(settings), ignore_errors=True)
-        inputs = None if replay_only else _unless_empty(walk(paths, channels))
-        # Nothing to read (a scheduled run's empty inbox): no parsers are forked, as their start
-        # (pyarrow's pandas import, the forks) was ~0.4 s of such a run's ~1.5 s; packs a crash
-        # left unfinished are then replayed in this process. A rebuild replays with them.
-        pool = _pool(settings.workers) if replay_only or inputs is not None else None
+        pool = _pool(settings.workers)
         try:
-            chunks = iter(()) if inputs is None else _process_all(inputs, pool, settings)
+            chunks = iter(()) if replay_only else _process_all(walk(paths, channels), pool, settings)
             con, chunks = _connect_while_parsing(settings, chunks, overlap=pool is not None and not replay_only)
             try:
                 known = _run_keys(con, settings)

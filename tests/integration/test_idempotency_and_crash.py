@@ -115,31 +115,40 @@ def test_a_lake_that_fails_to_open_while_the_workers_parse_stops_the_run_with_no
     assert not list(data_dir.glob("landing/packs/*"))
 
 
-def test_a_run_with_nothing_to_read_forks_no_parsers_and_still_finishes_a_crashed_batch(corpus: Path, clean_run: Path,
-                                                                                       tmp_path: Path, monkeypatch):
-    """The scheduled run's usual case, an empty inbox, starts no parser processes (their start was
-    ~0.4 s of its ~1.5 s). A batch a crash left landed but not committed is still committed by it,
-    parsed in this process; and a run with inputs or a rebuild still parses with the pool."""
-    data_dir, empty = tmp_path / "data", tmp_path / "empty"
+def test_a_run_with_nothing_new_finishes_a_crashed_batch_whose_input_kills_its_parser(tmp_path: Path, monkeypatch):
+    """A batch a crash left landed but uncommitted is finished by the next run, even one with
+    nothing to read, and parsed by worker processes there too: an input that kills whoever parses
+    it costs one worker and is quarantined, never the committing process (which would die on it
+    again at every run). A run with nothing new forking no workers was tried and undone for this."""
+    inbox, empty = tmp_path / "inbox", tmp_path / "empty"
+    inbox.mkdir()
     empty.mkdir()
-    committed = pipeline.ingest.write_batch
+    for n in range(5):
+        (inbox / f"good-{n}.json").write_bytes(valid_report(f"good-{n}"))
+    (inbox / "poison.json").write_bytes(valid_report("poison"))
+    data_dir, committed = tmp_path / "data", pipeline.ingest.write_batch
 
     def crash(*args, **kwargs):
         raise RuntimeError("killed between the pack and its commit")
 
     monkeypatch.setattr(pipeline.ingest, "write_batch", crash)
     with pytest.raises(RuntimeError, match="killed"):
-        ingest_into(data_dir, [corpus], workers=2)
+        ingest_into(data_dir, [inbox], workers=2)
     monkeypatch.setattr(pipeline.ingest, "write_batch", committed)
-    assert list(data_dir.glob("landing/packs/*")) and not query(data_dir, "select count(*) from reports")[0][0]
-    pools: list[int] = []
-    started = pipeline.ingest._pool
-    monkeypatch.setattr(pipeline.ingest, "_pool", lambda workers: pools.append(workers) or started(workers))
+    parent, real_process_input = os.getpid(), worker.process_input
+
+    def deadly(ref, *args, **kwargs):  # inherited by the forked workers
+        if ref.origin.endswith("poison.json"):
+            if os.getpid() == parent:
+                pytest.fail("parsed in the committing process, where a crash takes the run down")
+            os.kill(os.getpid(), signal.SIGKILL)
+        return real_process_input(ref, *args, **kwargs)
+
+    monkeypatch.setattr(worker, "process_input", deadly)
     summary = ingest_into(data_dir, [empty], workers=2)
-    assert pools == [] and summary.replayed_batches == 1
-    ingest_into(data_dir, [corpus], workers=2)
-    assert pools == [2]
-    assert snapshot(data_dir) == snapshot(clean_run)
+    assert summary.replayed_batches == 1
+    assert summary.quarantined == {"worker_died": 1}
+    assert query(data_dir, "select count(*) from reports") == [(5,)]
 
 
 def test_eml_and_json_gz_copies_of_one_report_are_stored_once(clean_run: Path):

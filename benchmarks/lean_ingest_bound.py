@@ -1,7 +1,7 @@
 """How fast could the spine's ingest be with this design? A lean lower bound, beside the real one.
 
     .venv/bin/python benchmarks/lean_ingest_bound.py [--reports 100000] [--repeat 3] [--out bench-out]
-                                                     [--rows lean,lean-parquet,ours,parsedmarc]
+                                                     [--rows lean,lean-parquet,ours,parsedmarc,floor]
 
 The spine issue asks for `tlsrpt ingest` (parse, validate, dedupe, land raw, write tables) at
 parsedmarc's parser speed on 100k files. This script runs the same mandated work with every
@@ -47,8 +47,8 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
-# the date each core table's Parquet files are split by in the "Parquet only" row
 ALL_ROWS = ("lean", "lean-parquet", "ours", "parsedmarc", "floor")  # what --rows may name
+# the date each core table's Parquet files are split by in the "Parquet only" row
 PARTITION_COLUMN = {"reports": "report_date", "policies": "report_date", "failure_details": "report_date",
                     "deliveries": "ingested_date"}
 
@@ -241,34 +241,34 @@ def main() -> None:
                  "(it generates the corpus and installs parsedmarc)")
     parsedmarc_python = next(args.out.glob("parsedmarc-*-venv/bin/python"), None)
     python = sys.executable
+    side_by_side = str(REPO / "benchmarks/ingest_vs_parsedmarc.py")  # its parsedmarc and floor rows
     commands = {  # row id -> (name on the page, command for a data dir)
         "lean": ("lean", lambda d: [python, __file__, "_lean", str(list_file), d]),
         "lean-parquet": ("lean, Parquet only", lambda d: [python, __file__, "_lean", str(list_file), d, "parquet"]),
         "ours": ("ours", lambda d: [str(Path(python).parent / "tlsrpt"), "ingest", "--no-models", "--data-dir", d,
                                     str(corpus / "files")]),
+        # read + gunzip + json.loads in a 2-process fork pool
+        "floor": ("floor (2 processes)", lambda d: [python, side_by_side, "_floor", str(list_file), "2"]),
     }
     if parsedmarc_python is not None:
-        parsedmarc_row = str(REPO / "benchmarks/ingest_vs_parsedmarc.py")
-        commands["parsedmarc"] = ("parsedmarc", lambda d: [str(parsedmarc_python), parsedmarc_row, "_parsedmarc", str(list_file)])
-    # The side-by-side benchmark's floor: read + gunzip + json.loads in a 2-process fork pool.
-    commands["floor"] = ("floor (2 processes)", lambda d: [python, str(REPO / "benchmarks/ingest_vs_parsedmarc.py"),
-                                                           "_floor", str(list_file), "2"])
-    unknown = set(args.rows.split(",")) - set(ALL_ROWS)
-    if unknown:
-        sys.exit(f"unknown rows {sorted(unknown)}: choose from {','.join(ALL_ROWS)}")
-    rows = {name: command for row, (name, command) in commands.items() if row in args.rows.split(",")}
-    runs: dict[str, list[tuple[float, float]]] = {name: [] for name in rows}
+        commands["parsedmarc"] = ("parsedmarc", lambda d: [str(parsedmarc_python), side_by_side, "_parsedmarc", str(list_file)])
+    wanted = args.rows.split(",")
+    if set(wanted) - set(ALL_ROWS):
+        sys.exit(f"unknown rows {sorted(set(wanted) - set(ALL_ROWS))}: choose from {','.join(ALL_ROWS)}")
+    rows = [row for row in ALL_ROWS if row in wanted and row in commands]  # the page's order
+    runs: dict[str, list[tuple[float, float]]] = {row: [] for row in rows}
     scratch = args.out / "runs-lean"
     for attempt in range(args.repeat):
-        for name, command in rows.items():
+        for row in rows:
+            name, command = commands[row]
             target = scratch / f"{name}-{attempt}"
             subprocess.run(["rm", "-rf", str(target)], check=True)
             target.mkdir(parents=True)
-            runs[name].append(_timed(command(str(target))))
+            runs[row].append(_timed(command(str(target))))
             subprocess.run(["rm", "-rf", str(target)], check=True)
-            print(name, attempt, f"{runs[name][-1][0]:.2f} s", file=sys.stderr)
+            print(name, attempt, f"{runs[row][-1][0]:.2f} s", file=sys.stderr)
     reference = statistics.median(w for w, _ in runs["parsedmarc"]) if "parsedmarc" in runs else None
-    floor = statistics.median(w for w, _ in runs["floor (2 processes)"]) if "floor (2 processes)" in runs else None
+    floor = statistics.median(w for w, _ in runs["floor"]) if "floor" in runs else None
     lines = [
         "# A lean lower bound for the spine's ingest, beside the real one",
         "",
@@ -278,7 +278,8 @@ def main() -> None:
         "| row | wall s, median (min-max) | CPU s, median | vs parsedmarc | share of the 2-process floor |",
         "|---|---|---|---|---|",
     ]
-    for name, measured in runs.items():
+    for row, measured in runs.items():
+        name = commands[row][0]
         walls = [w for w, _ in measured]
         wall = statistics.median(walls)
         ratio = f"{reference / wall:.2f}x" if reference else "-"
